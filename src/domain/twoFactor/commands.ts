@@ -1,0 +1,58 @@
+import type { Command } from '../shared/message.ts';
+import type { EncryptedSecret } from './encryptedSecret.ts';
+import type { RecoveryCodeSet } from './recoveryCodes.ts';
+
+/**
+ * A code as presented, with what the command handler prepared for checking it: the active
+ * authenticator's secret, decrypted, or the argon2id digest of the presented recovery code
+ * under the current set's salt (null when the input cannot be a recovery code).
+ */
+export type TotpProof = {
+  readonly method: 'totp';
+  readonly code: string;
+  readonly secretBase32: string | null;
+};
+export type RecoveryCodeProof = { readonly method: 'recovery-code'; readonly digest: string | null };
+export type Proof = TotpProof | RecoveryCodeProof;
+
+type UserAt = { readonly userId: string; readonly nowMs: number };
+
+export type StartEnrollment = Command<
+  'StartEnrollment',
+  UserAt & { readonly newSecret: EncryptedSecret; readonly proof: Proof | null }
+>;
+
+export type ConfirmEnrollment = Command<
+  'ConfirmEnrollment',
+  UserAt & {
+    readonly code: string;
+    /** the pending enrollment's secret, decrypted; null when nothing is pending */
+    readonly pendingSecretBase32: string | null;
+    readonly newRecoveryCodes: RecoveryCodeSet;
+  }
+>;
+
+export type VerifySignIn = Command<'VerifySignIn', UserAt & { readonly proof: Proof }>;
+
+export type RegenerateRecoveryCodes = Command<
+  'RegenerateRecoveryCodes',
+  UserAt & { readonly proof: TotpProof; readonly newRecoveryCodes: RecoveryCodeSet }
+>;
+
+export type DisableTwoFactor = Command<
+  'DisableTwoFactor',
+  UserAt & { readonly proof: Proof; readonly requireTwoFactor: boolean }
+>;
+
+export type ResetTwoFactor = Command<'ResetTwoFactor', UserAt & { readonly reason: string }>;
+
+export type UnlockFactor = Command<'UnlockFactor', UserAt>;
+
+export type TwoFactorCommand =
+  | StartEnrollment
+  | ConfirmEnrollment
+  | VerifySignIn
+  | RegenerateRecoveryCodes
+  | DisableTwoFactor
+  | ResetTwoFactor
+  | UnlockFactor;

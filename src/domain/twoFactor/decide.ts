@@ -1,0 +1,230 @@
+import { DomainRejection } from '../shared/domainError.ts';
+import type { CommandMetadata } from '../shared/message.ts';
+import type {
+  ConfirmEnrollment,
+  DisableTwoFactor,
+  Proof,
+  RegenerateRecoveryCodes,
+  ResetTwoFactor,
+  StartEnrollment,
+  TwoFactorCommand,
+  UnlockFactor,
+  VerifySignIn,
+} from './commands.ts';
+import type { TwoFactorEvent, VerificationPurpose } from './events.ts';
+import { isLocked, lockAfterFailure } from './lockout.ts';
+import { matchRecoveryCode } from './recoveryCodes.ts';
+import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
+import { recoveryCodesRemaining, statusName, type TwoFactorState } from './state.ts';
+import { acceptedTotpStep } from './totp.ts';
+
+/** A pending enrollment must be confirmed within this time. */
+export const ENROLLMENT_TTL_MS = 15 * 60_000;
+
+type EventOf<T extends TwoFactorEvent['type']> = Extract<TwoFactorEvent, { type: T }>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function emit<T extends TwoFactorEvent['type']>(
+  type: T,
+  data: EventOf<T>['data'],
+  metadata: CommandMetadata,
+): EventOf<T> {
+  return { type, data, metadata: { ...metadata, schemaVersion: TWO_FACTOR_SCHEMA_VERSIONS[type] } } as EventOf<T>;
+}
+
+type ProofCheck =
+  | { readonly accepted: true; readonly step: number | null; readonly events: readonly TwoFactorEvent[] }
+  | { readonly accepted: false; readonly events: readonly TwoFactorEvent[] };
+
+/**
+ * Checks a code presented for `purpose` against the enabled factor. A locked factor refuses
+ * without checking; a failure is recorded and may lock; a recovery code is consumed.
+ */
+function checkProof(
+  state: TwoFactorState,
+  proof: Proof,
+  purpose: VerificationPurpose,
+  command: { readonly data: { readonly userId: string; readonly nowMs: number }; readonly metadata: CommandMetadata },
+): ProofCheck {
+  const { userId, nowMs } = command.data;
+  const at = iso(nowMs);
+  const { metadata } = command;
+  if (isLocked(state.lockout, nowMs)) {
+    const lockedUntil = state.lockout.permanent ? null : iso(state.lockout.lockedUntilMs ?? nowMs);
+    return {
+      accepted: false,
+      events: [emit('VerificationRefused', { userId, at, purpose, method: proof.method, lockedUntil }, metadata)],
+    };
+  }
+  if (proof.method === 'totp') {
+    const step =
+      proof.secretBase32 === null || state.authenticator === null
+        ? null
+        : acceptedTotpStep({
+            secretBase32: proof.secretBase32,
+            code: proof.code,
+            nowMs,
+            lastAcceptedStep: state.authenticator.lastAcceptedStep,
+          });
+    if (step !== null) return { accepted: true, step, events: [] };
+  } else {
+    const index =
+      proof.digest === null || state.recoveryCodes === null
+        ? null
+        : matchRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.used, proof.digest);
+    if (index !== null) {
+      const remaining = recoveryCodesRemaining(state) - 1;
+      return {
+        accepted: true,
+        step: null,
+        events: [emit('RecoveryCodeConsumed', { userId, at, index, remaining, purpose }, metadata)],
+      };
+    }
+  }
+  const consecutiveFailures = state.lockout.consecutiveFailures + 1;
+  const failed = emit(
+    'VerificationFailed',
+    { userId, at, purpose, method: proof.method, consecutiveFailures },
+    metadata,
+  );
+  const lock = lockAfterFailure(consecutiveFailures, nowMs);
+  if (lock === undefined) return { accepted: false, events: [failed] };
+  const lockedUntil = lock === null ? null : iso(lock);
+  return {
+    accepted: false,
+    events: [failed, emit('FactorLocked', { userId, at, consecutiveFailures, lockedUntil }, metadata)],
+  };
+}
+
+function requireEnabled(state: TwoFactorState): void {
+  if (!state.enabled) throw new DomainRejection('not-enabled', 'two-factor authentication is not enabled');
+}
+
+function startEnrollment(command: StartEnrollment, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs, newSecret, proof } = command.data;
+  const started = (proofRecord: { method: Proof['method']; step: number | null } | null) =>
+    emit(
+      'EnrollmentStarted',
+      {
+        userId,
+        at: iso(nowMs),
+        secret: newSecret,
+        expiresAt: iso(nowMs + ENROLLMENT_TTL_MS),
+        replacement: state.enabled,
+        proof: proofRecord,
+      },
+      command.metadata,
+    );
+  if (!state.enabled) return [started(null)];
+  if (proof === null) {
+    throw new DomainRejection(
+      'already-enabled',
+      'two-factor authentication is already enabled; a current code or a recovery code is needed to enroll a new authenticator',
+    );
+  }
+  const check = checkProof(state, proof, 'replace-authenticator', command);
+  if (!check.accepted) return check.events;
+  return [...check.events, started({ method: proof.method, step: check.step })];
+}
+
+function confirmEnrollment(command: ConfirmEnrollment, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes } = command.data;
+  const { pending } = state;
+  if (pending === null) throw new DomainRejection('no-pending-enrollment', 'there is no enrollment to confirm');
+  if (nowMs >= pending.expiresAtMs) {
+    throw new DomainRejection('enrollment-expired', 'the enrollment expired; start it again');
+  }
+  const at = iso(nowMs);
+  const step =
+    pendingSecretBase32 === null
+      ? null
+      : acceptedTotpStep({ secretBase32: pendingSecretBase32, code, nowMs, lastAcceptedStep: null });
+  if (step === null) return [emit('EnrollmentConfirmationFailed', { userId, at }, command.metadata)];
+  const data = { userId, at, secret: pending.secret, step, recoveryCodes: newRecoveryCodes };
+  return [
+    state.enabled
+      ? emit('AuthenticatorReplaced', data, command.metadata)
+      : emit('TwoFactorEnabled', data, command.metadata),
+  ];
+}
+
+function verifySignIn(command: VerifySignIn, state: TwoFactorState): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, proof } = command.data;
+  const check = checkProof(state, proof, 'sign-in', command);
+  if (!check.accepted) return check.events;
+  return [
+    ...check.events,
+    emit('SignInVerified', { userId, at: iso(nowMs), method: proof.method, step: check.step }, command.metadata),
+  ];
+}
+
+function regenerate(command: RegenerateRecoveryCodes, state: TwoFactorState): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, proof, newRecoveryCodes } = command.data;
+  const check = checkProof(state, proof, 'regenerate', command);
+  if (!check.accepted || check.step === null) return check.events;
+  return [
+    emit(
+      'CodesRegenerated',
+      { userId, at: iso(nowMs), step: check.step, recoveryCodes: newRecoveryCodes },
+      command.metadata,
+    ),
+  ];
+}
+
+function disable(command: DisableTwoFactor, state: TwoFactorState): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, proof, requireTwoFactor } = command.data;
+  if (requireTwoFactor) {
+    throw new DomainRejection('two-factor-required', 'the instance requires two-factor authentication for all users');
+  }
+  const check = checkProof(state, proof, 'disable', command);
+  if (!check.accepted) return check.events;
+  return [
+    ...check.events,
+    emit('TwoFactorDisabled', { userId, at: iso(nowMs), method: proof.method, step: check.step }, command.metadata),
+  ];
+}
+
+function reset(command: ResetTwoFactor, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs, reason } = command.data;
+  return [
+    emit(
+      'AdminReset',
+      { userId, at: iso(nowMs), reason, previousStatus: statusName(state, nowMs) },
+      command.metadata,
+    ),
+  ];
+}
+
+function unlock(command: UnlockFactor, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs } = command.data;
+  return [
+    emit(
+      'LockoutCleared',
+      { userId, at: iso(nowMs), wasLocked: isLocked(state.lockout, nowMs) },
+      command.metadata,
+    ),
+  ];
+}
+
+export function decide(command: TwoFactorCommand, state: TwoFactorState): readonly TwoFactorEvent[] {
+  switch (command.type) {
+    case 'StartEnrollment':
+      return startEnrollment(command, state);
+    case 'ConfirmEnrollment':
+      return confirmEnrollment(command, state);
+    case 'VerifySignIn':
+      return verifySignIn(command, state);
+    case 'RegenerateRecoveryCodes':
+      return regenerate(command, state);
+    case 'DisableTwoFactor':
+      return disable(command, state);
+    case 'ResetTwoFactor':
+      return reset(command, state);
+    case 'UnlockFactor':
+      return unlock(command, state);
+  }
+}

@@ -1,0 +1,101 @@
+import type { Event } from '../shared/message.ts';
+import type { EncryptedSecret } from './encryptedSecret.ts';
+import type { RecoveryCodeSet } from './recoveryCodes.ts';
+
+/** What a code was presented for; every purpose counts towards the lockout. */
+export type VerificationPurpose = 'sign-in' | 'regenerate' | 'disable' | 'replace-authenticator';
+export type ProofMethod = 'totp' | 'recovery-code';
+
+type At = { readonly userId: string; readonly at: string };
+
+export type EnrollmentStarted = Event<
+  'EnrollmentStarted',
+  At & {
+    readonly secret: EncryptedSecret;
+    readonly expiresAt: string;
+    /** true when an enabled user enrolls a new authenticator (lost or new device) */
+    readonly replacement: boolean;
+    /** how a replacement was proven; null for a first enrollment */
+    readonly proof: { readonly method: ProofMethod; readonly step: number | null } | null;
+  }
+>;
+
+export type EnrollmentConfirmationFailed = Event<'EnrollmentConfirmationFailed', At>;
+
+export type TwoFactorEnabled = Event<
+  'TwoFactorEnabled',
+  At & { readonly secret: EncryptedSecret; readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
+>;
+
+export type AuthenticatorReplaced = Event<
+  'AuthenticatorReplaced',
+  At & { readonly secret: EncryptedSecret; readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
+>;
+
+export type SignInVerified = Event<
+  'SignInVerified',
+  At & { readonly method: ProofMethod; readonly step: number | null }
+>;
+
+export type RecoveryCodeConsumed = Event<
+  'RecoveryCodeConsumed',
+  At & { readonly index: number; readonly remaining: number; readonly purpose: VerificationPurpose }
+>;
+
+export type CodesRegenerated = Event<
+  'CodesRegenerated',
+  At & { readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
+>;
+
+export type VerificationFailed = Event<
+  'VerificationFailed',
+  At & {
+    readonly purpose: VerificationPurpose;
+    readonly method: ProofMethod;
+    readonly consecutiveFailures: number;
+  }
+>;
+
+export type FactorLocked = Event<
+  'FactorLocked',
+  At & {
+    readonly consecutiveFailures: number;
+    /** null: locked until an administrator unlocks */
+    readonly lockedUntil: string | null;
+  }
+>;
+
+/** An attempt made while the factor was locked: refused without checking the code. */
+export type VerificationRefused = Event<
+  'VerificationRefused',
+  At & { readonly purpose: VerificationPurpose; readonly method: ProofMethod; readonly lockedUntil: string | null }
+>;
+
+export type TwoFactorDisabled = Event<
+  'TwoFactorDisabled',
+  At & { readonly method: ProofMethod; readonly step: number | null }
+>;
+
+export type AdminReset = Event<
+  'AdminReset',
+  At & { readonly reason: string; readonly previousStatus: 'disabled' | 'pending' | 'enabled' }
+>;
+
+export type LockoutCleared = Event<'LockoutCleared', At & { readonly wasLocked: boolean }>;
+
+export type TwoFactorEvent =
+  | EnrollmentStarted
+  | EnrollmentConfirmationFailed
+  | TwoFactorEnabled
+  | AuthenticatorReplaced
+  | SignInVerified
+  | RecoveryCodeConsumed
+  | CodesRegenerated
+  | VerificationFailed
+  | FactorLocked
+  | VerificationRefused
+  | TwoFactorDisabled
+  | AdminReset
+  | LockoutCleared;
+
+export type TwoFactorEventType = TwoFactorEvent['type'];

@@ -1,0 +1,82 @@
+import type { TwoFactorEvent } from './events.ts';
+import { noLockout } from './lockout.ts';
+import type { RecoveryCodeSet } from './recoveryCodes.ts';
+import { initialState, type RecoveryCodes, type TwoFactorState } from './state.ts';
+
+const ms = (iso: string): number => Date.parse(iso);
+
+const freshCodes = (set: RecoveryCodeSet): RecoveryCodes => ({
+  set,
+  used: set.digests.map(() => false),
+});
+
+/** A TOTP step accepted by a success: later codes only from now on. */
+const withAcceptedStep = (state: TwoFactorState, step: number | null): TwoFactorState =>
+  step === null || state.authenticator === null
+    ? state
+    : { ...state, authenticator: { ...state.authenticator, lastAcceptedStep: step } };
+
+export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorState {
+  switch (event.type) {
+    case 'EnrollmentStarted': {
+      const proven = event.data.proof === null ? state : { ...state, lockout: noLockout };
+      return {
+        ...withAcceptedStep(proven, event.data.proof?.step ?? null),
+        pending: {
+          secret: event.data.secret,
+          expiresAtMs: ms(event.data.expiresAt),
+          replacement: event.data.replacement,
+        },
+      };
+    }
+    case 'EnrollmentConfirmationFailed':
+    case 'VerificationRefused':
+      return state;
+    case 'TwoFactorEnabled':
+      return {
+        enabled: true,
+        enabledAtMs: ms(event.data.at),
+        authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
+        pending: null,
+        recoveryCodes: freshCodes(event.data.recoveryCodes),
+        lockout: noLockout,
+      };
+    case 'AuthenticatorReplaced':
+      return {
+        ...state,
+        authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
+        pending: null,
+        recoveryCodes: freshCodes(event.data.recoveryCodes),
+        lockout: noLockout,
+      };
+    case 'SignInVerified':
+      return { ...withAcceptedStep(state, event.data.step), lockout: noLockout };
+    case 'RecoveryCodeConsumed': {
+      if (state.recoveryCodes === null) return state;
+      const used = state.recoveryCodes.used.map((u, i) => u || i === event.data.index);
+      return { ...state, recoveryCodes: { ...state.recoveryCodes, used }, lockout: noLockout };
+    }
+    case 'CodesRegenerated':
+      return {
+        ...withAcceptedStep(state, event.data.step),
+        recoveryCodes: freshCodes(event.data.recoveryCodes),
+        lockout: noLockout,
+      };
+    case 'VerificationFailed':
+      return { ...state, lockout: { ...state.lockout, consecutiveFailures: event.data.consecutiveFailures } };
+    case 'FactorLocked':
+      return {
+        ...state,
+        lockout: {
+          consecutiveFailures: event.data.consecutiveFailures,
+          lockedUntilMs: event.data.lockedUntil === null ? null : ms(event.data.lockedUntil),
+          permanent: event.data.lockedUntil === null,
+        },
+      };
+    case 'TwoFactorDisabled':
+    case 'AdminReset':
+      return initialState();
+    case 'LockoutCleared':
+      return { ...state, lockout: noLockout };
+  }
+}

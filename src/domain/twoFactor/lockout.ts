@@ -1,0 +1,34 @@
+/**
+ * Failed-attempt throttling (NIST SP 800-63B §5.2.2): every 5 consecutive failures lock the
+ * factor, for 1 minute at first and twice as long each time after, up to 1 hour; at 100
+ * consecutive failures it stays locked until an administrator unlocks it. A success resets.
+ */
+export const FAILURES_PER_LOCK = 5;
+export const FIRST_LOCK_MS = 60_000;
+export const LONGEST_LOCK_MS = 3_600_000;
+export const FAILURES_BEFORE_PERMANENT_LOCK = 100;
+
+export type Lockout = {
+  readonly consecutiveFailures: number;
+  /** epoch ms until which attempts are refused; null when not temporarily locked */
+  readonly lockedUntilMs: number | null;
+  /** locked until an administrator unlocks */
+  readonly permanent: boolean;
+};
+
+export const noLockout: Lockout = { consecutiveFailures: 0, lockedUntilMs: null, permanent: false };
+
+export function isLocked(lockout: Lockout, nowMs: number): boolean {
+  return lockout.permanent || (lockout.lockedUntilMs !== null && nowMs < lockout.lockedUntilMs);
+}
+
+/**
+ * The lock that the `consecutiveFailures`-th failure in a row triggers: `undefined` for
+ * none, `null` for a lock only an administrator lifts, or the epoch ms it ends.
+ */
+export function lockAfterFailure(consecutiveFailures: number, nowMs: number): number | null | undefined {
+  if (consecutiveFailures >= FAILURES_BEFORE_PERMANENT_LOCK) return null;
+  if (consecutiveFailures % FAILURES_PER_LOCK !== 0) return undefined;
+  const locksSoFar = consecutiveFailures / FAILURES_PER_LOCK;
+  return nowMs + Math.min(LONGEST_LOCK_MS, FIRST_LOCK_MS * 2 ** (locksSoFar - 1));
+}

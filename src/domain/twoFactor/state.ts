@@ -1,0 +1,55 @@
+import type { EncryptedSecret } from './encryptedSecret.ts';
+import { type Lockout, noLockout } from './lockout.ts';
+import type { RecoveryCodeSet } from './recoveryCodes.ts';
+
+export type Authenticator = {
+  readonly secret: EncryptedSecret;
+  /** the last time step accepted from this authenticator; only later steps are accepted */
+  readonly lastAcceptedStep: number;
+};
+
+export type PendingEnrollment = {
+  readonly secret: EncryptedSecret;
+  readonly expiresAtMs: number;
+  readonly replacement: boolean;
+};
+
+export type RecoveryCodes = {
+  readonly set: RecoveryCodeSet;
+  readonly used: readonly boolean[];
+};
+
+/** One user's 2FA account. Plain JSON, so it can be snapshotted as it is. */
+export type TwoFactorState = {
+  readonly enabled: boolean;
+  readonly enabledAtMs: number | null;
+  readonly authenticator: Authenticator | null;
+  readonly pending: PendingEnrollment | null;
+  readonly recoveryCodes: RecoveryCodes | null;
+  readonly lockout: Lockout;
+};
+
+export const initialState = (): TwoFactorState => ({
+  enabled: false,
+  enabledAtMs: null,
+  authenticator: null,
+  pending: null,
+  recoveryCodes: null,
+  lockout: noLockout,
+});
+
+export function recoveryCodesRemaining(state: TwoFactorState): number {
+  if (!state.enabled || state.recoveryCodes === null) return 0;
+  return state.recoveryCodes.used.filter((used) => !used).length;
+}
+
+export function hasLivePendingEnrollment(state: TwoFactorState, nowMs: number): boolean {
+  return state.pending !== null && nowMs < state.pending.expiresAtMs;
+}
+
+export type TwoFactorStatusName = 'disabled' | 'pending' | 'enabled';
+
+export function statusName(state: TwoFactorState, nowMs: number): TwoFactorStatusName {
+  if (state.enabled) return 'enabled';
+  return hasLivePendingEnrollment(state, nowMs) ? 'pending' : 'disabled';
+}
