@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // Three kinds of test, each runnable on its own: `npm run test:unit|test:int|test:e2e`.
+const jsonReport = process.env.VITEST_JSON_REPORT;
+
 export default defineConfig({
   test: {
+    // .ci/run asks for a JSON report to print a plain "N passed, N failed" line.
+    reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
     projects: [
       {
         test: {
