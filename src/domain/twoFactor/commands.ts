@@ -28,7 +28,8 @@ export type ConfirmEnrollment = Command<
     readonly code: string;
     /** the pending enrollment's secret, decrypted; null when nothing is pending */
     readonly pendingSecretBase32: string | null;
-    readonly newRecoveryCodes: RecoveryCodeSet;
+    /** prepared only when a live enrollment is pending: hashing ten codes is not free */
+    readonly newRecoveryCodes: RecoveryCodeSet | null;
   }
 >;
 
@@ -36,7 +37,11 @@ export type VerifySignIn = Command<'VerifySignIn', UserAt & { readonly proof: Pr
 
 export type RegenerateRecoveryCodes = Command<
   'RegenerateRecoveryCodes',
-  UserAt & { readonly proof: TotpProof; readonly newRecoveryCodes: RecoveryCodeSet }
+  UserAt & {
+    readonly proof: TotpProof;
+    /** prepared only when the factor is enabled and not locked */
+    readonly newRecoveryCodes: RecoveryCodeSet | null;
+  }
 >;
 
 export type DisableTwoFactor = Command<

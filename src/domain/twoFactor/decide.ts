@@ -141,6 +141,7 @@ function confirmEnrollment(command: ConfirmEnrollment, state: TwoFactorState): r
       ? null
       : acceptedTotpStep({ secretBase32: pendingSecretBase32, code, nowMs, lastAcceptedStep: null });
   if (step === null) return [emit('EnrollmentConfirmationFailed', { userId, at }, command.metadata)];
+  if (newRecoveryCodes === null) throw new Error('ConfirmEnrollment needs a prepared recovery code set');
   const data = { userId, at, secret: pending.secret, step, recoveryCodes: newRecoveryCodes };
   return [
     state.enabled
@@ -165,6 +166,7 @@ function regenerate(command: RegenerateRecoveryCodes, state: TwoFactorState): re
   const { userId, nowMs, proof, newRecoveryCodes } = command.data;
   const check = checkProof(state, proof, 'regenerate', command);
   if (!check.accepted || check.step === null) return check.events;
+  if (newRecoveryCodes === null) throw new Error('RegenerateRecoveryCodes needs a prepared recovery code set');
   return [
     emit(
       'CodesRegenerated',

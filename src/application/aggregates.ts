@@ -1,0 +1,29 @@
+import {
+  initialPolicyState,
+  POLICY_SCHEMA_VERSIONS,
+  type PolicyState,
+  policyDecider,
+  type TwoFactorRequirementChanged,
+} from '../domain/policy/policy.ts';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { evolve } from '../domain/twoFactor/evolve.ts';
+import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
+import { initialState, type TwoFactorState } from '../domain/twoFactor/state.ts';
+import { twoFactorUpcasters } from '../domain/twoFactor/upcasters.ts';
+import type { AggregateKind } from './repository.ts';
+
+export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
+  initialState,
+  evolve,
+  currentVersions: TWO_FACTOR_SCHEMA_VERSIONS,
+  upcasters: twoFactorUpcasters,
+  stateVersion: 1,
+};
+
+export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {
+  initialState: initialPolicyState,
+  evolve: policyDecider.evolve,
+  currentVersions: POLICY_SCHEMA_VERSIONS,
+  upcasters: {},
+  stateVersion: 1,
+};

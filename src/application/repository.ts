@@ -1,0 +1,119 @@
+import type { AnyEvent } from '../domain/shared/message.ts';
+import type { EventStore } from '../eventStore/eventStore.ts';
+import { GENESIS_HASH, HASH_KEY } from './hashChain.ts';
+import type { SnapshotStore } from './snapshotStore.ts';
+import { type EventSchema, fromRecordedEvent, toStoredEvents } from './storedEvent.ts';
+
+export type AggregateKind<S, E extends AnyEvent> = EventSchema & {
+  readonly initialState: () => S;
+  readonly evolve: (state: S, event: E) => S;
+  /** raise when the state's shape or `evolve` changes: older snapshots are then ignored */
+  readonly stateVersion: number;
+};
+
+/** An aggregate as loaded: its state, the revision it was folded to and its chain's last hash. */
+export type Loaded<S> = {
+  readonly state: S;
+  /** null while the stream does not exist */
+  readonly revision: bigint | null;
+  readonly lastHash: string;
+};
+
+export type RepositoryOptions = {
+  /** how many aggregates stay folded in memory */
+  readonly cacheSize?: number;
+  /** a snapshot is saved once this many events were folded since the last one */
+  readonly snapshotEvery?: number;
+};
+
+/**
+ * Loads aggregates from where they were last folded — the in-memory cache, else the latest
+ * snapshot — and reads only the events after it, so a user with ten thousand sign-ins loads
+ * like one with ten. Always reads the stream's tail, so it is correct with other writers.
+ */
+export function createRepository<S, E extends AnyEvent>(
+  store: EventStore,
+  kind: AggregateKind<S, E>,
+  snapshots: SnapshotStore,
+  options: RepositoryOptions = {},
+) {
+  const cacheSize = options.cacheSize ?? 10_000;
+  const snapshotEvery = BigInt(options.snapshotEvery ?? 50);
+  const cache = new Map<string, Loaded<S> & { readonly snapshotRevision: bigint | null }>();
+
+  const remember = (streamName: string, loaded: Loaded<S>, snapshotRevision: bigint | null) => {
+    cache.delete(streamName);
+    cache.set(streamName, { ...loaded, snapshotRevision });
+    if (cache.size > cacheSize) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+  };
+
+  async function startingPoint(streamName: string) {
+    const cached = cache.get(streamName);
+    if (cached) return cached;
+    const snapshot = await snapshots.load(streamName);
+    if (snapshot && snapshot.stateVersion === kind.stateVersion) {
+      return {
+        state: snapshot.state as S,
+        revision: snapshot.revision,
+        lastHash: snapshot.lastHash,
+        snapshotRevision: snapshot.revision,
+      };
+    }
+    return { state: kind.initialState(), revision: null, lastHash: GENESIS_HASH, snapshotRevision: null };
+  }
+
+  async function load(streamName: string): Promise<Loaded<S>> {
+    const start = await startingPoint(streamName);
+    let { state, revision, lastHash } = start;
+    const fromRevision = revision === null ? 0n : revision + 1n;
+    for await (const recorded of store.readStream(streamName, { fromRevision })) {
+      state = kind.evolve(state, fromRecordedEvent<E>(recorded, kind));
+      revision = recorded.revision;
+      lastHash = typeof recorded.metadata[HASH_KEY] === 'string' ? recorded.metadata[HASH_KEY] : lastHash;
+    }
+    let snapshotRevision = start.snapshotRevision;
+    if (revision !== null && revision - (snapshotRevision ?? -1n) >= snapshotEvery) {
+      await snapshots.save({ streamName, revision, lastHash, stateVersion: kind.stateVersion, state });
+      snapshotRevision = revision;
+    }
+    const loaded = { state, revision, lastHash };
+    remember(streamName, loaded, snapshotRevision);
+    return loaded;
+  }
+
+  /** Appends with the loaded revision as the expected one; a ConcurrencyConflictError means reload. */
+  async function append(streamName: string, loaded: Loaded<S>, events: readonly E[]): Promise<Loaded<S>> {
+    const firstRevision = loaded.revision === null ? 0n : loaded.revision + 1n;
+    const { stored, lastHash } = toStoredEvents(streamName, firstRevision, loaded.lastHash, events);
+    const result = await store.appendToStream(streamName, stored, {
+      expectedRevision: loaded.revision === null ? 'no-stream' : loaded.revision,
+    });
+    const next = {
+      state: events.reduce(kind.evolve, loaded.state),
+      revision: result.nextExpectedRevision,
+      lastHash,
+    };
+    remember(streamName, next, cache.get(streamName)?.snapshotRevision ?? null);
+    return next;
+  }
+
+  /** Every event of a stream, upcast, for replays (audit); not cached. */
+  async function* readEvents(
+    streamName: string,
+  ): AsyncIterable<{ event: E; recordedAt: Date; revision: bigint }> {
+    for await (const recorded of store.readStream(streamName)) {
+      yield {
+        event: fromRecordedEvent<E>(recorded, kind),
+        recordedAt: recorded.recordedAt,
+        revision: recorded.revision,
+      };
+    }
+  }
+
+  return { load, append, readEvents };
+}
+
+export type Repository<S, E extends AnyEvent> = ReturnType<typeof createRepository<S, E>>;

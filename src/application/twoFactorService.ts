@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { Secret } from 'otpauth';
+import type { RecoveryCodeHasher } from '../crypto/recoveryCodeHasher.ts';
+import type { SecretBox } from '../crypto/secretBox.ts';
+import {
+  decidePolicy,
+  evolvePolicy,
+  initialPolicyState,
+  POLICY_STREAM,
+  type PolicyState,
+} from '../domain/policy/policy.ts';
+import { DomainRejection } from '../domain/shared/domainError.ts';
+import type { CommandMetadata } from '../domain/shared/message.ts';
+import type { Proof } from '../domain/twoFactor/commands.ts';
+import { decide } from '../domain/twoFactor/decide.ts';
+import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
+import type { ProofMethod, TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { evolve } from '../domain/twoFactor/evolve.ts';
+import { isLocked } from '../domain/twoFactor/lockout.ts';
+import { outcomeOf } from '../domain/twoFactor/outcome.ts';
+import {
+  hasLivePendingEnrollment,
+  initialState,
+  recoveryCodesRemaining,
+  type TwoFactorState,
+} from '../domain/twoFactor/state.ts';
+import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
+import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
+import type { EventStore } from '../eventStore/eventStore.ts';
+import { policyKind, twoFactorKind } from './aggregates.ts';
+import { handleCommand } from './commandHandler.ts';
+import { enrollmentUri } from './enrollmentUri.ts';
+import { UseCaseError } from './errors.ts';
+import { createKeyedMutex } from './keyedMutex.ts';
+import { createRepository, type RepositoryOptions } from './repository.ts';
+import type { SnapshotStore } from './snapshotStore.ts';
+
+export type TwoFactorServiceDeps = {
+  readonly store: EventStore;
+  readonly snapshots: SnapshotStore;
+  readonly secretBox: SecretBox;
+  readonly hasher: RecoveryCodeHasher;
+  /** epoch milliseconds; tests hand in their own clock */
+  readonly clock: () => number;
+  readonly issuer: string;
+  readonly repository?: RepositoryOptions;
+};
+
+/** A code as the caller presents it: exactly one of the two. */
+export type PresentedCode = { readonly code: string } | { readonly recoveryCode: string };
+
+export type PolicyView = {
+  readonly requireTwoFactor: boolean;
+  readonly updatedAt: string | null;
+  readonly updatedBy: string | null;
+};
+
+const presentedMethod = (presented: PresentedCode): ProofMethod =>
+  'code' in presented ? 'totp' : 'recovery-code';
+
+function throwUnlessAccepted(events: readonly TwoFactorEvent[]): void {
+  const outcome = outcomeOf(events);
+  if (outcome.kind === 'invalid-code') throw new UseCaseError('invalid-code', 'the code is not valid');
+  if (outcome.kind === 'locked') {
+    throw new UseCaseError(
+      'locked',
+      outcome.lockedUntil === null
+        ? 'too many failed attempts: an administrator must unlock two-factor authentication'
+        : 'too many failed attempts: try again later',
+      outcome.lockedUntil,
+    );
+  }
+}
+
+function rethrowRejection(error: unknown): never {
+  if (error instanceof DomainRejection) throw new UseCaseError(error.code, error.message);
+  throw error;
+}
+
+/**
+ * The use cases of the contract. Each prepares what is random, timed or slow (new secrets,
+ * decryption, argon2), hands it to the pure decider, and appends what it decides.
+ */
+export function createTwoFactorService(deps: TwoFactorServiceDeps) {
+  const users = createRepository(deps.store, twoFactorKind, deps.snapshots, deps.repository);
+  const policies = createRepository(deps.store, policyKind, deps.snapshots, deps.repository);
+  const mutex = createKeyedMutex();
+
+  /** Prepares a presented code for checking, skipping the slow work when no check will run. */
+  async function prepareProof(
+    userId: string,
+    state: TwoFactorState,
+    presented: PresentedCode,
+    nowMs: number,
+    willCheck = true,
+  ): Promise<Proof> {
+    const checked = willCheck && state.enabled && !isLocked(state.lockout, nowMs);
+    if ('code' in presented) {
+      const secretBase32 =
+        checked && state.authenticator ? deps.secretBox.open(state.authenticator.secret, userId) : null;
+      return { method: 'totp', code: presented.code, secretBase32 };
+    }
+    const digest =
+      checked && state.recoveryCodes
+        ? await deps.hasher.digestOf(presented.recoveryCode, state.recoveryCodes.set)
+        : null;
+    return { method: 'recovery-code', digest };
+  }
+
+  async function run<R>(
+    userId: string,
+    decideWith: (
+      state: TwoFactorState,
+      nowMs: number,
+    ) => Promise<{ events: readonly TwoFactorEvent[]; result: R }>,
+  ) {
+    try {
+      return await handleCommand(users, mutex, twoFactorStreamName(userId), (state) =>
+        decideWith(state, deps.clock()),
+      );
+    } catch (error) {
+      rethrowRejection(error);
+    }
+  }
+
+  async function policy(): Promise<PolicyState> {
+    return (await policies.load(POLICY_STREAM)).state;
+  }
+
+  return {
+    async status(userId: string): Promise<TwoFactorStatus> {
+      const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), policy()]);
+      return twoFactorStatus(userId, loaded.state, {
+        nowMs: deps.clock(),
+        requireTwoFactor: current.requireTwoFactor,
+      });
+    },
+
+    async startEnrollment(
+      userId: string,
+      input: { readonly accountName: string; readonly proof: PresentedCode | null },
+      metadata: CommandMetadata,
+    ) {
+      const { events, result } = await run(userId, async (state, nowMs) => {
+        // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
+        const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
+          .base32;
+        const proof = input.proof === null ? null : await prepareProof(userId, state, input.proof, nowMs);
+        const newSecret = deps.secretBox.seal(secretBase32, userId);
+        const decided = decide(
+          { type: 'StartEnrollment', data: { userId, nowMs, newSecret, proof }, metadata },
+          state,
+        );
+        return { events: decided, result: { secretBase32 } };
+      });
+      throwUnlessAccepted(events);
+      const started = events.find((e) => e.type === 'EnrollmentStarted');
+      return {
+        secret: result.secretBase32,
+        otpauthUri: enrollmentUri({
+          issuer: deps.issuer,
+          accountName: input.accountName,
+          secretBase32: result.secretBase32,
+        }),
+        expiresAt: started?.type === 'EnrollmentStarted' ? started.data.expiresAt : null,
+        replacement: started?.type === 'EnrollmentStarted' ? started.data.replacement : false,
+      };
+    },
+
+    async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
+      const { events, result } = await run(userId, async (state, nowMs) => {
+        const live = hasLivePendingEnrollment(state, nowMs) && state.pending !== null;
+        const pendingSecretBase32 =
+          live && state.pending ? deps.secretBox.open(state.pending.secret, userId) : null;
+        const fresh = live ? await deps.hasher.newSet() : null;
+        const decided = decide(
+          {
+            type: 'ConfirmEnrollment',
+            data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: fresh?.set ?? null },
+            metadata,
+          },
+          state,
+        );
+        return { events: decided, result: fresh?.codes ?? [] };
+      });
+      throwUnlessAccepted(events);
+      return { status: 'enabled' as const, recoveryCodes: result };
+    },
+
+    async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
+      const { events, after } = await run(userId, async (state, nowMs) => ({
+        events: decide(
+          {
+            type: 'VerifySignIn',
+            data: { userId, nowMs, proof: await prepareProof(userId, state, presented, nowMs) },
+            metadata,
+          },
+          state,
+        ),
+        result: null,
+      }));
+      throwUnlessAccepted(events);
+      return {
+        verified: true as const,
+        method: presentedMethod(presented),
+        recoveryCodesRemaining: recoveryCodesRemaining(after.state),
+      };
+    },
+
+    async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
+      const { events, result } = await run(userId, async (state, nowMs) => {
+        const proof = await prepareProof(userId, state, { code }, nowMs);
+        const checked = proof.method === 'totp' && proof.secretBase32 !== null;
+        const fresh = checked ? await deps.hasher.newSet() : null;
+        const decided = decide(
+          {
+            type: 'RegenerateRecoveryCodes',
+            data: {
+              userId,
+              nowMs,
+              proof: proof as Extract<Proof, { method: 'totp' }>,
+              newRecoveryCodes: fresh?.set ?? null,
+            },
+            metadata,
+          },
+          state,
+        );
+        return { events: decided, result: fresh?.codes ?? [] };
+      });
+      throwUnlessAccepted(events);
+      return { recoveryCodes: result };
+    },
+
+    async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
+      const { requireTwoFactor } = await policy();
+      const { events } = await run(userId, async (state, nowMs) => ({
+        events: decide(
+          {
+            type: 'DisableTwoFactor',
+            data: {
+              userId,
+              nowMs,
+              requireTwoFactor,
+              // Refused before any check when the policy requires 2FA: no slow work for it.
+              proof: await prepareProof(userId, state, presented, nowMs, !requireTwoFactor),
+            },
+            metadata,
+          },
+          state,
+        ),
+        result: null,
+      }));
+      throwUnlessAccepted(events);
+      return { status: 'disabled' as const };
+    },
+
+    async reset(userId: string, reason: string, metadata: CommandMetadata) {
+      await run(userId, async (state, nowMs) => ({
+        events: decide({ type: 'ResetTwoFactor', data: { userId, nowMs, reason }, metadata }, state),
+        result: null,
+      }));
+      return { status: 'disabled' as const };
+    },
+
+    async unlock(userId: string, metadata: CommandMetadata) {
+      const { after } = await run(userId, async (state, nowMs) => ({
+        events: decide({ type: 'UnlockFactor', data: { userId, nowMs }, metadata }, state),
+        result: null,
+      }));
+      const current = await policy();
+      return twoFactorStatus(userId, after.state, {
+        nowMs: deps.clock(),
+        requireTwoFactor: current.requireTwoFactor,
+      });
+    },
+
+    async policy(): Promise<PolicyView> {
+      return policy();
+    },
+
+    async changePolicy(requireTwoFactor: boolean, metadata: CommandMetadata): Promise<PolicyView> {
+      const { after } = await handleCommand(policies, mutex, POLICY_STREAM, async (state) => ({
+        events: decidePolicy(
+          { type: 'ChangeTwoFactorRequirement', data: { requireTwoFactor, nowMs: deps.clock() }, metadata },
+          state,
+        ),
+        result: null,
+      }));
+      return after.state;
+    },
+
+    /**
+     * The status document as it stood at `atMs`, rebuilt by folding the user's events and the
+     * policy's up to that moment with the same `evolve` that decides today.
+     */
+    async statusAt(userId: string, atMs: number): Promise<TwoFactorStatus> {
+      let state = initialState();
+      for await (const { event } of users.readEvents(twoFactorStreamName(userId))) {
+        if (Date.parse(event.data.at) > atMs) break;
+        state = evolve(state, event);
+      }
+      let policyState = initialPolicyState();
+      for await (const { event } of policies.readEvents(POLICY_STREAM)) {
+        if (Date.parse(event.data.at) > atMs) break;
+        policyState = evolvePolicy(policyState, event);
+      }
+      return twoFactorStatus(userId, state, { nowMs: atMs, requireTwoFactor: policyState.requireTwoFactor });
+    },
+  };
+}
+
+export type TwoFactorService = ReturnType<typeof createTwoFactorService>;
