@@ -1,6 +1,6 @@
 /**
  * The event store port. Two adapters implement it (embedded SQLite, EventStoreDB) and one
- * contract suite (`test/eventStore.contract.ts`) proves they behave the same.
+ * contract suite (`test/eventStore/contract.ts`) proves they behave the same.
  *
  * Revisions are 0-based per stream (the first event of a stream has revision 0n).
  * Positions are the global log order: strictly increasing, bigint-safe, opaque to callers
