@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { prepareAppend } from '../../src/eventStore/sqlite/appendInput.ts';
+import { expectedRevisionMatches } from '../../src/eventStore/sqlite/expectedRevision.ts';
+
+const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const event = { id, type: 'Happened', data: { é: '😀' }, metadata: { actor: 'me' } };
+
+describe('prepareAppend', () => {
+  it('serializes data and metadata as JSON text', () => {
+    expect(prepareAppend('s', [event], 3n)).toEqual({
+      streamName: 's',
+      expectedRevision: 3n,
+      events: [{ id, type: 'Happened', data: '{"é":"😀"}', metadata: '{"actor":"me"}' }],
+    });
+  });
+
+  it.each([
+    ['no events', () => prepareAppend('s', [], 'any')],
+    ['an empty stream name', () => prepareAppend('', [event], 'any')],
+    ['an id that is not a UUID', () => prepareAppend('s', [{ ...event, id: 'x' }], 'any')],
+    ['the same id twice', () => prepareAppend('s', [event, event], 'any')],
+    ['an empty type', () => prepareAppend('s', [{ ...event, type: '' }], 'any')],
+    ['data that is an array', () => prepareAppend('s', [{ ...event, data: [] as never }], 'any')],
+    ['data that JSON cannot hold', () => prepareAppend('s', [{ ...event, data: { n: 1n } }], 'any')],
+    ['a numeric expected revision', () => prepareAppend('s', [event], 1 as never)],
+    ['a negative expected revision', () => prepareAppend('s', [event], -1n)],
+  ])('refuses %s', (_, prepare) => {
+    expect(prepare).toThrow(TypeError);
+  });
+});
+
+describe('expectedRevisionMatches', () => {
+  it.each([
+    ['any', 'no-stream', true],
+    ['any', 7n, true],
+    ['no-stream', 'no-stream', true],
+    ['no-stream', 0n, false],
+    [2n, 2n, true],
+    [2n, 3n, false],
+    [0n, 'no-stream', false],
+  ] as const)('expected %s against %s: %s', (expected, actual, matches) => {
+    expect(expectedRevisionMatches(expected, actual)).toBe(matches);
+  });
+});
