@@ -15,6 +15,10 @@ export function upcast(
   storedVersion: number,
   currentVersion: number,
 ): Readonly<Record<string, unknown>> {
+  // An event from a newer build than this one cannot be read faithfully: refuse, never guess.
+  if (storedVersion > currentVersion) {
+    throw new Error(`${type} has schema version ${storedVersion}, newer than this build's ${currentVersion}`);
+  }
   let lifted = data;
   for (let version = storedVersion; version < currentVersion; version++) {
     const step = registry[type]?.[version];

@@ -11,7 +11,7 @@ import type {
   UnlockFactor,
   VerifySignIn,
 } from './commands.ts';
-import type { TwoFactorEvent, VerificationPurpose } from './events.ts';
+import type { ProofMethod, TwoFactorEvent, VerificationPurpose } from './events.ts';
 import { isLocked, lockAfterFailure } from './lockout.ts';
 import { matchRecoveryCode } from './recoveryCodes.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
@@ -30,12 +30,48 @@ function emit<T extends TwoFactorEvent['type']>(
   data: EventOf<T>['data'],
   metadata: CommandMetadata,
 ): EventOf<T> {
-  return { type, data, metadata: { ...metadata, schemaVersion: TWO_FACTOR_SCHEMA_VERSIONS[type] } } as EventOf<T>;
+  return {
+    type,
+    data,
+    metadata: { ...metadata, schemaVersion: TWO_FACTOR_SCHEMA_VERSIONS[type] },
+  } as EventOf<T>;
 }
 
 type ProofCheck =
   | { readonly accepted: true; readonly step: number | null; readonly events: readonly TwoFactorEvent[] }
   | { readonly accepted: false; readonly events: readonly TwoFactorEvent[] };
+
+type Attempt = {
+  readonly data: { readonly userId: string; readonly nowMs: number };
+  readonly metadata: CommandMetadata;
+};
+
+/** An attempt on a locked factor: recorded, refused, not checked. */
+function refused(
+  state: TwoFactorState,
+  purpose: VerificationPurpose,
+  method: ProofMethod,
+  { data: { userId, nowMs }, metadata }: Attempt,
+): readonly TwoFactorEvent[] {
+  const lockedUntil = state.lockout.permanent ? null : iso(state.lockout.lockedUntilMs ?? nowMs);
+  return [emit('VerificationRefused', { userId, at: iso(nowMs), purpose, method, lockedUntil }, metadata)];
+}
+
+/** A failed check: recorded, counted, and locking the factor when it is the 5th, 10th… or 100th in a row. */
+function failed(
+  state: TwoFactorState,
+  purpose: VerificationPurpose,
+  method: ProofMethod,
+  { data: { userId, nowMs }, metadata }: Attempt,
+): readonly TwoFactorEvent[] {
+  const at = iso(nowMs);
+  const consecutiveFailures = state.lockout.consecutiveFailures + 1;
+  const failure = emit('VerificationFailed', { userId, at, purpose, method, consecutiveFailures }, metadata);
+  const lock = lockAfterFailure(consecutiveFailures, nowMs);
+  if (lock === undefined) return [failure];
+  const lockedUntil = lock === null ? null : iso(lock);
+  return [failure, emit('FactorLocked', { userId, at, consecutiveFailures, lockedUntil }, metadata)];
+}
 
 /**
  * Checks a code presented for `purpose` against the enabled factor. A locked factor refuses
@@ -45,17 +81,11 @@ function checkProof(
   state: TwoFactorState,
   proof: Proof,
   purpose: VerificationPurpose,
-  command: { readonly data: { readonly userId: string; readonly nowMs: number }; readonly metadata: CommandMetadata },
+  command: Attempt,
 ): ProofCheck {
   const { userId, nowMs } = command.data;
-  const at = iso(nowMs);
-  const { metadata } = command;
   if (isLocked(state.lockout, nowMs)) {
-    const lockedUntil = state.lockout.permanent ? null : iso(state.lockout.lockedUntilMs ?? nowMs);
-    return {
-      accepted: false,
-      events: [emit('VerificationRefused', { userId, at, purpose, method: proof.method, lockedUntil }, metadata)],
-    };
+    return { accepted: false, events: refused(state, purpose, proof.method, command) };
   }
   if (proof.method === 'totp') {
     const step =
@@ -75,26 +105,15 @@ function checkProof(
         : matchRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.used, proof.digest);
     if (index !== null) {
       const remaining = recoveryCodesRemaining(state) - 1;
-      return {
-        accepted: true,
-        step: null,
-        events: [emit('RecoveryCodeConsumed', { userId, at, index, remaining, purpose }, metadata)],
-      };
+      const consumed = emit(
+        'RecoveryCodeConsumed',
+        { userId, at: iso(nowMs), index, remaining, purpose },
+        command.metadata,
+      );
+      return { accepted: true, step: null, events: [consumed] };
     }
   }
-  const consecutiveFailures = state.lockout.consecutiveFailures + 1;
-  const failed = emit(
-    'VerificationFailed',
-    { userId, at, purpose, method: proof.method, consecutiveFailures },
-    metadata,
-  );
-  const lock = lockAfterFailure(consecutiveFailures, nowMs);
-  if (lock === undefined) return { accepted: false, events: [failed] };
-  const lockedUntil = lock === null ? null : iso(lock);
-  return {
-    accepted: false,
-    events: [failed, emit('FactorLocked', { userId, at, consecutiveFailures, lockedUntil }, metadata)],
-  };
+  return { accepted: false, events: failed(state, purpose, proof.method, command) };
 }
 
 function requireEnabled(state: TwoFactorState): void {
@@ -131,16 +150,26 @@ function startEnrollment(command: StartEnrollment, state: TwoFactorState): reado
 function confirmEnrollment(command: ConfirmEnrollment, state: TwoFactorState): readonly TwoFactorEvent[] {
   const { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes } = command.data;
   const { pending } = state;
-  if (pending === null) throw new DomainRejection('no-pending-enrollment', 'there is no enrollment to confirm');
+  if (pending === null)
+    throw new DomainRejection('no-pending-enrollment', 'there is no enrollment to confirm');
   if (nowMs >= pending.expiresAtMs) {
     throw new DomainRejection('enrollment-expired', 'the enrollment expired; start it again');
+  }
+  // Confirming a replacement hands out fresh recovery codes: it is an attempt against the
+  // enabled factor, locked out and counted like any other. A first enrollment protects nothing yet.
+  if (state.enabled && isLocked(state.lockout, nowMs)) {
+    return refused(state, 'replace-authenticator', 'totp', command);
   }
   const at = iso(nowMs);
   const step =
     pendingSecretBase32 === null
       ? null
       : acceptedTotpStep({ secretBase32: pendingSecretBase32, code, nowMs, lastAcceptedStep: null });
-  if (step === null) return [emit('EnrollmentConfirmationFailed', { userId, at }, command.metadata)];
+  if (step === null) {
+    return state.enabled
+      ? failed(state, 'replace-authenticator', 'totp', command)
+      : [emit('EnrollmentConfirmationFailed', { userId, at }, command.metadata)];
+  }
   if (newRecoveryCodes === null) throw new Error('ConfirmEnrollment needs a prepared recovery code set');
   const data = { userId, at, secret: pending.secret, step, recoveryCodes: newRecoveryCodes };
   return [
@@ -157,16 +186,23 @@ function verifySignIn(command: VerifySignIn, state: TwoFactorState): readonly Tw
   if (!check.accepted) return check.events;
   return [
     ...check.events,
-    emit('SignInVerified', { userId, at: iso(nowMs), method: proof.method, step: check.step }, command.metadata),
+    emit(
+      'SignInVerified',
+      { userId, at: iso(nowMs), method: proof.method, step: check.step },
+      command.metadata,
+    ),
   ];
 }
 
 function regenerate(command: RegenerateRecoveryCodes, state: TwoFactorState): readonly TwoFactorEvent[] {
   requireEnabled(state);
   const { userId, nowMs, proof, newRecoveryCodes } = command.data;
+  // Only a current authenticator code may regenerate; a recovery code must not be consumed here.
+  if (proof.method !== 'totp') throw new Error('RegenerateRecoveryCodes takes a TOTP code only');
   const check = checkProof(state, proof, 'regenerate', command);
   if (!check.accepted || check.step === null) return check.events;
-  if (newRecoveryCodes === null) throw new Error('RegenerateRecoveryCodes needs a prepared recovery code set');
+  if (newRecoveryCodes === null)
+    throw new Error('RegenerateRecoveryCodes needs a prepared recovery code set');
   return [
     emit(
       'CodesRegenerated',
@@ -180,13 +216,20 @@ function disable(command: DisableTwoFactor, state: TwoFactorState): readonly Two
   requireEnabled(state);
   const { userId, nowMs, proof, requireTwoFactor } = command.data;
   if (requireTwoFactor) {
-    throw new DomainRejection('two-factor-required', 'the instance requires two-factor authentication for all users');
+    throw new DomainRejection(
+      'two-factor-required',
+      'the instance requires two-factor authentication for all users',
+    );
   }
   const check = checkProof(state, proof, 'disable', command);
   if (!check.accepted) return check.events;
   return [
     ...check.events,
-    emit('TwoFactorDisabled', { userId, at: iso(nowMs), method: proof.method, step: check.step }, command.metadata),
+    emit(
+      'TwoFactorDisabled',
+      { userId, at: iso(nowMs), method: proof.method, step: check.step },
+      command.metadata,
+    ),
   ];
 }
 

@@ -68,7 +68,11 @@ export type FactorLocked = Event<
 /** An attempt made while the factor was locked: refused without checking the code. */
 export type VerificationRefused = Event<
   'VerificationRefused',
-  At & { readonly purpose: VerificationPurpose; readonly method: ProofMethod; readonly lockedUntil: string | null }
+  At & {
+    readonly purpose: VerificationPurpose;
+    readonly method: ProofMethod;
+    readonly lockedUntil: string | null;
+  }
 >;
 
 export type TwoFactorDisabled = Event<

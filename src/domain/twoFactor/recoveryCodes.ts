@@ -44,11 +44,7 @@ export function formatRecoveryCode(randomBytes: Uint8Array): string {
  * look-alike letters read as digits. Null when the input cannot be a recovery code at all.
  */
 export function normalizeRecoveryCode(input: string): string | null {
-  const canonical = input
-    .toLowerCase()
-    .replace(/[\s-]/g, '')
-    .replace(/[il]/g, '1')
-    .replace(/o/g, '0');
+  const canonical = input.toLowerCase().replace(/[\s-]/g, '').replace(/[il]/g, '1').replace(/o/g, '0');
   if (canonical.length !== RECOVERY_CODE_SYMBOLS) return null;
   for (const symbol of canonical) if (!RECOVERY_CODE_ALPHABET.includes(symbol)) return null;
   return canonical;

@@ -1,5 +1,10 @@
 import { isLocked } from './lockout.ts';
-import { recoveryCodesRemaining, statusName, type TwoFactorState, type TwoFactorStatusName } from './state.ts';
+import {
+  recoveryCodesRemaining,
+  statusName,
+  type TwoFactorState,
+  type TwoFactorStatusName,
+} from './state.ts';
 
 /** The status document of the contract, as of `nowMs`. */
 export type TwoFactorStatus = {

@@ -1,0 +1,173 @@
+import { DomainRejection, type RejectionCode } from '../shared/domainError.ts';
+import type { Proof, RecoveryCodeProof, TotpProof, TwoFactorCommand } from '../twoFactor/commands.ts';
+import { decide } from '../twoFactor/decide.ts';
+import type { TwoFactorEvent } from '../twoFactor/events.ts';
+import { evolve } from '../twoFactor/evolve.ts';
+import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
+import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
+import { FixedClock, T0 } from './clock.ts';
+import {
+  confirmEnrollment,
+  disableTwoFactor,
+  regenerateRecoveryCodes,
+  resetTwoFactor,
+  startEnrollment,
+  totpProof,
+  unlockFactor,
+  verifySignIn,
+} from './commands.ts';
+import { type IssuedRecoveryCodes, issueRecoveryCodes, recoveryCodeProof } from './recoveryCodes.ts';
+import { openSecret, sealSecret } from './secrets.ts';
+import { codeAt } from './totpCodes.ts';
+
+export type Attempt =
+  | { readonly rejected: null; readonly events: readonly TwoFactorEvent[]; readonly outcome: Outcome }
+  | { readonly rejected: RejectionCode; readonly events: readonly []; readonly outcome: null };
+
+/**
+ * One user's 2FA account driven the way the command handler drives it: load, prepare what
+ * is random or secret (new secrets, recovery-code sets, the decrypted secret, the digest of
+ * a presented code), decide, append, evolve. For flows and property tests.
+ */
+export class TwoFactorAccount {
+  readonly clock: FixedClock;
+  private readonly history: TwoFactorEvent[] = [];
+  private current: TwoFactorState = initialState();
+  private setsIssued = 0;
+  private readonly issued: IssuedRecoveryCodes[] = [];
+
+  constructor(
+    nowMs: number = T0,
+    private readonly label = 'account',
+  ) {
+    this.clock = new FixedClock(nowMs);
+  }
+
+  get state(): TwoFactorState {
+    return this.current;
+  }
+
+  get events(): readonly TwoFactorEvent[] {
+    return this.history;
+  }
+
+  get nowMs(): number {
+    return this.clock.nowMs;
+  }
+
+  advance(ms: number): this {
+    this.clock.advance(ms);
+    return this;
+  }
+
+  /** Decides and records; a DomainRejection is returned as `rejected`, with nothing recorded. */
+  run(command: TwoFactorCommand): Attempt {
+    let events: readonly TwoFactorEvent[];
+    try {
+      events = decide(command, this.current);
+    } catch (error) {
+      if (error instanceof DomainRejection) return { rejected: error.code, events: [], outcome: null };
+      throw error;
+    }
+    for (const event of events) {
+      this.history.push(event);
+      this.current = evolve(this.current, event);
+    }
+    return { rejected: null, events, outcome: outcomeOf(events) };
+  }
+
+  /** A fresh set of ten codes, as the handler generates before deciding. */
+  newRecoveryCodes(): IssuedRecoveryCodes {
+    this.setsIssued += 1;
+    const issued = issueRecoveryCodes(`${this.label} set ${this.setsIssued}`);
+    this.issued.push(issued);
+    return issued;
+  }
+
+  /** The plaintext codes of the set the account holds now, or null. */
+  codesInForce(): IssuedRecoveryCodes | null {
+    const salt = this.current.recoveryCodes?.set.salt;
+    return this.issued.find((issued) => issued.set.salt === salt) ?? null;
+  }
+
+  /** Every set issued so far, accepted or not, in order. */
+  issuedSets(): readonly IssuedRecoveryCodes[] {
+    return this.issued;
+  }
+
+  activeSecret(): string | null {
+    return this.current.authenticator === null ? null : openSecret(this.current.authenticator.secret);
+  }
+
+  pendingSecret(): string | null {
+    return this.current.pending === null ? null : openSecret(this.current.pending.secret);
+  }
+
+  /** The code the active authenticator shows now (or `stepOffset` steps away). */
+  currentCode(stepOffset = 0): string {
+    const secret = this.activeSecret();
+    if (secret === null) throw new Error('no active authenticator');
+    return codeAt(secret, this.nowMs, stepOffset);
+  }
+
+  totp(code: string): TotpProof {
+    return totpProof(code, this.activeSecret());
+  }
+
+  recovery(code: string): RecoveryCodeProof {
+    return recoveryCodeProof(this.current.recoveryCodes?.set ?? null, code);
+  }
+
+  start(secretBase32: string, proof: Proof | null = null): Attempt {
+    return this.run(startEnrollment({ nowMs: this.nowMs, newSecret: sealSecret(secretBase32), proof }));
+  }
+
+  /** Confirms with `code`, by default the code the pending authenticator shows now. */
+  confirm(code?: string): Attempt {
+    const pendingSecretBase32 = this.pendingSecret();
+    const presented =
+      code ?? (pendingSecretBase32 === null ? '000000' : codeAt(pendingSecretBase32, this.nowMs));
+    return this.run(
+      confirmEnrollment({
+        nowMs: this.nowMs,
+        code: presented,
+        pendingSecretBase32,
+        newRecoveryCodes: this.newRecoveryCodes().set,
+      }),
+    );
+  }
+
+  /** Enrolls and confirms `secretBase32`; returns the codes the user was shown. */
+  enable(secretBase32: string): IssuedRecoveryCodes {
+    this.start(secretBase32);
+    this.advance(20_000);
+    const confirmed = this.confirm();
+    const codes = this.codesInForce();
+    if (confirmed.rejected !== null || confirmed.outcome.kind !== 'accepted' || codes === null) {
+      throw new Error('enable did not enable');
+    }
+    return codes;
+  }
+
+  signIn(proof: Proof): Attempt {
+    return this.run(verifySignIn({ nowMs: this.nowMs, proof }));
+  }
+
+  regenerate(proof: TotpProof): Attempt {
+    return this.run(
+      regenerateRecoveryCodes({ nowMs: this.nowMs, proof, newRecoveryCodes: this.newRecoveryCodes().set }),
+    );
+  }
+
+  disable(proof: Proof, requireTwoFactor = false): Attempt {
+    return this.run(disableTwoFactor({ nowMs: this.nowMs, proof, requireTwoFactor }));
+  }
+
+  reset(reason = 'user lost phone and codes'): Attempt {
+    return this.run(resetTwoFactor({ nowMs: this.nowMs, reason }));
+  }
+
+  unlock(): Attempt {
+    return this.run(unlockFactor({ nowMs: this.nowMs }));
+  }
+}

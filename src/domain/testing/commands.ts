@@ -1,0 +1,103 @@
+import type { CommandMetadata } from '../shared/message.ts';
+import type {
+  ConfirmEnrollment,
+  DisableTwoFactor,
+  Proof,
+  RegenerateRecoveryCodes,
+  ResetTwoFactor,
+  StartEnrollment,
+  TotpProof,
+  UnlockFactor,
+  VerifySignIn,
+} from '../twoFactor/commands.ts';
+import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
+import type { RecoveryCodeSet } from '../twoFactor/recoveryCodes.ts';
+import { ADMIN, USER_ID, WEB } from './metadata.ts';
+
+/** A TOTP code with the active authenticator's decrypted secret, as the handler hands it in. */
+export const totpProof = (code: string, secretBase32: string | null): TotpProof => ({
+  method: 'totp',
+  code,
+  secretBase32,
+});
+
+type Common = { readonly nowMs: number; readonly metadata?: CommandMetadata; readonly userId?: string };
+
+export const startEnrollment = (
+  input: Common & { readonly newSecret: EncryptedSecret; readonly proof?: Proof | null },
+): StartEnrollment => ({
+  type: 'StartEnrollment',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    newSecret: input.newSecret,
+    proof: input.proof ?? null,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const confirmEnrollment = (
+  input: Common & {
+    readonly code: string;
+    readonly pendingSecretBase32: string | null;
+    readonly newRecoveryCodes: RecoveryCodeSet | null;
+  },
+): ConfirmEnrollment => ({
+  type: 'ConfirmEnrollment',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    code: input.code,
+    pendingSecretBase32: input.pendingSecretBase32,
+    newRecoveryCodes: input.newRecoveryCodes,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const verifySignIn = (input: Common & { readonly proof: Proof }): VerifySignIn => ({
+  type: 'VerifySignIn',
+  data: { userId: input.userId ?? USER_ID, nowMs: input.nowMs, proof: input.proof },
+  metadata: input.metadata ?? WEB,
+});
+
+export const regenerateRecoveryCodes = (
+  input: Common & { readonly proof: TotpProof; readonly newRecoveryCodes: RecoveryCodeSet | null },
+): RegenerateRecoveryCodes => ({
+  type: 'RegenerateRecoveryCodes',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    proof: input.proof,
+    newRecoveryCodes: input.newRecoveryCodes,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const disableTwoFactor = (
+  input: Common & { readonly proof: Proof; readonly requireTwoFactor?: boolean },
+): DisableTwoFactor => ({
+  type: 'DisableTwoFactor',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    proof: input.proof,
+    requireTwoFactor: input.requireTwoFactor ?? false,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const resetTwoFactor = (input: Common & { readonly reason?: string }): ResetTwoFactor => ({
+  type: 'ResetTwoFactor',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    reason: input.reason ?? 'lost phone and codes',
+  },
+  metadata: input.metadata ?? ADMIN,
+});
+
+export const unlockFactor = (input: Common): UnlockFactor => ({
+  type: 'UnlockFactor',
+  data: { userId: input.userId ?? USER_ID, nowMs: input.nowMs },
+  metadata: input.metadata ?? ADMIN,
+});

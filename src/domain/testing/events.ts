@@ -1,0 +1,137 @@
+import type { CommandMetadata } from '../shared/message.ts';
+import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
+import type {
+  AdminReset,
+  AuthenticatorReplaced,
+  CodesRegenerated,
+  EnrollmentConfirmationFailed,
+  EnrollmentStarted,
+  FactorLocked,
+  LockoutCleared,
+  ProofMethod,
+  RecoveryCodeConsumed,
+  SignInVerified,
+  TwoFactorDisabled,
+  TwoFactorEnabled,
+  TwoFactorEvent,
+  TwoFactorEventType,
+  VerificationFailed,
+  VerificationPurpose,
+  VerificationRefused,
+} from '../twoFactor/events.ts';
+import type { RecoveryCodeSet } from '../twoFactor/recoveryCodes.ts';
+import { iso } from './clock.ts';
+import { ADMIN, USER_ID, WEB } from './metadata.ts';
+
+/**
+ * Builders of the events a specification expects, in the order the domain emits their
+ * fields. Every event is stamped with schema version 1: the version each type has today
+ * (a change of format must show up here as a failing expectation).
+ */
+type EventOf<T extends TwoFactorEventType> = Extract<TwoFactorEvent, { type: T }>;
+
+export const CURRENT_SCHEMA_VERSION = 1;
+
+export function event<T extends TwoFactorEventType>(
+  type: T,
+  data: EventOf<T>['data'],
+  metadata: CommandMetadata = WEB,
+): EventOf<T> {
+  return { type, data, metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION } } as EventOf<T>;
+}
+
+const at = (nowMs: number) => ({ userId: USER_ID, at: iso(nowMs) });
+
+export const ENROLLMENT_TTL = 15 * 60_000;
+
+export const enrollmentStarted = (
+  nowMs: number,
+  secret: EncryptedSecret,
+  replacementProof: { readonly method: ProofMethod; readonly step: number | null } | null = null,
+): EnrollmentStarted =>
+  event('EnrollmentStarted', {
+    ...at(nowMs),
+    secret,
+    expiresAt: iso(nowMs + ENROLLMENT_TTL),
+    replacement: replacementProof !== null,
+    proof: replacementProof,
+  });
+
+export const enrollmentConfirmationFailed = (nowMs: number): EnrollmentConfirmationFailed =>
+  event('EnrollmentConfirmationFailed', at(nowMs));
+
+export const twoFactorEnabled = (
+  nowMs: number,
+  secret: EncryptedSecret,
+  step: number,
+  recoveryCodes: RecoveryCodeSet,
+): TwoFactorEnabled => event('TwoFactorEnabled', { ...at(nowMs), secret, step, recoveryCodes });
+
+export const authenticatorReplaced = (
+  nowMs: number,
+  secret: EncryptedSecret,
+  step: number,
+  recoveryCodes: RecoveryCodeSet,
+): AuthenticatorReplaced => event('AuthenticatorReplaced', { ...at(nowMs), secret, step, recoveryCodes });
+
+export const signInVerified = (nowMs: number, method: ProofMethod, step: number | null): SignInVerified =>
+  event('SignInVerified', { ...at(nowMs), method, step });
+
+export const recoveryCodeConsumed = (
+  nowMs: number,
+  index: number,
+  remaining: number,
+  purpose: VerificationPurpose,
+): RecoveryCodeConsumed => event('RecoveryCodeConsumed', { ...at(nowMs), index, remaining, purpose });
+
+export const codesRegenerated = (
+  nowMs: number,
+  step: number,
+  recoveryCodes: RecoveryCodeSet,
+): CodesRegenerated => event('CodesRegenerated', { ...at(nowMs), step, recoveryCodes });
+
+export const verificationFailed = (
+  nowMs: number,
+  consecutiveFailures: number,
+  purpose: VerificationPurpose = 'sign-in',
+  method: ProofMethod = 'totp',
+): VerificationFailed => event('VerificationFailed', { ...at(nowMs), purpose, method, consecutiveFailures });
+
+export const factorLocked = (
+  nowMs: number,
+  consecutiveFailures: number,
+  lockedUntilMs: number | null,
+): FactorLocked =>
+  event('FactorLocked', {
+    ...at(nowMs),
+    consecutiveFailures,
+    lockedUntil: lockedUntilMs === null ? null : iso(lockedUntilMs),
+  });
+
+export const verificationRefused = (
+  nowMs: number,
+  lockedUntilMs: number | null,
+  purpose: VerificationPurpose = 'sign-in',
+  method: ProofMethod = 'totp',
+): VerificationRefused =>
+  event('VerificationRefused', {
+    ...at(nowMs),
+    purpose,
+    method,
+    lockedUntil: lockedUntilMs === null ? null : iso(lockedUntilMs),
+  });
+
+export const twoFactorDisabled = (
+  nowMs: number,
+  method: ProofMethod,
+  step: number | null,
+): TwoFactorDisabled => event('TwoFactorDisabled', { ...at(nowMs), method, step });
+
+export const adminReset = (
+  nowMs: number,
+  previousStatus: AdminReset['data']['previousStatus'],
+  reason = 'lost phone and codes',
+): AdminReset => event('AdminReset', { ...at(nowMs), reason, previousStatus }, ADMIN);
+
+export const lockoutCleared = (nowMs: number, wasLocked: boolean): LockoutCleared =>
+  event('LockoutCleared', { ...at(nowMs), wasLocked }, ADMIN);

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { TwoFactorAccount } from '../testing/account.ts';
+import { MINUTE, SECOND, T0 } from '../testing/clock.ts';
+import { ADMIN, WEB } from '../testing/metadata.ts';
+import { SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
+import type { TwoFactorEvent, TwoFactorEventType } from './events.ts';
+import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
+
+/** A flow that makes the decider emit every event type it has. */
+function everyEventType(): readonly TwoFactorEvent[] {
+  const account = new TwoFactorAccount(T0);
+  account.start(SECRET_A);
+  account.advance(SECOND);
+  account.confirm('000000');
+  account.confirm(); // TwoFactorEnabled
+  account.advance(MINUTE);
+  account.signIn(account.recovery(account.codesInForce()!.codes[0]!)); // RecoveryCodeConsumed, SignInVerified
+  account.advance(MINUTE);
+  account.regenerate(account.totp(account.currentCode())); // CodesRegenerated
+  account.advance(MINUTE);
+  account.start(SECRET_B, account.totp(account.currentCode())); // replacement
+  account.advance(SECOND);
+  account.confirm(); // AuthenticatorReplaced
+  for (let i = 0; i < 6; i++) account.signIn(account.totp(wrongCodeAt(SECRET_B, account.nowMs))); // failed, locked, refused
+  account.unlock(); // LockoutCleared
+  account.advance(MINUTE);
+  account.disable(account.totp(account.currentCode())); // TwoFactorDisabled
+  account.reset(); // AdminReset
+  return account.events;
+}
+
+describe('event metadata', () => {
+  const events = everyEventType();
+
+  it('the flow under test covers every event type', () => {
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(Object.keys(TWO_FACTOR_SCHEMA_VERSIONS)));
+  });
+
+  it('every event carries the current schema version of its type', () => {
+    for (const event of events) {
+      expect(event.metadata.schemaVersion, event.type).toBe(TWO_FACTOR_SCHEMA_VERSIONS[event.type]);
+    }
+  });
+
+  it('every event type is at schema version 1 so far', () => {
+    const versions = Object.values(TWO_FACTOR_SCHEMA_VERSIONS);
+    expect(versions.length).toBe(13);
+    expect(new Set(versions)).toEqual(new Set([1]));
+  });
+
+  it('user commands copy correlation id, causation id, actor, end-user IP and user agent onto their events', () => {
+    const userEvents = events.filter((e) => e.type !== 'AdminReset' && e.type !== 'LockoutCleared');
+    for (const event of userEvents) expect(event.metadata, event.type).toEqual({ ...WEB, schemaVersion: 1 });
+  });
+
+  it('admin commands record the administrator, without end-user details they did not give', () => {
+    const adminTypes: TwoFactorEventType[] = ['AdminReset', 'LockoutCleared'];
+    const adminEvents = events.filter((e) => adminTypes.includes(e.type));
+    expect(adminEvents).toHaveLength(2);
+    for (const event of adminEvents) {
+      expect(event.metadata).toEqual({ ...ADMIN, schemaVersion: 1 });
+      expect(event.metadata).not.toHaveProperty('endUserIp');
+    }
+  });
+
+  it('every event names the user and the time it happened', () => {
+    for (const event of events) {
+      expect(event.data.userId).toBe('user-1');
+      expect(event.data.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+  });
+});

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { T0 } from '../testing/clock.ts';
+import { startEnrollment, totpProof } from '../testing/commands.ts';
+import { deciderSpecification } from '../testing/deciderSpecification.ts';
+import {
+  enrollmentStarted,
+  recoveryCodeConsumed,
+  verificationFailed,
+  verificationRefused,
+} from '../testing/events.ts';
+import {
+  afterAdminReset,
+  disabledAfterEnabled,
+  enabled,
+  enabledWithPendingReplacement,
+  LOCKED_UNTIL,
+  lockedTemporarily,
+  lockedUntilAdmin,
+  neverEnrolled,
+  pendingExpired,
+  pendingLive,
+  SEALED_A,
+  SEALED_B,
+  STEP_NOW,
+} from '../testing/histories.ts';
+import { CODES_1, recoveryCodeProof } from '../testing/recoveryCodes.ts';
+import { sealSecret } from '../testing/secrets.ts';
+import { codeAt, SECRET_A, SECRET_C, wrongCodeAt } from '../testing/totpCodes.ts';
+import { twoFactorDecider } from './decider.ts';
+
+const spec = deciderSpecification(twoFactorDecider);
+const SEALED_C = sealSecret(SECRET_C);
+const currentCodeOfA = () => totpProof(codeAt(SECRET_A, T0), SECRET_A);
+
+describe('StartEnrollment: enrollment', () => {
+  it('never enrolled: starts an enrollment that expires after 15 minutes', () => {
+    const { state } = spec
+      .given(neverEnrolled)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_A }))
+      .then([enrollmentStarted(T0, SEALED_A)]);
+    expect(state.pending).toEqual({ secret: SEALED_A, expiresAtMs: T0 + 15 * 60_000, replacement: false });
+    expect(state.enabled).toBe(false);
+  });
+
+  it('never enrolled: a first enrollment needs no proof, so a proof handed in is not recorded', () => {
+    spec
+      .given(neverEnrolled)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_A, proof: currentCodeOfA() }))
+      .then([enrollmentStarted(T0, SEALED_A)]);
+  });
+
+  it('pending: starting again replaces the pending secret and restarts the 15 minutes', () => {
+    const { state } = spec
+      .given(pendingLive)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B }))
+      .then([enrollmentStarted(T0, SEALED_B)]);
+    expect(state.pending?.secret).toEqual(SEALED_B);
+    expect(state.pending?.expiresAtMs).toBe(T0 + 15 * 60_000);
+  });
+
+  it('pending but expired: starts a new enrollment', () => {
+    spec
+      .given(pendingExpired)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B }))
+      .then([enrollmentStarted(T0, SEALED_B)]);
+  });
+
+  it('disabled after having been enabled: starts a first enrollment again, not a replacement', () => {
+    spec
+      .given(disabledAfterEnabled)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B }))
+      .then([enrollmentStarted(T0, SEALED_B)]);
+  });
+
+  it('after an admin reset: the user enrolls again from scratch', () => {
+    spec
+      .given(afterAdminReset)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B }))
+      .then([enrollmentStarted(T0, SEALED_B)]);
+  });
+});
+
+describe('StartEnrollment while enabled: enrolling a replacement authenticator', () => {
+  it('without proof is refused as already-enabled', () => {
+    spec
+      .given(enabled)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B }))
+      .thenThrows('already-enabled');
+  });
+
+  it('with a current authenticator code starts a replacement, recording the step it proved', () => {
+    const { state } = spec
+      .given(enabled)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B, proof: currentCodeOfA() }))
+      .then([enrollmentStarted(T0, SEALED_B, { method: 'totp', step: STEP_NOW })]);
+    expect(state.enabled).toBe(true);
+    expect(state.pending?.replacement).toBe(true);
+    expect(state.authenticator?.secret).toEqual(SEALED_A);
+    expect(state.authenticator?.lastAcceptedStep).toBe(STEP_NOW);
+  });
+
+  it('with a recovery code starts a replacement and consumes that recovery code', () => {
+    const { state } = spec
+      .given(enabled)
+      .when(
+        startEnrollment({
+          nowMs: T0,
+          newSecret: SEALED_B,
+          proof: recoveryCodeProof(CODES_1.set, CODES_1.codes[3]!),
+        }),
+      )
+      .then([
+        recoveryCodeConsumed(T0, 3, 9, 'replace-authenticator'),
+        enrollmentStarted(T0, SEALED_B, { method: 'recovery-code', step: null }),
+      ]);
+    expect(state.recoveryCodes?.used[3]).toBe(true);
+  });
+
+  it('with a wrong authenticator code records a counted failure and starts nothing', () => {
+    const { state } = spec
+      .given(enabled)
+      .when(
+        startEnrollment({
+          nowMs: T0,
+          newSecret: SEALED_B,
+          proof: totpProof(wrongCodeAt(SECRET_A, T0), SECRET_A),
+        }),
+      )
+      .then([verificationFailed(T0, 1, 'replace-authenticator', 'totp')]);
+    expect(state.pending).toBeNull();
+    expect(state.lockout.consecutiveFailures).toBe(1);
+  });
+
+  it('with a recovery code that is not one of the set records a counted failure', () => {
+    spec
+      .given(enabled)
+      .when(
+        startEnrollment({
+          nowMs: T0,
+          newSecret: SEALED_B,
+          proof: { method: 'recovery-code', digest: 'f00d' },
+        }),
+      )
+      .then([verificationFailed(T0, 1, 'replace-authenticator', 'recovery-code')]);
+  });
+
+  it('with a pending replacement: starting again with proof replaces the pending secret', () => {
+    const { state } = spec
+      .given(enabledWithPendingReplacement)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_C, proof: currentCodeOfA() }))
+      .then([enrollmentStarted(T0, SEALED_C, { method: 'totp', step: STEP_NOW })]);
+    expect(state.pending?.secret).toEqual(SEALED_C);
+  });
+
+  it('with a pending replacement: without proof is still refused as already-enabled', () => {
+    spec
+      .given(enabledWithPendingReplacement)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_C }))
+      .thenThrows('already-enabled');
+  });
+
+  it('locked temporarily: the proof is refused without being checked, even a correct code', () => {
+    spec
+      .given(lockedTemporarily)
+      .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B, proof: currentCodeOfA() }))
+      .then([verificationRefused(T0, LOCKED_UNTIL, 'replace-authenticator', 'totp')]);
+  });
+
+  it('locked until an admin unlocks: a recovery code is refused and not consumed', () => {
+    const { state } = spec
+      .given(lockedUntilAdmin)
+      .when(
+        startEnrollment({
+          nowMs: T0,
+          newSecret: SEALED_B,
+          proof: recoveryCodeProof(CODES_1.set, CODES_1.codes[0]!),
+        }),
+      )
+      .then([verificationRefused(T0, null, 'replace-authenticator', 'recovery-code')]);
+    expect(state.recoveryCodes?.used.every((used) => !used)).toBe(true);
+  });
+});
