@@ -1,0 +1,173 @@
+import {
+  ANY,
+  type AppendExpectedRevision,
+  type CurrentRevision,
+  type RecordedEvent as EsdbRecordedEvent,
+  NO_STREAM,
+  type Position,
+  type ReadPosition,
+  START,
+} from '@eventstore/db-client';
+import type { ExpectedRevision, JsonObject, RecordedEvent } from '../eventStore.ts';
+
+/*
+ * Pure translations between the port and @eventstore/db-client 6.2.1. No I/O here, so each
+ * rule is unit-tested without a server.
+ */
+
+export function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
+  if (expected === 'no-stream') return NO_STREAM;
+  if (expected === 'any') return ANY;
+  return expected;
+}
+
+/** WrongExpectedVersionError.actualVersion is a revision or the client's `"no_stream"`. */
+export function toPortActualRevision(actual: CurrentRevision | AppendExpectedRevision): bigint | 'no-stream' {
+  return typeof actual === 'bigint' ? actual : 'no-stream';
+}
+
+/*
+ * Positions.
+ *
+ * EventStoreDB addresses a place in its log with two numbers, commit and prepare. Every append
+ * through gRPC (this client's only protocol; the retired TCP protocol was the only way to
+ * open an explicit transaction) is written as prepare records flagged IsCommitted, one per
+ * event, without a separate commit record (StorageWriterService.WritePrepares). For those
+ * the server reports commit === prepare === the event's own log position:
+ * AllReader.ReadAllEventsForward builds them as `new CommitEventRecord(eventRecord,
+ * eventRecord.LogPosition)`, and the answer to an append is the log position of its last
+ * event (StorageChaser acks the TransactionEnd record; WriteEvents replies `CommitPosition,
+ * CommitPosition`), all in EventStore/EventStore. So one bigint, the commit position,
+ * identifies every event this service can write, and keeps $all order.
+ *
+ * Only explicit transactions (legacy TCP clients) produced commit !== prepare: all events of
+ * one transaction share one commit position, which a single number cannot tell apart. Such
+ * events are refused loudly (see positionOf) instead of being skipped or repeated silently.
+ */
+
+/** The two-part position of an event whose commit and prepare positions are both `position`. */
+export function toEsdbPosition(position: bigint): Position {
+  return { commit: position, prepare: position };
+}
+
+/** Where to start a read of `$all` so that the event at `after` is the first candidate. */
+export function readAllStart(after: bigint | undefined): ReadPosition {
+  // 0n is never a real position (the port's contract); log position 0 holds the first
+  // chunk's epoch record, not an event, so START is exactly "after 0".
+  return after === undefined || after <= 0n ? START : toEsdbPosition(after);
+}
+
+export class UnaddressablePositionError extends Error {
+  override readonly name = 'UnaddressablePositionError';
+}
+
+/**
+ * The port's position of an event read from EventStoreDB.
+ *
+ * `event.position` is filled for reads of `$all` by every server, and for reads of a
+ * single stream only by servers from 22.6 on (see RecordedEvent.position in the client's
+ * typings). On older servers the resolved event's `commitPosition` is the next best source;
+ * when neither exists there is no correct number to give, so we say which server is needed.
+ */
+export function positionOf(event: EsdbRecordedEvent, commitPosition?: bigint): bigint {
+  const position = event.position;
+  if (position !== undefined) {
+    if (position.commit !== position.prepare) {
+      throw new UnaddressablePositionError(
+        `event ${event.id} in ${event.streamId} was written in an explicit transaction ` +
+          `(commit ${position.commit}, prepare ${position.prepare}); this adapter addresses ` +
+          'events by one position and supports only events written by ordinary appends',
+      );
+    }
+    return position.commit;
+  }
+  if (commitPosition !== undefined) return commitPosition;
+  throw new UnaddressablePositionError(
+    `EventStoreDB did not report the log position of event ${event.id} in ${event.streamId}; ` +
+      'this adapter needs EventStoreDB 22.6 or later',
+  );
+}
+
+/*
+ * Correlation and causation.
+ *
+ * EventStoreDB's own tools read `$correlationId` and `$causationId` from event metadata: the
+ * standard projection `$by_correlation_id` links events by `$correlationId` into
+ * `$bc-<id>` streams, and the UI draws causation chains from `$causationId`
+ * (eventstore.com/blog/eventstoredb-visualise-tab). The domain names them `correlationId`
+ * and `causationId`, so the adapter adds the `$` twins on write and removes them on read:
+ * callers get back exactly the metadata they wrote, as from the embedded store.
+ */
+const TWINS = [
+  ['correlationId', '$correlationId'],
+  ['causationId', '$causationId'],
+] as const;
+
+export function withEsdbTracingMetadata(metadata: JsonObject): JsonObject {
+  const written: Record<string, unknown> = { ...metadata };
+  for (const [domainKey, esdbKey] of TWINS) {
+    const value = metadata[domainKey];
+    // A caller that sets the `$` key itself keeps its own value.
+    if (typeof value === 'string' && !(esdbKey in metadata)) written[esdbKey] = value;
+  }
+  return written;
+}
+
+export function withoutEsdbTracingMetadata(metadata: JsonObject): JsonObject {
+  const read: Record<string, unknown> = { ...metadata };
+  for (const [domainKey, esdbKey] of TWINS) {
+    // Remove only what withEsdbTracingMetadata could have added: a copy of the domain key.
+    if (esdbKey in read && read[esdbKey] === read[domainKey]) delete read[esdbKey];
+  }
+  return read;
+}
+
+/** EventStoreDB's own events: `$`-prefixed types ($metadata, $>, $statsCollected…) or streams. */
+export function isSystemEvent(event: { readonly streamId: string; readonly type: string }): boolean {
+  return event.type.startsWith('$') || event.streamId.startsWith('$');
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+function asJsonObject(value: unknown, what: string, event: EsdbRecordedEvent): JsonObject {
+  let candidate = value;
+  // The client hands back the raw bytes when a payload was not flagged as, or is not, JSON.
+  if (candidate instanceof Uint8Array) {
+    try {
+      candidate = JSON.parse(Buffer.from(candidate).toString('utf8'));
+    } catch {
+      // reported below
+    }
+  }
+  if (!isJsonObject(candidate)) {
+    throw new TypeError(`${what} of event ${event.id} in ${event.streamId} is not a JSON object`);
+  }
+  return candidate;
+}
+
+/**
+ * An event as the port returns it.
+ *
+ * `created` is already a Date in client 6.x: the server sends .NET ticks (100 ns) since the
+ * Unix epoch and the client divides by 10 000 (convertGrpcEvent.js), so `recordedAt` has
+ * millisecond precision, like the embedded store's.
+ */
+export function toRecordedEvent(event: EsdbRecordedEvent, commitPosition?: bigint): RecordedEvent {
+  return {
+    id: event.id,
+    streamName: event.streamId,
+    revision: event.revision,
+    position: positionOf(event, commitPosition),
+    type: event.type,
+    data: asJsonObject(event.data, 'data', event),
+    // The client returns undefined for empty metadata.
+    metadata: withoutEsdbTracingMetadata(
+      event.metadata === undefined ? {} : asJsonObject(event.metadata, 'metadata', event),
+    ),
+    recordedAt: event.created,
+  };
+}
