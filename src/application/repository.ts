@@ -1,7 +1,7 @@
 import type { AnyEvent } from '../domain/shared/message.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
 import { GENESIS_HASH, HASH_KEY } from './hashChain.ts';
-import type { SnapshotStore } from './snapshotStore.ts';
+import type { Snapshot, SnapshotStore } from './snapshotStore.ts';
 import { type EventSchema, fromRecordedEvent, toStoredEvents } from './storedEvent.ts';
 
 export type AggregateKind<S, E extends AnyEvent> = EventSchema & {
@@ -50,11 +50,25 @@ export function createRepository<S, E extends AnyEvent>(
     }
   };
 
+  /**
+   * A snapshot holds only while the stream still has, at the snapshot's revision, the event
+   * whose hash it recorded: a store that was replaced or rewritten invalidates it.
+   */
+  async function snapshotHolds(snapshot: Snapshot): Promise<boolean> {
+    for await (const recorded of store.readStream(snapshot.streamName, {
+      fromRevision: snapshot.revision,
+      maxCount: 1,
+    })) {
+      return recorded.metadata[HASH_KEY] === snapshot.lastHash;
+    }
+    return false;
+  }
+
   async function startingPoint(streamName: string) {
     const cached = cache.get(streamName);
     if (cached) return cached;
     const snapshot = await snapshots.load(streamName);
-    if (snapshot && snapshot.stateVersion === kind.stateVersion) {
+    if (snapshot && snapshot.stateVersion === kind.stateVersion && (await snapshotHolds(snapshot))) {
       return {
         state: snapshot.state as S,
         revision: snapshot.revision,

@@ -10,7 +10,7 @@ import {
   type PolicyState,
 } from '../domain/policy/policy.ts';
 import { DomainRejection } from '../domain/shared/domainError.ts';
-import type { CommandMetadata } from '../domain/shared/message.ts';
+import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
 import type { Proof } from '../domain/twoFactor/commands.ts';
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
@@ -44,6 +44,8 @@ export type TwoFactorServiceDeps = {
   readonly clock: () => number;
   readonly issuer: string;
   readonly repository?: RepositoryOptions;
+  /** told of every event appended, e.g. to count verifications and lockouts */
+  readonly onAppended?: (events: readonly AnyEvent[]) => void;
 };
 
 /** A code as the caller presents it: exactly one of the two. */
@@ -115,9 +117,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     ) => Promise<{ events: readonly TwoFactorEvent[]; result: R }>,
   ) {
     try {
-      return await handleCommand(users, mutex, twoFactorStreamName(userId), (state) =>
+      const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), (state) =>
         decideWith(state, deps.clock()),
       );
+      deps.onAppended?.(handled.events);
+      return handled;
     } catch (error) {
       rethrowRejection(error);
     }
@@ -169,7 +173,9 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
       const { events, result } = await run(userId, async (state, nowMs) => {
-        const live = hasLivePendingEnrollment(state, nowMs) && state.pending !== null;
+        // A replacement on a locked factor is refused unchecked: no decryption, no hashing for it.
+        const refused = state.enabled && isLocked(state.lockout, nowMs);
+        const live = hasLivePendingEnrollment(state, nowMs) && state.pending !== null && !refused;
         const pendingSecretBase32 =
           live && state.pending ? deps.secretBox.open(state.pending.secret, userId) : null;
         const fresh = live ? await deps.hasher.newSet() : null;
@@ -279,13 +285,14 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async changePolicy(requireTwoFactor: boolean, metadata: CommandMetadata): Promise<PolicyView> {
-      const { after } = await handleCommand(policies, mutex, POLICY_STREAM, async (state) => ({
+      const { after, events } = await handleCommand(policies, mutex, POLICY_STREAM, async (state) => ({
         events: decidePolicy(
           { type: 'ChangeTwoFactorRequirement', data: { requireTwoFactor, nowMs: deps.clock() }, metadata },
           state,
         ),
         result: null,
       }));
+      deps.onAppended?.(events);
       return after.state;
     },
 

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { EncryptionKey } from '../crypto/secretBox.ts';
+import { type ApiKey, parseApiKeys } from './apiKeys.ts';
+import { parseEncryptionKeys } from './encryptionKeys.ts';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const environmentSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  EVENTSTORE_CONNECTION_STRING: z
+    .string()
+    .regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//, {
+      message: 'must be an esdb:// (or kurrentdb://) connection string',
+    })
+    .optional(),
+  API_KEYS: z.string().optional(),
+  SECRET_ENCRYPTION_KEYS: z.string().optional(),
+  TOTP_ISSUER: z.string().min(1).max(64).default('Usertour'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+});
+
+export type Config = {
+  readonly production: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly eventStoreConnectionString: string | null;
+  /** null: not configured; development generates them under DATA_DIR */
+  readonly apiKeys: readonly ApiKey[] | null;
+  readonly encryptionKeys: readonly EncryptionKey[] | null;
+  readonly issuer: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly rateLimitPerMinute: number;
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const blankToUndefined = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
+
+/** Reads and checks the environment; a bad value stops the start with a message naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = environmentSchema.safeParse(blankToUndefined(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const parse = <T>(name: string, value: string | undefined, parser: (v: string) => T): T | null => {
+    if (value === undefined) {
+      if (production) {
+        throw new ConfigError(`${name} is required when NODE_ENV=production (see README, Configuration)`);
+      }
+      return null;
+    }
+    try {
+      return parser(value);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+    }
+  };
+  return {
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    eventStoreConnectionString: e.EVENTSTORE_CONNECTION_STRING ?? null,
+    apiKeys: parse('API_KEYS', e.API_KEYS, parseApiKeys),
+    encryptionKeys: parse('SECRET_ENCRYPTION_KEYS', e.SECRET_ENCRYPTION_KEYS, parseEncryptionKeys),
+    issuer: e.TOTP_ISSUER,
+    logLevel: e.LOG_LEVEL,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+  };
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type onRequestHookHandler,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { TwoFactorService } from '../application/twoFactorService.ts';
+import type { ApiKey, Role } from '../config/apiKeys.ts';
+import { authorize, createAuthenticator } from './authentication.ts';
+import { installErrorHandling } from './errorHandler.ts';
+import type { Metrics } from './metrics.ts';
+import { HttpProblem } from './problems.ts';
+import { REQUEST_ID_PATTERN } from './requestContext.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { auditStateRoutes } from './routes/auditState.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import type { TypedApp } from './routes/routeDeps.ts';
+import { twoFactorRoutes } from './routes/twoFactor.ts';
+
+export type Readiness = () => Promise<{ readonly ready: boolean; readonly detail: string }>;
+
+export type AppDeps = {
+  readonly service: TwoFactorService;
+  readonly apiKeys: readonly ApiKey[];
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  readonly clock?: () => number;
+  readonly rateLimitPerMinute?: number;
+  /** routes served from read models, registered by whoever owns them */
+  readonly readModelRoutes?: (app: TypedApp, requireRole: (role: Role) => onRequestHookHandler) => void;
+};
+
+/** Bodies are small JSON documents; anything larger is refused before it is read. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Builds the HTTP service around its dependencies; the process entry point is `main.ts`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? Date.now;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // One line per request is written in onResponse below, with what operators need.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 256 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app, clock);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const given = request.headers['x-request-id'];
+    if (given !== undefined && given !== request.id) {
+      throw new HttpProblem(
+        'invalid-request',
+        'headers.x-request-id: must be 1–128 characters of [A-Za-z0-9._:@-]',
+      );
+    }
+  });
+  // For debugging an integration: what arrived, with credentials and codes redacted by the logger.
+  app.addHook('preHandler', async (request) => {
+    request.log.trace(
+      { headers: request.headers, params: request.params, body: request.body },
+      'request received',
+    );
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.duration.observe({ method: request.method, route }, seconds);
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimitPerMinute ?? 1200,
+    timeWindow: 60_000,
+    // An outer guard against floods only; the domain's lockout is what protects a factor.
+    allowList: (request) => request.url.startsWith('/health/'),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Two-factor authentication service',
+        description:
+          'Event-sourced 2FA: authenticator enrollment, sign-in verification, recovery codes, administration and audit.',
+        version: '1.0.0',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'API key of role web, admin or audit' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const rolesOf = createAuthenticator(deps.apiKeys);
+  const requireRole =
+    (role: Role): onRequestHookHandler =>
+    async (request) =>
+      authorize(rolesOf, request, role);
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  operationsRoutes(typed, deps);
+  twoFactorRoutes(typed, { service: deps.service, requireRole });
+  adminRoutes(typed, { service: deps.service, requireRole });
+  auditStateRoutes(typed, { service: deps.service, requireRole });
+  deps.readModelRoutes?.(typed, requireRole);
+  return app;
+}

@@ -1,0 +1,35 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { ApiKey, Role } from '../config/apiKeys.ts';
+import { HttpProblem } from './problems.ts';
+
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/**
+ * Resolves a Bearer key to its roles. Keys are compared as SHA-256 digests with
+ * `timingSafeEqual`, against every configured key without an early exit, so neither the
+ * length nor the prefix of a key leaks through timing.
+ */
+export function createAuthenticator(keys: readonly ApiKey[]) {
+  const known = keys.map(({ role, key }) => ({ role, digest: digest(key) }));
+  return function rolesOf(authorization: string | undefined): ReadonlySet<Role> | null {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match?.[1]) return null;
+    const presented = digest(match[1]);
+    const roles = new Set<Role>();
+    for (const entry of known) if (timingSafeEqual(entry.digest, presented)) roles.add(entry.role);
+    return roles.size > 0 ? roles : null;
+  };
+}
+
+/** Throws the contract's 401 or 403 unless the request's key grants `role`. */
+export function authorize(
+  rolesOf: ReturnType<typeof createAuthenticator>,
+  request: FastifyRequest,
+  role: Role,
+): void {
+  const roles = rolesOf(request.headers.authorization);
+  if (roles === null) throw new HttpProblem('unauthenticated', 'send Authorization: Bearer <API key>');
+  if (!roles.has(role))
+    throw new HttpProblem('forbidden', `this route needs an API key with the ${role} role`);
+}

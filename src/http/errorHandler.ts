@@ -1,0 +1,98 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { UseCaseError } from '../application/errors.ts';
+import { StoreUnavailableError } from '../eventStore/eventStore.ts';
+import { HttpProblem, LOCKED_UNTIL_ADMIN_STATUS } from './problems.ts';
+
+/** Seconds a client should wait before retrying when the store is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+const fieldPath = (context: string | undefined, instancePath: string): string =>
+  [context ?? 'request', ...instancePath.split('/').filter((part) => part.length > 0)].join('.');
+
+/** Turns anything thrown into the contract's problem document; the only place that does. */
+export function toProblem(error: unknown, nowMs: number): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof UseCaseError) {
+    if (error.code === 'locked') {
+      if (error.lockedUntil === null) {
+        return new HttpProblem('locked', error.message, { status: LOCKED_UNTIL_ADMIN_STATUS });
+      }
+      const seconds = Math.max(1, Math.ceil((Date.parse(error.lockedUntil) - nowMs) / 1000));
+      return new HttpProblem('locked', error.message, { headers: { 'retry-after': String(seconds) } });
+    }
+    return new HttpProblem(error.code, error.message);
+  }
+  if (error instanceof StoreUnavailableError) {
+    return new HttpProblem(
+      'unavailable',
+      'the event store cannot be reached; nothing was changed, try again',
+      {
+        headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      },
+    );
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const [first] = error.validation;
+    const field = fieldPath(error.validationContext, first?.instancePath ?? '');
+    return new HttpProblem('invalid-request', `${field}: ${first?.message ?? 'invalid'}`);
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem('payload-too-large', 'the request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpProblem('unsupported-media-type', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpProblem(
+        'invalid-request',
+        'body: a JSON body is required with content-type application/json',
+      );
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpProblem('invalid-request', 'body: not valid JSON');
+  }
+  if (fastifyError.statusCode === 429) return new HttpProblem('rate-limited', 'too many requests; slow down');
+  if (fastifyError.validation) {
+    return new HttpProblem('invalid-request', `${fastifyError.validationContext ?? 'request'}: invalid`);
+  }
+  // Fastify's own 4xx (bad JSON, bad content length…): the client's fault, never a 5xx.
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    if (fastifyError.statusCode === 415)
+      return new HttpProblem('unsupported-media-type', 'unsupported content type');
+    if (fastifyError.statusCode === 413)
+      return new HttpProblem('payload-too-large', 'the request body is too large');
+    return new HttpProblem('invalid-request', 'the request is malformed');
+  }
+  return new HttpProblem('internal', 'an unexpected error occurred; it has been logged');
+}
+
+export function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyReply {
+  for (const [name, value] of Object.entries(problem.options.headers ?? {})) reply.header(name, value);
+  return reply.status(problem.status).type('application/problem+json').send(problem.toDocument());
+}
+
+export function installErrorHandling(app: FastifyInstance, clock: () => number): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = toProblem(error, clock());
+    if (problem.status >= 500 && problem.code !== 'unavailable') {
+      request.log.error({ err: error }, 'unexpected error');
+    } else if (problem.code === 'unavailable') {
+      request.log.warn(
+        { err: { name: (error as Error).name, message: (error as Error).message } },
+        'store unavailable',
+      );
+    }
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      new HttpProblem('not-found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Paths that are never written, at any level: credentials in headers and every field that
+ * may hold a secret, a code, a recovery code or a digest, wherever it is nested.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.authorization',
+  'secret',
+  '*.secret',
+  'code',
+  '*.code',
+  'recoveryCode',
+  '*.recoveryCode',
+  'recoveryCodes',
+  '*.recoveryCodes',
+  'digests',
+  '*.digests',
+  'apiKeys',
+  '*.apiKeys',
+  'otpauthUri',
+  '*.otpauthUri',
+  'qrCode',
+  '*.qrCode',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'two-factor' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}

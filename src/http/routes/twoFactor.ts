@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { PresentedCode } from '../../application/twoFactorService.ts';
+import { qrCodeDataUrl } from '../qrCode.ts';
+import { commandMetadata } from '../requestContext.ts';
+import {
+  EXACTLY_ONE_PROOF,
+  exactlyOneProof,
+  problemResponses,
+  proofBody,
+  proofFields,
+  statusDocument,
+  totpCodeSchema,
+  userParams,
+} from '../schemas.ts';
+import type { RouteDeps, TypedApp } from './routeDeps.ts';
+
+const presented = (body: { code?: string | undefined; recoveryCode?: string | undefined }): PresentedCode =>
+  body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
+
+const verificationErrors = problemResponses(400, 401, 403, 409, 422, 423, 429, 503);
+
+/** The end user's own 2FA, called by the web API on the user's behalf (role `web`). */
+export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDeps): void {
+  const web = requireRole('web');
+  const tags = ['two-factor'];
+
+  app.get('/v1/users/:userId/two-factor', {
+    onRequest: web,
+    schema: {
+      tags,
+      summary: "A user's 2FA status (read-your-writes)",
+      security: [{ apiKey: [] }],
+      params: userParams,
+      response: { 200: statusDocument, ...problemResponses(400, 401, 403, 503) },
+    },
+    handler: async (request) => service.status(request.params.userId),
+  });
+
+  app.post('/v1/users/:userId/two-factor/enrollment', {
+    onRequest: web,
+    schema: {
+      tags,
+      summary: 'Start enrolling an authenticator app (or a replacement, with proof, while enabled)',
+      security: [{ apiKey: [] }],
+      params: userParams,
+      body: z
+        .strictObject({
+          accountName: z.string().min(1).max(254).describe('Shown in the authenticator app, e.g. an e-mail'),
+          ...proofFields,
+        })
+        .refine((b) => b.code === undefined || b.recoveryCode === undefined, EXACTLY_ONE_PROOF),
+      response: {
+        201: z.object({
+          secret: z.string().describe('Base32 secret, for manual entry; shown once'),
+          otpauthUri: z.string(),
+          qrCode: z.string().describe('PNG data URL of otpauthUri'),
+          expiresAt: z.string(),
+        }),
+        ...verificationErrors,
+      },
+    },
+    handler: async (request, reply) => {
+      const { userId } = request.params;
+      const { accountName } = request.body;
+      const proof = exactlyOneProof(request.body) ? presented(request.body) : null;
+      const started = await service.startEnrollment(
+        userId,
+        { accountName, proof },
+        commandMetadata(request, 'web', { actorRequired: false }),
+      );
+      reply.status(201);
+      return {
+        secret: started.secret,
+        otpauthUri: started.otpauthUri,
+        qrCode: await qrCodeDataUrl(started.otpauthUri),
+        expiresAt: started.expiresAt ?? '',
+      };
+    },
+  });
+
+  app.post('/v1/users/:userId/two-factor/enrollment/confirm', {
+    onRequest: web,
+    schema: {
+      tags,
+      summary: 'Confirm the enrollment with a code; returns the ten recovery codes, once',
+      security: [{ apiKey: [] }],
+      params: userParams,
+      body: z.strictObject({ code: totpCodeSchema }),
+      response: {
+        200: z.object({ status: z.literal('enabled'), recoveryCodes: z.array(z.string()).readonly() }),
+        ...problemResponses(400, 401, 403, 409, 422, 503),
+      },
+    },
+    handler: async (request) =>
+      service.confirmEnrollment(
+        request.params.userId,
+        request.body.code,
+        commandMetadata(request, 'web', { actorRequired: false }),
+      ),
+  });
+
+  app.post('/v1/users/:userId/two-factor/verify', {
+    onRequest: web,
+    schema: {
+      tags,
+      summary: 'The sign-in second step: a TOTP code or a recovery code',
+      security: [{ apiKey: [] }],
+      params: userParams,
+      body: proofBody,
+      response: {
+        200: z.object({
+          verified: z.literal(true),
+          method: z.enum(['totp', 'recovery-code']),
+          recoveryCodesRemaining: z.number().int(),
+        }),
+        ...verificationErrors,
+      },
+    },
+    handler: async (request) =>
+      service.verify(
+        request.params.userId,
+        presented(request.body),
+        commandMetadata(request, 'web', { actorRequired: false }),
+      ),
+  });
+
+  app.post('/v1/users/:userId/two-factor/recovery-codes', {
+    onRequest: web,
+    schema: {
+      tags,
+      summary: 'Regenerate the recovery codes (a current TOTP code is required); earlier codes stop working',
+      security: [{ apiKey: [] }],
+      params: userParams,
+      body: z.strictObject({ code: totpCodeSchema }),
+      response: { 200: z.object({ recoveryCodes: z.array(z.string()).readonly() }), ...verificationErrors },
+    },
+    handler: async (request) =>
+      service.regenerateRecoveryCodes(
+        request.params.userId,
+        request.body.code,
+        commandMetadata(request, 'web', { actorRequired: false }),
+      ),
+  });
+
+  app.post('/v1/users/:userId/two-factor/disable', {
+    onRequest: web,
+    schema: {
+      tags,
+      summary: 'Disable 2FA with a TOTP code or a recovery code (refused when the instance requires 2FA)',
+      security: [{ apiKey: [] }],
+      params: userParams,
+      body: proofBody,
+      response: { 200: z.object({ status: z.literal('disabled') }), ...verificationErrors },
+    },
+    handler: async (request) =>
+      service.disable(
+        request.params.userId,
+        presented(request.body),
+        commandMetadata(request, 'web', { actorRequired: false }),
+      ),
+  });
+}

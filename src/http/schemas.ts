@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { PROBLEMS } from './problems.ts';
+
+export const userIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1–128 characters of [A-Za-z0-9._:@-]')
+  .describe('Opaque user id');
+
+export const userParams = z.object({ userId: userIdSchema });
+
+export const totpCodeSchema = z
+  .string()
+  .regex(/^\d{6}$/, 'must be the six digits the authenticator app shows')
+  .describe('Current code from the authenticator app');
+
+export const recoveryCodeSchema = z
+  .string()
+  .min(1)
+  .max(64, 'must be at most 64 characters')
+  .describe('One of the ten recovery codes, e.g. abcde-fghij (case, spaces and dashes ignored)');
+
+/** Exactly one of a TOTP code or a recovery code. */
+export const proofFields = {
+  code: totpCodeSchema.optional(),
+  recoveryCode: recoveryCodeSchema.optional(),
+};
+
+export const exactlyOneProof = (body: { code?: string | undefined; recoveryCode?: string | undefined }) =>
+  (body.code === undefined) !== (body.recoveryCode === undefined);
+
+export const EXACTLY_ONE_PROOF = { message: 'send exactly one of code or recoveryCode', path: ['code'] };
+
+export const proofBody = z.strictObject(proofFields).refine(exactlyOneProof, EXACTLY_ONE_PROOF);
+
+export const statusDocument = z.object({
+  userId: z.string(),
+  status: z.enum(['disabled', 'pending', 'enabled']),
+  enabledAt: z.string().nullable(),
+  recoveryCodesRemaining: z.number().int(),
+  locked: z.boolean(),
+  lockedUntil: z.string().nullable(),
+  required: z.boolean(),
+  canDisable: z.boolean(),
+});
+
+export const problemDocument = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]]),
+  })
+  .describe('RFC 9457 problem details');
+
+/** The problem responses a route may give, documented in the OpenAPI document. */
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, problemDocument]));
+
+export const policyDocument = z.object({
+  requireTwoFactor: z.boolean(),
+  updatedAt: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+});

@@ -1,0 +1,50 @@
+import { type Config, ConfigError, loadConfig } from './config/config.ts';
+import { createLogger } from './http/logger.ts';
+import { startServer } from './server.ts';
+
+/** The process entry point: configuration, listening, and a graceful stop on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`two-factor: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, logger);
+  logger.info(
+    {
+      url: server.url,
+      store: config.eventStoreConnectionString ? 'eventstoredb' : 'sqlite',
+      docs: `${server.url}/docs`,
+    },
+    'two-factor service listening',
+  );
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping: finishing requests in flight');
+    server.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `two-factor: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

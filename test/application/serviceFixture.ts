@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { SnapshotStore } from '../../src/application/snapshotStore.ts';
+import { createTwoFactorService } from '../../src/application/twoFactorService.ts';
+import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
+import { createSecretBox } from '../../src/crypto/secretBox.ts';
+import type { CommandMetadata } from '../../src/domain/shared/message.ts';
+import type { EventStore } from '../../src/eventStore/eventStore.ts';
+import { codeAt, TEST_DIGEST_PARAMETERS, testClock } from '../support/testService.ts';
+
+export const META: CommandMetadata = {
+  correlationId: 'test-correlation',
+  causationId: 'test-correlation',
+  actor: { role: 'web', id: 'tester' },
+};
+
+export const TEST_KEYS = [{ id: 'k1', key: randomBytes(32) }];
+
+/** The real service over a given store, with cheap argon2 and a test clock. */
+export function serviceOver(store: EventStore, snapshots: SnapshotStore, clock = testClock()) {
+  const hasher = createRecoveryCodeHasher(TEST_DIGEST_PARAMETERS);
+  const service = createTwoFactorService({
+    store,
+    snapshots,
+    secretBox: createSecretBox(TEST_KEYS),
+    hasher,
+    clock: clock.now,
+    issuer: 'Test',
+  });
+  return {
+    service,
+    hasher,
+    clock,
+    async enable(userId: string) {
+      const started = await service.startEnrollment(userId, { accountName: userId, proof: null }, META);
+      const confirmed = await service.confirmEnrollment(userId, codeAt(started.secret, clock.now()), META);
+      clock.advance(30_000);
+      return { secret: started.secret, recoveryCodes: confirmed.recoveryCodes };
+    },
+  };
+}
+
+/** Counts what a store reads, to prove how much a load costs without timing it. */
+export function countingReads(store: EventStore) {
+  let streamEventsRead = 0;
+  const counted: EventStore = {
+    appendToStream: (...args) => store.appendToStream(...args),
+    readStream(streamName, options) {
+      const inner = store.readStream(streamName, options);
+      return {
+        async *[Symbol.asyncIterator]() {
+          for await (const event of inner) {
+            streamEventsRead++;
+            yield event;
+          }
+        },
+      };
+    },
+    readAll: (options) => store.readAll(options),
+    subscribeToAll: (options) => store.subscribeToAll(options),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+  return { store: counted, read: () => streamEventsRead, reset: () => (streamEventsRead = 0) };
+}

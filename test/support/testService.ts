@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Secret, TOTP } from 'otpauth';
+import { loadConfig } from '../../src/config/config.ts';
+import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.ts';
+import { createLogger } from '../../src/http/logger.ts';
+import { type Server, startServer } from '../../src/server.ts';
+
+/** Real argon2id, with a small cost so that a suite hashing hundreds of codes stays quick. */
+export const TEST_DIGEST_PARAMETERS: DigestParameters = {
+  algorithm: 'argon2id',
+  memoryCost: 1024,
+  timeCost: 1,
+  parallelism: 1,
+  outputLength: 32,
+};
+
+export const KEYS = {
+  web: `web-${randomBytes(16).toString('hex')}`,
+  admin: `admin-${randomBytes(16).toString('hex')}`,
+  audit: `audit-${randomBytes(16).toString('hex')}`,
+} as const;
+
+/** A clock the test moves; starts at a fixed step boundary so codes are predictable. */
+export function testClock(startMs = Date.UTC(2026, 0, 15, 9, 0, 0)) {
+  let now = startMs;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    set: (ms: number) => {
+      now = ms;
+    },
+  };
+}
+
+export type TestService = Awaited<ReturnType<typeof startTestService>>;
+
+/**
+ * The whole service over a real socket on 127.0.0.1, with the embedded store in a
+ * temporary directory, a test clock, and every log line captured for leak checks.
+ */
+export async function startTestService(options: { env?: Record<string, string>; logLevel?: string } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-e2e-'));
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    API_KEYS: `web:${KEYS.web},admin:${KEYS.admin},audit:${KEYS.audit}`,
+    SECRET_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOG_LEVEL: options.logLevel ?? 'info',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const clock = testClock();
+  const server: Server = await startServer(config, createLogger(config.logLevel, sink), {
+    clock: clock.now,
+    digestParameters: TEST_DIGEST_PARAMETERS,
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    init: { key?: string | null; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},
+  ) {
+    const headers: Record<string, string> = { ...init.headers };
+    const key = init.key === undefined ? KEYS.web : init.key;
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    let body: string | undefined;
+    if (init.rawBody !== undefined) body = init.rawBody;
+    else if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${server.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies by shape in their assertions
+    let json: any = null;
+    try {
+      json = text.length > 0 ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: response.status, headers: response.headers, json, text };
+  }
+
+  return {
+    server,
+    url: server.url,
+    dataDir,
+    clock,
+    logs,
+    call,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What an authenticator app shows for `secret` at the given time. */
+export function codeAt(secretBase32: string, timestampMs: number): string {
+  return TOTP.generate({ secret: Secret.fromBase32(secretBase32), timestamp: timestampMs });
+}
