@@ -68,6 +68,9 @@ export async function startTestService(options: { env?: Record<string, string>; 
     clock: clock.now,
     digestParameters: TEST_DIGEST_PARAMETERS,
   });
+  // The read models catch up in the background; an empty log takes no time, but tests that
+  // check readiness at once should not depend on how the event loop happens to schedule it.
+  await server.readModels.caughtUp();
 
   async function call(
     method: string,

@@ -1,0 +1,198 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import { currentData, type EventData, stringOrNull } from './eventData.ts';
+import type { Projection } from './projection.ts';
+import { cached } from './statementCache.ts';
+
+export const NOTIFICATION_KINDS = [
+  'two-factor-enabled',
+  'two-factor-disabled',
+  'authenticator-replaced',
+  'recovery-codes-regenerated',
+  'recovery-code-used',
+  'recovery-codes-low',
+  'factor-locked',
+  'admin-reset',
+] as const;
+
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export type Notification = {
+  readonly position: string;
+  readonly userId: string;
+  readonly kind: NotificationKind;
+  readonly occurredAt: string;
+  readonly details: Record<string, unknown>;
+};
+
+export type NotificationPage = {
+  readonly notifications: Notification[];
+  readonly nextAfter: string | null;
+};
+
+/** `recovery-codes-low` accompanies a consumption that leaves this many or fewer. */
+export const RECOVERY_CODES_LOW = 2;
+
+export const NOTIFICATIONS_PAGE_DEFAULT = 100;
+export const NOTIFICATIONS_PAGE_MAX = 500;
+
+type Draft = { kind: NotificationKind; details: Record<string, unknown> };
+
+/** What each event tells the user, beyond the common fields; nothing secret, no code. */
+function draftsOf(type: string, data: EventData): Draft[] {
+  switch (type) {
+    case 'TwoFactorEnabled':
+      return [{ kind: 'two-factor-enabled', details: {} }];
+    case 'TwoFactorDisabled':
+      return [{ kind: 'two-factor-disabled', details: { method: data.method ?? null } }];
+    case 'AuthenticatorReplaced':
+      return [{ kind: 'authenticator-replaced', details: {} }];
+    case 'CodesRegenerated':
+      return [{ kind: 'recovery-codes-regenerated', details: {} }];
+    case 'RecoveryCodeConsumed': {
+      const remaining = typeof data.remaining === 'number' ? data.remaining : null;
+      const used: Draft = {
+        kind: 'recovery-code-used',
+        details: { remaining, purpose: data.purpose ?? null },
+      };
+      return remaining !== null && remaining <= RECOVERY_CODES_LOW
+        ? [used, { kind: 'recovery-codes-low', details: { remaining } }]
+        : [used];
+    }
+    case 'FactorLocked':
+      return [{ kind: 'factor-locked', details: { lockedUntil: stringOrNull(data.lockedUntil) } }];
+    case 'AdminReset':
+      // The administrator's reason is written for the audit and may name internal tickets or
+      // suspicions; the user is told that an administrator reset their 2FA, not why.
+      return [{ kind: 'admin-reset', details: { previousStatus: data.previousStatus ?? null } }];
+    default:
+      return [];
+  }
+}
+
+/**
+ * What the web API should tell a user about, in log order. One event may give two
+ * notifications (a recovery code used and codes running low); `seq` orders them and the
+ * pair shares the event's position.
+ */
+export const notificationsProjection: Projection = {
+  name: 'notifications',
+  version: 1,
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS notifications (
+        position INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        details TEXT NOT NULL,
+        PRIMARY KEY (position, seq)
+      ) WITHOUT ROWID;
+    `);
+  },
+  reset(db) {
+    db.exec('DROP TABLE IF EXISTS notifications');
+  },
+  apply(db, event) {
+    if (!event.streamName.startsWith('two-factor-')) return;
+    const data = currentData(event);
+    const userId = stringOrNull(data.userId);
+    if (userId === null) return;
+    const drafts = draftsOf(event.type, data);
+    if (drafts.length === 0) return;
+    const occurredAt = occurredAtOf(event, data);
+    const common = { occurredAt, ...whereFrom(event) };
+    const insert = cached<[bigint, number, string, string, string, string]>(
+      db,
+      'INSERT INTO notifications (position, seq, user_id, kind, occurred_at, details) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    drafts.forEach((draft, seq) => {
+      insert.run(
+        event.position,
+        seq,
+        userId,
+        draft.kind,
+        occurredAt,
+        JSON.stringify({ ...common, ...draft.details }),
+      );
+    });
+  },
+};
+
+function occurredAtOf(event: RecordedEvent, data: EventData): string {
+  const parsed = typeof data.at === 'string' ? Date.parse(data.at) : Number.NaN;
+  return Number.isFinite(parsed) ? new Date(parsed).toISOString() : event.recordedAt.toISOString();
+}
+
+/**
+ * The end user's address and browser, as the web API reported them, when the user caused the
+ * event; for what an administrator did (a reset, an unlock) those headers describe the
+ * administrator's session, which is not the user's to see, so they are null.
+ */
+function whereFrom(event: RecordedEvent): { endUserIp: string | null; endUserAgent: string | null } {
+  const actor = event.metadata.actor as { role?: unknown } | undefined;
+  if (actor?.role !== 'web') return { endUserIp: null, endUserAgent: null };
+  return {
+    endUserIp: stringOrNull(event.metadata.endUserIp),
+    endUserAgent: stringOrNull(event.metadata.endUserAgent),
+  };
+}
+
+type Row = {
+  position: bigint;
+  seq: bigint;
+  user_id: string;
+  kind: NotificationKind;
+  occurred_at: string;
+  details: string;
+};
+
+/**
+ * Up to `limit` notifications after the position `after`, in log order. The notifications of
+ * one event are never split across pages (a page may hold one more than `limit` for that),
+ * so resuming after the last position returned misses nothing. `nextAfter` is the position of
+ * the last one returned; on an empty page it is the `after` given (null if none), so a poller
+ * always passes back what it received.
+ */
+export function listNotifications(
+  db: Database.Database,
+  query: { readonly after?: bigint; readonly limit?: number },
+): NotificationPage {
+  const limit = query.limit ?? NOTIFICATIONS_PAGE_DEFAULT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > NOTIFICATIONS_PAGE_MAX) {
+    throw new RangeError(`limit must be an integer from 1 to ${NOTIFICATIONS_PAGE_MAX}`);
+  }
+  const after = query.after ?? 0n;
+  const rows = cached<[bigint, number], Row>(
+    db,
+    'SELECT * FROM notifications WHERE position > ? ORDER BY position, seq LIMIT ?',
+  )
+    .safeIntegers(true)
+    .all(after, limit);
+  const last = rows[rows.length - 1];
+  if (rows.length === limit && last !== undefined) {
+    const rest = cached<[bigint, bigint], Row>(
+      db,
+      'SELECT * FROM notifications WHERE position = ? AND seq > ? ORDER BY seq',
+    )
+      .safeIntegers(true)
+      .all(last.position, last.seq);
+    rows.push(...rest);
+  }
+  return {
+    notifications: rows.map((row) => ({
+      position: row.position.toString(),
+      userId: row.user_id,
+      kind: row.kind,
+      occurredAt: row.occurred_at,
+      details: JSON.parse(row.details) as Record<string, unknown>,
+    })),
+    nextAfter:
+      last !== undefined
+        ? last.position.toString()
+        : query.after !== undefined
+          ? query.after.toString()
+          : null,
+  };
+}

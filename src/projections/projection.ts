@@ -1,0 +1,23 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../eventStore/eventStore.ts';
+
+/**
+ * A read model folded from the global log. Everything it does to the database is
+ * synchronous, so the runner can put a batch of `apply` calls and the checkpoint into one
+ * SQLite transaction: the rows and the checkpoint commit together or not at all.
+ */
+export type Projection = {
+  /** stable name; also the checkpoint's key */
+  readonly name: string;
+  /**
+   * Raised whenever what `apply` writes changes (a new column, a fixed mapping): a stored
+   * checkpoint with another version makes the runner reset and rebuild from position zero.
+   */
+  readonly version: number;
+  /** creates its tables and indexes if missing (idempotent) */
+  migrate(db: Database.Database): void;
+  /** folds one event in; must not throw for events it does not know (ignore them) */
+  apply(db: Database.Database, event: RecordedEvent): void;
+  /** removes its tables or rows, so that `migrate` then starts it empty */
+  reset(db: Database.Database): void;
+};

@@ -1,0 +1,234 @@
+import type Database from 'better-sqlite3';
+import { currentData, recoveryCodeCount } from './eventData.ts';
+import type { Projection } from './projection.ts';
+import { cached } from './statementCache.ts';
+
+export type UserStatus = 'disabled' | 'pending' | 'enabled';
+
+export type UserListItem = {
+  readonly userId: string;
+  readonly status: UserStatus;
+  readonly enabledAt: string | null;
+  readonly recoveryCodesRemaining: number;
+  readonly locked: boolean;
+};
+
+export type ListUsersQuery = {
+  readonly status?: UserStatus;
+  /** 1..500, default 100 */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page */
+  readonly cursor?: string;
+  /** the time statuses are computed at: a pending enrollment expires, a lock runs out */
+  readonly nowMs: number;
+};
+
+export type UserPage = { readonly users: UserListItem[]; readonly nextCursor: string | null };
+
+export const USERS_PAGE_DEFAULT = 100;
+export const USERS_PAGE_MAX = 500;
+
+const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** Thrown for a cursor this service did not hand out. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** Opaque to clients: the base64url of the last user id of the page. */
+export const encodeUserCursor = (userId: string): string => Buffer.from(userId, 'utf8').toString('base64url');
+
+export function decodeUserCursor(cursor: string): string {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor))
+    throw new InvalidCursorError('cursor: not a cursor of this list');
+  const userId = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!USER_ID.test(userId) || encodeUserCursor(userId) !== cursor) {
+    throw new InvalidCursorError('cursor: not a cursor of this list');
+  }
+  return userId;
+}
+
+type Row = {
+  user_id: string;
+  enabled: number;
+  enabled_at: string | null;
+  pending_expires_at_ms: number | null;
+  recovery_codes_remaining: number;
+  locked_until_ms: number | null;
+  locked_permanent: number;
+  updated_at: string;
+};
+
+const ms = (iso: unknown): number | null => {
+  if (typeof iso !== 'string') return null;
+  const parsed = Date.parse(iso);
+  return Number.isFinite(parsed) ? parsed : null;
+};
+
+const unlocked = { locked_until_ms: null, locked_permanent: 0 } as const;
+
+/**
+ * One row per user who has any 2FA event: the admin user list. Mirrors the domain's `evolve`
+ * for the fields the list shows, and stores no secret and no digest. What depends on the
+ * time (a pending enrollment's expiry, a temporary lock) is stored as a deadline and
+ * compared with the clock when queried.
+ */
+export const usersProjection: Projection = {
+  name: 'users',
+  version: 1,
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS users (
+        user_id TEXT PRIMARY KEY,
+        enabled INTEGER NOT NULL,
+        enabled_at TEXT,
+        pending_expires_at_ms INTEGER,
+        recovery_codes_remaining INTEGER NOT NULL,
+        locked_until_ms INTEGER,
+        locked_permanent INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `);
+  },
+  reset(db) {
+    db.exec('DROP TABLE IF EXISTS users');
+  },
+  apply(db, event) {
+    const data = currentData(event);
+    const userId = data.userId;
+    if (typeof userId !== 'string' || !event.streamName.startsWith('two-factor-')) return;
+    const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
+    const before: Row = current ?? {
+      user_id: userId,
+      enabled: 0,
+      enabled_at: null,
+      pending_expires_at_ms: null,
+      recovery_codes_remaining: 0,
+      locked_until_ms: null,
+      locked_permanent: 0,
+      updated_at: '',
+    };
+    const next = evolveRow(before, event.type, data);
+    if (next === null) return;
+    const at = typeof data.at === 'string' ? data.at : event.recordedAt.toISOString();
+    cached(
+      db,
+      `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
+                          locked_until_ms, locked_permanent, updated_at)
+       VALUES (@user_id, @enabled, @enabled_at, @pending_expires_at_ms, @recovery_codes_remaining,
+               @locked_until_ms, @locked_permanent, @updated_at)
+       ON CONFLICT (user_id) DO UPDATE SET
+         enabled = excluded.enabled, enabled_at = excluded.enabled_at,
+         pending_expires_at_ms = excluded.pending_expires_at_ms,
+         recovery_codes_remaining = excluded.recovery_codes_remaining,
+         locked_until_ms = excluded.locked_until_ms, locked_permanent = excluded.locked_permanent,
+         updated_at = excluded.updated_at`,
+    ).run({ ...next, updated_at: at });
+  },
+};
+
+/** The row after one event, or null for an event type this list does not know. */
+function evolveRow(row: Row, type: string, data: Readonly<Record<string, unknown>>): Row | null {
+  switch (type) {
+    case 'EnrollmentStarted':
+      return {
+        ...row,
+        ...(data.proof !== null && data.proof !== undefined ? unlocked : {}),
+        pending_expires_at_ms: ms(data.expiresAt),
+      };
+    case 'EnrollmentConfirmationFailed':
+    case 'VerificationRefused':
+    case 'VerificationFailed':
+      return row;
+    case 'TwoFactorEnabled':
+      return {
+        ...row,
+        ...unlocked,
+        enabled: 1,
+        enabled_at: typeof data.at === 'string' ? new Date(ms(data.at) ?? 0).toISOString() : null,
+        pending_expires_at_ms: null,
+        recovery_codes_remaining: recoveryCodeCount(data.recoveryCodes) ?? 0,
+      };
+    case 'AuthenticatorReplaced':
+      return {
+        ...row,
+        ...unlocked,
+        pending_expires_at_ms: null,
+        recovery_codes_remaining: recoveryCodeCount(data.recoveryCodes) ?? 0,
+      };
+    case 'CodesRegenerated':
+      return { ...row, ...unlocked, recovery_codes_remaining: recoveryCodeCount(data.recoveryCodes) ?? 0 };
+    case 'SignInVerified':
+    case 'LockoutCleared':
+      return { ...row, ...unlocked };
+    case 'RecoveryCodeConsumed':
+      return {
+        ...row,
+        ...unlocked,
+        recovery_codes_remaining:
+          typeof data.remaining === 'number' ? data.remaining : Math.max(0, row.recovery_codes_remaining - 1),
+      };
+    case 'FactorLocked': {
+      const until = ms(data.lockedUntil);
+      return { ...row, locked_until_ms: until, locked_permanent: until === null ? 1 : 0 };
+    }
+    case 'TwoFactorDisabled':
+    case 'AdminReset':
+      return {
+        ...row,
+        ...unlocked,
+        enabled: 0,
+        enabled_at: null,
+        pending_expires_at_ms: null,
+        recovery_codes_remaining: 0,
+      };
+    default:
+      return null;
+  }
+}
+
+/**
+ * A page of the user list in user id order. The status filter is evaluated in SQL against
+ * `nowMs` (a pending enrollment past its deadline counts as disabled), so a filtered page is
+ * as full as the data allows and the cursor never skips or repeats a user.
+ */
+export function listUsers(db: Database.Database, query: ListUsersQuery): UserPage {
+  const limit = query.limit ?? USERS_PAGE_DEFAULT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > USERS_PAGE_MAX) {
+    throw new RangeError(`limit must be an integer from 1 to ${USERS_PAGE_MAX}`);
+  }
+  const after = query.cursor === undefined ? '' : decodeUserCursor(query.cursor);
+  const filter =
+    query.status === 'enabled'
+      ? 'AND enabled = 1'
+      : query.status === 'pending'
+        ? 'AND enabled = 0 AND pending_expires_at_ms IS NOT NULL AND pending_expires_at_ms > @now'
+        : query.status === 'disabled'
+          ? 'AND enabled = 0 AND (pending_expires_at_ms IS NULL OR pending_expires_at_ms <= @now)'
+          : '';
+  const rows = db
+    .prepare<{ after: string; now: number; take: number }, Row>(
+      `SELECT * FROM users WHERE user_id > @after ${filter} ORDER BY user_id LIMIT @take`,
+    )
+    .all({ after, now: query.nowMs, take: limit + 1 });
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return {
+    users: page.map((row) => toListItem(row, query.nowMs)),
+    nextCursor: more ? encodeUserCursor(page[page.length - 1]!.user_id) : null,
+  };
+}
+
+function toListItem(row: Row, nowMs: number): UserListItem {
+  const enabled = row.enabled === 1;
+  const pending = !enabled && row.pending_expires_at_ms !== null && nowMs < row.pending_expires_at_ms;
+  const locked =
+    enabled && (row.locked_permanent === 1 || (row.locked_until_ms !== null && nowMs < row.locked_until_ms));
+  return {
+    userId: row.user_id,
+    status: enabled ? 'enabled' : pending ? 'pending' : 'disabled',
+    enabledAt: enabled ? row.enabled_at : null,
+    recoveryCodesRemaining: enabled ? row.recovery_codes_remaining : 0,
+    locked,
+  };
+}

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Every table of a read-model file, every row, in a fixed order: for row-by-row comparison. */
+export function dumpTables(file: string, tables?: readonly string[]): Record<string, unknown[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const names =
+      tables ??
+      db
+        .prepare<[], { name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .all()
+        .map((row) => row.name);
+    const dump: Record<string, unknown[]> = {};
+    for (const name of names) {
+      const statement = db.prepare(`SELECT * FROM "${name}"`).safeIntegers(true);
+      const columns = statement.columns().map((column) => `"${column.name}"`);
+      dump[name] = db
+        .prepare(`SELECT * FROM "${name}" ORDER BY ${columns.join(', ')}`)
+        .safeIntegers(true)
+        .all();
+    }
+    return dump;
+  } finally {
+    db.close();
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a fixture of `./fixtures` in its own Node process through tsx, as the service runs. */
+export function spawnFixture(fixture: string, args: readonly string[]) {
+  const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    process: child,
+    lines: createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY }),
+    stderr: () => stderr,
+    exited,
+  };
+}
