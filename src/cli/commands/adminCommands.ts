@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { parseId, parseReason } from '../arguments.ts';
+import { type CliContext, examples } from '../context.ts';
+
+const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+
+const json = (value: unknown) => JSON.stringify(value, null, 2);
+
+/**
+ * `twofactor admin …`: the administrators' commands of the HTTP API, run straight against
+ * the event store — the emergency path when the HTTP service is down. Each is recorded like
+ * its HTTP twin, with actor role `cli`, the `--actor` id and a fresh correlation id.
+ */
+export function registerAdminCommands(program: Command, context: CliContext): void {
+  const admin = program
+    .command('admin')
+    .description(
+      'administrators: emergency reset, unlock, the instance policy (HTTP service may be stopped)',
+    );
+
+  admin
+    .command('reset')
+    .description(
+      "emergency reset: the user's authenticator and all recovery codes stop working, the user enrolls again; works in any state",
+    )
+    .argument('<userId>', 'the user (1–128 characters of [A-Za-z0-9._:@-])', parseId)
+    .requiredOption('--reason <text>', 'why, kept in the audit history (1–500 characters)', parseReason)
+    .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
+    .option('--json', 'print the result as JSON, like the HTTP API')
+    .addHelpText(
+      'after',
+      examples(
+        `twofactor admin reset ada --reason "lost phone, identity checked by ticket 4711" --actor root`,
+      ),
+    )
+    .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
+      const session = context.session();
+      const { service } = session.runtime();
+      const before = await service.status(userId);
+      const result = await service.reset(userId, options.reason, session.metadataFor(options.actor));
+      const { stdout } = context.io;
+      if (options.json) stdout.write(`${json(result)}\n`);
+      else
+        stdout.write(
+          `${userId}: two-factor authentication reset (was ${before.status}, now ${result.status})\n`,
+        );
+    });
+
+  admin
+    .command('unlock')
+    .description('clear a lockout, temporary or one that waits for an administrator')
+    .argument('<userId>', 'the user', parseId)
+    .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
+    .option('--json', 'print the status document as JSON, like the HTTP API')
+    .addHelpText('after', examples('twofactor admin unlock bob --actor root'))
+    .action(async (userId: string, options: { actor: string; json?: boolean }) => {
+      const session = context.session();
+      const { service } = session.runtime();
+      const before = await service.status(userId);
+      const status = await service.unlock(userId, session.metadataFor(options.actor));
+      const { stdout } = context.io;
+      if (options.json) stdout.write(`${json(status)}\n`);
+      else
+        stdout.write(
+          `${userId}: ${before.locked ? 'unlocked' : 'was not locked'} (status ${status.status})\n`,
+        );
+    });
+
+  admin
+    .command('policy')
+    .description('show the instance policy, or require (or stop requiring) 2FA for all users')
+    .option('--require', 'require two-factor authentication for all users')
+    .option('--no-require', 'stop requiring it')
+    .option('--actor <id>', 'the administrator acting (required to change the policy)', parseId)
+    .option('--json', 'print the policy as JSON, like the HTTP API')
+    .addHelpText(
+      'after',
+      examples(
+        'twofactor admin policy',
+        'twofactor admin policy --require --actor root',
+        'twofactor admin policy --no-require --actor root',
+      ),
+    )
+    .action(async (options: { require?: boolean; actor?: string; json?: boolean }, command: Command) => {
+      if (options.require !== undefined && options.actor === undefined) {
+        // Through commander, so it reads (and exits) like its own usage errors.
+        command.error(
+          "error: required option '--actor <id>' not specified: name the administrator changing the policy",
+        );
+      }
+      const session = context.session();
+      const { service } = session.runtime();
+      const before = await service.policy();
+      const policy =
+        options.require === undefined
+          ? before
+          : await service.changePolicy(options.require, session.metadataFor(options.actor!));
+      const { stdout } = context.io;
+      if (options.json) {
+        stdout.write(`${json(policy)}\n`);
+        return;
+      }
+      const changed = options.require === undefined ? '' : ` (was ${yesNo(before.requireTwoFactor)})`;
+      stdout.write(
+        `require two-factor authentication for all users: ${yesNo(policy.requireTwoFactor)}${changed}\n`,
+      );
+      stdout.write(
+        policy.updatedAt === null
+          ? 'never changed\n'
+          : `last changed ${policy.updatedAt} by ${policy.updatedBy ?? 'unknown'}\n`,
+      );
+    });
+}

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { openReadModels, type ReadModels } from '../../projections/readModels.ts';
+import { type CliContext, examples } from '../context.ts';
+import { printable } from '../lineOutput.ts';
+import { progressReporter } from '../progress.ts';
+
+/** Opens the read models under DATA_DIR over the configured store, and always stops them. */
+async function withReadModels<T>(
+  context: CliContext,
+  use: (readModels: ReadModels) => Promise<T>,
+): Promise<T> {
+  const session = context.session();
+  const readModels = openReadModels({
+    dataDir: session.config().dataDir,
+    store: session.store(),
+    logger: session.logger(),
+  });
+  try {
+    return await use(readModels);
+  } finally {
+    await readModels.stop();
+  }
+}
+
+/** `twofactor projections …`: the read models the service keeps beside itself under DATA_DIR. */
+export function registerProjectionCommands(program: Command, context: CliContext): void {
+  const projections = program
+    .command('projections')
+    .description('read models under DATA_DIR: where each stands, and rebuilding them from the log');
+
+  projections
+    .command('status')
+    .description('each projection with its version and the log position it has applied up to')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', examples('twofactor projections status'))
+    .action(async (options: { json?: boolean }) => {
+      const statuses = await withReadModels(context, (readModels) => readModels.status());
+      const { stdout } = context.io;
+      if (options.json) {
+        stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+        return;
+      }
+      const width = Math.max(4, ...statuses.map((s) => s.name.length));
+      stdout.write(`${'NAME'.padEnd(width)}  VERSION  ${'POSITION'.padStart(12)}  BEHIND\n`);
+      for (const status of statuses) {
+        // `lagEvents` is known only where the store can count cheaply.
+        const lag = (status as { lagEvents?: number | null }).lagEvents;
+        stdout.write(
+          `${status.name.padEnd(width)}  ${String(status.version).padStart(7)}  ${status.position.padStart(12)}  ${lag ?? '-'}\n`,
+        );
+      }
+    });
+
+  projections
+    .command('rebuild')
+    .description(
+      'rebuild one projection (or all) from the start of the log; the result is identical to catching up',
+    )
+    .argument('[name]', 'the projection (see `twofactor projections status`); all when left out')
+    .addHelpText('after', examples('twofactor projections rebuild', 'twofactor projections rebuild users'))
+    .action(async (name: string | undefined, _options: unknown, command: Command) => {
+      const { io } = context;
+      await withReadModels(context, async (readModels) => {
+        if (name !== undefined && !readModels.names.includes(name)) {
+          command.error(
+            `error: unknown projection '${printable(name)}'; known: ${readModels.names.join(', ')}`,
+          );
+        }
+        const progress = progressReporter(io.stderr, { label: `rebuilding ${name ?? 'all'}`, now: io.now });
+        let applied = 0;
+        try {
+          await readModels.rebuild(name, (done, total) => {
+            applied = done;
+            progress.update(done, total);
+          });
+        } finally {
+          progress.finish();
+        }
+        io.stdout.write(`rebuilt ${name ?? readModels.names.join(', ')}: ${applied} events applied\n`);
+      });
+    });
+}

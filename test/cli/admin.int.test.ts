@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
+import { tempDirs } from '../eventStore/tempDirs.ts';
+import { openRuntime, recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { copyDataDir, runTwofactor } from './cliProcess.ts';
+
+const dirs = tempDirs('cli-admin');
+afterAll(() => dirs.removeAll());
+
+let template: string;
+beforeAll(async () => {
+  template = await dirs.make();
+  await recordHistory(template);
+});
+
+/** A copy of the recorded history and the environment the service ran with. */
+async function stoppedService() {
+  const dataDir = copyDataDir(template, await dirs.make());
+  return { dataDir, env: serviceEnvironment(dataDir) };
+}
+
+/** What a freshly started service would see: a new runtime over the same DATA_DIR. */
+async function inspect<T>(dataDir: string, look: (runtime: ReturnType<typeof openRuntime>) => Promise<T>) {
+  const runtime = openRuntime(dataDir);
+  try {
+    return await look(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function streamEvents(dataDir: string, streamName: string): Promise<RecordedEvent[]> {
+  return inspect(dataDir, async ({ store }) => {
+    const events: RecordedEvent[] = [];
+    for await (const event of store.readStream(streamName)) events.push(event);
+    return events;
+  });
+}
+
+const correlationIdIn = (stderr: string) =>
+  /correlation id ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/.exec(stderr)?.[1];
+
+describe('twofactor admin', () => {
+  it("reset disables an enabled user's 2FA and records who did it, why, and under which correlation id", async () => {
+    const { dataDir, env } = await stoppedService();
+    expect(await inspect(dataDir, ({ service }) => service.status('ada'))).toMatchObject({
+      status: 'enabled',
+    });
+
+    const run = await runTwofactor(
+      ['admin', 'reset', 'ada', '--reason', 'lost phone, ticket 4711', '--actor', 'root'],
+      env,
+    );
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('ada: two-factor authentication reset (was enabled, now disabled)\n');
+    const correlationId = correlationIdIn(run.stderr);
+    expect(correlationId).toBeDefined();
+    expect(await inspect(dataDir, ({ service }) => service.status('ada'))).toMatchObject({
+      status: 'disabled',
+      recoveryCodesRemaining: 0,
+    });
+    const last = (await streamEvents(dataDir, 'two-factor-ada')).at(-1)!;
+    expect(last.type).toBe('AdminReset');
+    expect(last.data).toMatchObject({ reason: 'lost phone, ticket 4711', previousStatus: 'enabled' });
+    expect(last.metadata).toMatchObject({ actor: { role: 'cli', id: 'root' }, correlationId });
+  });
+
+  it('gives each invocation its own correlation id', async () => {
+    const { env } = await stoppedService();
+    const first = await runTwofactor(['admin', 'reset', 'nobody', '--reason', 'r', '--actor', 'root'], env);
+    const second = await runTwofactor(['admin', 'reset', 'nobody', '--reason', 'r', '--actor', 'root'], env);
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    expect(correlationIdIn(first.stderr)).not.toBe(correlationIdIn(second.stderr));
+  });
+
+  it('unlock clears a lockout that waits for an administrator', async () => {
+    const { dataDir, env } = await stoppedService();
+    expect(await inspect(dataDir, ({ service }) => service.status('bob'))).toMatchObject({
+      locked: true,
+      lockedUntil: null,
+    });
+
+    const run = await runTwofactor(['admin', 'unlock', 'bob', '--actor', 'root', '--json'], env);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ userId: 'bob', status: 'enabled', locked: false });
+    expect(await inspect(dataDir, ({ service }) => service.status('bob'))).toMatchObject({ locked: false });
+    const last = (await streamEvents(dataDir, 'two-factor-bob')).at(-1)!;
+    expect(last).toMatchObject({ type: 'LockoutCleared', metadata: { actor: { role: 'cli', id: 'root' } } });
+  });
+
+  it('shows the policy, changes it with an actor, and shows the change', async () => {
+    const { dataDir, env } = await stoppedService();
+
+    const shown = await runTwofactor(['admin', 'policy'], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toBe('require two-factor authentication for all users: no\nnever changed\n');
+
+    const changed = await runTwofactor(['admin', 'policy', '--require', '--actor', 'root'], env);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/^require two-factor authentication for all users: yes \(was no\)\n/);
+    expect(correlationIdIn(changed.stderr)).toBeDefined();
+    expect(await inspect(dataDir, ({ service }) => service.policy())).toMatchObject({
+      requireTwoFactor: true,
+      updatedBy: 'root',
+    });
+
+    const json = await runTwofactor(['admin', 'policy', '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ requireTwoFactor: true, updatedBy: 'root' });
+
+    const lifted = await runTwofactor(['admin', 'policy', '--no-require', '--actor', 'root'], env);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(await inspect(dataDir, ({ service }) => service.policy())).toMatchObject({
+      requireTwoFactor: false,
+    });
+  });
+
+  it('refuses an admin command without --actor, and changes nothing', async () => {
+    const { dataDir, env } = await stoppedService();
+    const before = await streamEvents(dataDir, 'two-factor-ada');
+
+    const reset = await runTwofactor(['admin', 'reset', 'ada', '--reason', 'r'], env);
+    const unlock = await runTwofactor(['admin', 'unlock', 'bob'], env);
+    const policy = await runTwofactor(['admin', 'policy', '--require'], env);
+
+    for (const run of [reset, unlock, policy]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--actor <id>/);
+      expect(run.stdout).toBe('');
+    }
+    expect(await streamEvents(dataDir, 'two-factor-ada')).toHaveLength(before.length);
+    expect(await inspect(dataDir, ({ service }) => service.policy())).toMatchObject({
+      requireTwoFactor: false,
+    });
+  });
+
+  it('works in development without configured keys, keeping stdout to the result', async () => {
+    // Keys come from the files under DATA_DIR then, and the warnings about it go to stderr.
+    const { dataDir } = await stoppedService();
+    const run = await runTwofactor(['admin', 'policy', '--json'], { DATA_DIR: dataDir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ requireTwoFactor: false, updatedAt: null, updatedBy: null });
+  });
+});

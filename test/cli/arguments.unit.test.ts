@@ -1,0 +1,39 @@
+import { InvalidArgumentError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { parseCount, parseId, parsePosition, parseReason, parseTime } from '../../src/cli/arguments.ts';
+
+describe('command line arguments', () => {
+  it('takes ids by the API rule: 1–128 characters of [A-Za-z0-9._:@-]', () => {
+    expect(parseId('ada@example.com')).toBe('ada@example.com');
+    expect(parseId('a'.repeat(128))).toHaveLength(128);
+    for (const bad of ['', 'a'.repeat(129), 'ada smith', 'ada/bob', 'é', 'a\nb']) {
+      expect(() => parseId(bad), bad).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it('takes a reason of 1–500 characters, trimmed', () => {
+    expect(parseReason('  lost phone ')).toBe('lost phone');
+    expect(() => parseReason('   ')).toThrow(InvalidArgumentError);
+    expect(() => parseReason('x'.repeat(501))).toThrow(InvalidArgumentError);
+  });
+
+  it('takes ISO 8601 times with an offset, or a date meaning its start in UTC', () => {
+    expect(parseTime('2026-01-31T12:00:00Z')).toBe(Date.UTC(2026, 0, 31, 12));
+    expect(parseTime('2026-01-31T13:00:00+01:00')).toBe(Date.UTC(2026, 0, 31, 12));
+    expect(parseTime('2026-01-31')).toBe(Date.UTC(2026, 0, 31));
+    for (const bad of ['yesterday', '2026-01-31T12:00:00', '31/01/2026', '2026-02-30', '']) {
+      expect(() => parseTime(bad), bad).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it('takes positions beyond 2^53 exactly', () => {
+    expect(parsePosition('18446744073709551615')).toBe(18446744073709551615n);
+    for (const bad of ['-1', '1.5', '0x10', '', '1e3']) expect(() => parsePosition(bad), bad).toThrow();
+  });
+
+  it('takes counts of at least 1', () => {
+    expect(parseCount('10')).toBe(10);
+    for (const bad of ['0', '-1', '1.5', 'ten'])
+      expect(() => parseCount(bad), bad).toThrow(InvalidArgumentError);
+  });
+});
