@@ -1,5 +1,12 @@
 import type { AnyEvent } from '../domain/shared/message.ts';
-import type { EventStore } from '../eventStore/eventStore.ts';
+import {
+  type AppendResult,
+  ConcurrencyConflictError,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  StoreUnavailableError,
+} from '../eventStore/eventStore.ts';
 import { GENESIS_HASH, HASH_KEY } from './hashChain.ts';
 import type { Snapshot, SnapshotStore } from './snapshotStore.ts';
 import { type EventSchema, fromRecordedEvent, toStoredEvents } from './storedEvent.ts';
@@ -24,6 +31,11 @@ export type RepositoryOptions = {
   readonly cacheSize?: number;
   /** a snapshot is saved once this many events were folded since the last one */
   readonly snapshotEvery?: number;
+  /** how often an append whose outcome is unknown (store unreachable) is sent again */
+  readonly unknownOutcomeAttempts?: number;
+  readonly unknownOutcomeBackoffMs?: number;
+  /** told when a snapshot could not be saved (the command goes on without it) */
+  readonly onSnapshotError?: (error: unknown) => void;
 };
 
 /**
@@ -39,6 +51,8 @@ export function createRepository<S, E extends AnyEvent>(
 ) {
   const cacheSize = options.cacheSize ?? 10_000;
   const snapshotEvery = BigInt(options.snapshotEvery ?? 50);
+  const unknownOutcomeAttempts = options.unknownOutcomeAttempts ?? 3;
+  const unknownOutcomeBackoffMs = options.unknownOutcomeBackoffMs ?? 250;
   const cache = new Map<string, Loaded<S> & { readonly snapshotRevision: bigint | null }>();
 
   const remember = (streamName: string, loaded: Loaded<S>, snapshotRevision: bigint | null) => {
@@ -90,21 +104,54 @@ export function createRepository<S, E extends AnyEvent>(
     }
     let snapshotRevision = start.snapshotRevision;
     if (revision !== null && revision - (snapshotRevision ?? -1n) >= snapshotEvery) {
-      await snapshots.save({ streamName, revision, lastHash, stateVersion: kind.stateVersion, state });
-      snapshotRevision = revision;
+      try {
+        await snapshots.save({ streamName, revision, lastHash, stateVersion: kind.stateVersion, state });
+        snapshotRevision = revision;
+      } catch (error) {
+        // A snapshot is only a cache: failing to save one must not fail the command.
+        options.onSnapshotError?.(error);
+      }
     }
     const loaded = { state, revision, lastHash };
     remember(streamName, loaded, snapshotRevision);
     return loaded;
   }
 
+  /**
+   * A store that stops answering may have written an append before it went quiet. Sending the
+   * very same events again (same ids, same expected revision) is idempotent on both adapters:
+   * it either writes them now or acknowledges the earlier write, so the caller learns the
+   * outcome instead of guessing. Only when the store stays unreachable does the error escape.
+   */
+  async function appendResolvingUnknownOutcome(
+    streamName: string,
+    stored: readonly EventToAppend[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await store.appendToStream(streamName, stored, { expectedRevision });
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || attempt >= unknownOutcomeAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, unknownOutcomeBackoffMs * attempt));
+      }
+    }
+  }
+
   /** Appends with the loaded revision as the expected one; a ConcurrencyConflictError means reload. */
   async function append(streamName: string, loaded: Loaded<S>, events: readonly E[]): Promise<Loaded<S>> {
     const firstRevision = loaded.revision === null ? 0n : loaded.revision + 1n;
     const { stored, lastHash } = toStoredEvents(streamName, firstRevision, loaded.lastHash, events);
-    const result = await store.appendToStream(streamName, stored, {
-      expectedRevision: loaded.revision === null ? 'no-stream' : loaded.revision,
-    });
+    const expectedRevision = loaded.revision === null ? ('no-stream' as const) : loaded.revision;
+    let result: AppendResult;
+    try {
+      result = await appendResolvingUnknownOutcome(streamName, stored, expectedRevision);
+    } catch (error) {
+      // Our picture of the stream is stale (another writer, or a store restored from backup):
+      // fold it afresh next time rather than trusting the cache.
+      if (error instanceof ConcurrencyConflictError) cache.delete(streamName);
+      throw error;
+    }
     const next = {
       state: events.reduce(kind.evolve, loaded.state),
       revision: result.nextExpectedRevision,

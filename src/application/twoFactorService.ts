@@ -11,11 +11,17 @@ import {
 } from '../domain/policy/policy.ts';
 import { DomainRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
-import type { Proof } from '../domain/twoFactor/commands.ts';
+import type {
+  ConfirmEnrollment,
+  Proof,
+  RegenerateRecoveryCodes,
+  TotpProof,
+} from '../domain/twoFactor/commands.ts';
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
 import type { ProofMethod, TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
+import { issuesRecoveryCodes } from '../domain/twoFactor/issuesRecoveryCodes.ts';
 import { isLocked } from '../domain/twoFactor/lockout.ts';
 import { outcomeOf } from '../domain/twoFactor/outcome.ts';
 import {
@@ -151,21 +157,23 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           .base32;
         const proof = input.proof === null ? null : await prepareProof(userId, state, input.proof, nowMs);
         const newSecret = deps.secretBox.seal(secretBase32, userId);
+        // Built before anything is appended: if it cannot be built, nothing has happened.
+        const otpauthUri = enrollmentUri({
+          issuer: deps.issuer,
+          accountName: input.accountName,
+          secretBase32,
+        });
         const decided = decide(
           { type: 'StartEnrollment', data: { userId, nowMs, newSecret, proof }, metadata },
           state,
         );
-        return { events: decided, result: { secretBase32 } };
+        return { events: decided, result: { secretBase32, otpauthUri } };
       });
       throwUnlessAccepted(events);
       const started = events.find((e) => e.type === 'EnrollmentStarted');
       return {
         secret: result.secretBase32,
-        otpauthUri: enrollmentUri({
-          issuer: deps.issuer,
-          accountName: input.accountName,
-          secretBase32: result.secretBase32,
-        }),
+        otpauthUri: result.otpauthUri,
         expiresAt: started?.type === 'EnrollmentStarted' ? started.data.expiresAt : null,
         replacement: started?.type === 'EnrollmentStarted' ? started.data.replacement : false,
       };
@@ -173,18 +181,19 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
       const { events, result } = await run(userId, async (state, nowMs) => {
-        // A replacement on a locked factor is refused unchecked: no decryption, no hashing for it.
+        // A replacement on a locked factor is refused unchecked: no decryption for it.
         const refused = state.enabled && isLocked(state.lockout, nowMs);
-        const live = hasLivePendingEnrollment(state, nowMs) && state.pending !== null && !refused;
+        const live = hasLivePendingEnrollment(state, nowMs) && !refused;
         const pendingSecretBase32 =
           live && state.pending ? deps.secretBox.open(state.pending.secret, userId) : null;
-        const fresh = live ? await deps.hasher.newSet() : null;
+        const command: ConfirmEnrollment = {
+          type: 'ConfirmEnrollment',
+          data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: null },
+          metadata,
+        };
+        const fresh = issuesRecoveryCodes(command, state) ? await deps.hasher.newSet() : null;
         const decided = decide(
-          {
-            type: 'ConfirmEnrollment',
-            data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: fresh?.set ?? null },
-            metadata,
-          },
+          { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } },
           state,
         );
         return { events: decided, result: fresh?.codes ?? [] };
@@ -215,20 +224,15 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
       const { events, result } = await run(userId, async (state, nowMs) => {
-        const proof = await prepareProof(userId, state, { code }, nowMs);
-        const checked = proof.method === 'totp' && proof.secretBase32 !== null;
-        const fresh = checked ? await deps.hasher.newSet() : null;
+        const proof = (await prepareProof(userId, state, { code }, nowMs)) as TotpProof;
+        const command: RegenerateRecoveryCodes = {
+          type: 'RegenerateRecoveryCodes',
+          data: { userId, nowMs, proof, newRecoveryCodes: null },
+          metadata,
+        };
+        const fresh = issuesRecoveryCodes(command, state) ? await deps.hasher.newSet() : null;
         const decided = decide(
-          {
-            type: 'RegenerateRecoveryCodes',
-            data: {
-              userId,
-              nowMs,
-              proof: proof as Extract<Proof, { method: 'totp' }>,
-              newRecoveryCodes: fresh?.set ?? null,
-            },
-            metadata,
-          },
+          { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } },
           state,
         );
         return { events: decided, result: fresh?.codes ?? [] };
@@ -238,24 +242,27 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { requireTwoFactor } = await policy();
-      const { events } = await run(userId, async (state, nowMs) => ({
-        events: decide(
-          {
-            type: 'DisableTwoFactor',
-            data: {
-              userId,
-              nowMs,
-              requireTwoFactor,
-              // Refused before any check when the policy requires 2FA: no slow work for it.
-              proof: await prepareProof(userId, state, presented, nowMs, !requireTwoFactor),
+      const { events } = await run(userId, async (state, nowMs) => {
+        // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
+        const { requireTwoFactor } = await policy();
+        return {
+          events: decide(
+            {
+              type: 'DisableTwoFactor',
+              data: {
+                userId,
+                nowMs,
+                requireTwoFactor,
+                // Refused before any check when the policy requires 2FA: no slow work for it.
+                proof: await prepareProof(userId, state, presented, nowMs, !requireTwoFactor),
+              },
+              metadata,
             },
-            metadata,
-          },
-          state,
-        ),
-        result: null,
-      }));
+            state,
+          ),
+          result: null,
+        };
+      });
       throwUnlessAccepted(events);
       return { status: 'disabled' as const };
     },
