@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createTwoFactorService, type TwoFactorService } from './application/twoFactorService.ts';
 import type { ApiKey } from './config/apiKeys.ts';
@@ -52,11 +53,21 @@ export function resolveCredentials(config: Config, logger: Logger) {
 }
 
 /** Everything the HTTP service and the command line share, wired from the configuration. */
+/**
+ * Everything written under DATA_DIR — events with sealed secrets and recovery-code digests,
+ * snapshots, read models, development keys — is for this service's user alone.
+ */
+export function prepareDataDir(dataDir: string): void {
+  process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+}
+
 export function createRuntime(
   config: Config,
   logger: Logger,
   options: { readonly clock?: () => number; readonly digestParameters?: DigestParameters } = {},
 ): Runtime {
+  prepareDataDir(config.dataDir);
   const { apiKeys, encryptionKeys } = resolveCredentials(config, logger);
   const store = openEventStore(config);
   const snapshots = openSqliteSnapshotStore(config.dataDir);
@@ -69,6 +80,10 @@ export function createRuntime(
     clock: options.clock ?? Date.now,
     issuer: config.issuer,
     onAppended: metrics.observeEvents,
+    repository: {
+      onSnapshotError: (error) =>
+        logger.warn({ err: error }, 'snapshot not saved; loading goes on from the log'),
+    },
   });
   return {
     store,

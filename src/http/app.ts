@@ -17,8 +17,9 @@ import {
 import type { Logger } from 'pino';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
 import type { ApiKey, Role } from '../config/apiKeys.ts';
-import { authorize, createAuthenticator } from './authentication.ts';
-import { installErrorHandling } from './errorHandler.ts';
+import { authorize, createAuthenticator, keyFingerprint } from './authentication.ts';
+import { writeClientErrorProblem } from './clientError.ts';
+import { installErrorHandling, sendProblem } from './errorHandler.ts';
 import type { Metrics } from './metrics.ts';
 import { HttpProblem } from './problems.ts';
 import { REQUEST_ID_PATTERN } from './requestContext.ts';
@@ -59,7 +60,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 256 },
+    // Errors raised before routing (a bad URL, an overlong path parameter) get problem details too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      void sendProblem(
+        reply,
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new HttpProblem('invalid-request', 'params.userId: must be 1–128 characters of [A-Za-z0-9._:@-]')
+          : new HttpProblem('invalid-request', 'path: not a valid URL'),
+      );
+    },
+    clientErrorHandler: writeClientErrorProblem,
   });
+  // Only JSON bodies are part of the contract; text is refused as 415 rather than misread.
+  app.removeContentTypeParser('text/plain');
+  // A POST with `Content-Type: application/json` and no body (unlock) means "no body", not bad JSON.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
+  const rolesOf = createAuthenticator(deps.apiKeys);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app, clock);
@@ -70,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (given !== undefined && given !== request.id) {
       throw new HttpProblem(
         'invalid-request',
-        'headers.x-request-id: must be 1–128 characters of [A-Za-z0-9._:@-]',
+        'headers.x-request-id: must be 1–200 printable ASCII characters without spaces',
       );
     }
   });
@@ -103,6 +127,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeWindow: 60_000,
     // An outer guard against floods only; the domain's lockout is what protects a factor.
     allowList: (request) => request.url.startsWith('/health/'),
+    // Callers are a few trusted servers, often behind one address: each known API key gets its
+    // own budget; requests without a valid key share their address's.
+    keyGenerator: (request) => {
+      const roles = rolesOf(request.headers.authorization);
+      return roles === null
+        ? `ip:${request.ip}`
+        : `key:${keyFingerprint(request.headers.authorization ?? '')}`;
+    },
   });
 
   await app.register(swagger, {
@@ -124,7 +156,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const rolesOf = createAuthenticator(deps.apiKeys);
   const requireRole =
     (role: Role): onRequestHookHandler =>
     async (request) =>

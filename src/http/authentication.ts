@@ -5,6 +5,10 @@ import { HttpProblem } from './problems.ts';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
+/** A short, one-way name for a credential, for bucketing requests without holding the key. */
+export const keyFingerprint = (authorization: string): string =>
+  digest(authorization).toString('hex').slice(0, 16);
+
 /**
  * Resolves a Bearer key to its roles. Keys are compared as SHA-256 digests with
  * `timingSafeEqual`, against every configured key without an early exit, so neither the
@@ -29,7 +33,11 @@ export function authorize(
   role: Role,
 ): void {
   const roles = rolesOf(request.headers.authorization);
-  if (roles === null) throw new HttpProblem('unauthenticated', 'send Authorization: Bearer <API key>');
+  if (roles === null) {
+    throw new HttpProblem('unauthenticated', 'send Authorization: Bearer <API key>', {
+      headers: { 'www-authenticate': 'Bearer' },
+    });
+  }
   if (!roles.has(role))
     throw new HttpProblem('forbidden', `this route needs an API key with the ${role} role`);
 }

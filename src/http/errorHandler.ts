@@ -26,7 +26,7 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
   if (error instanceof StoreUnavailableError) {
     return new HttpProblem(
       'unavailable',
-      'the event store cannot be reached; nothing was changed, try again',
+      'the event store cannot be reached and the command was not confirmed; try again',
       {
         headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
       },
@@ -35,6 +35,11 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const [first] = error.validation;
     const field = fieldPath(error.validationContext, first?.instancePath ?? '');
+    // zod reports unknown fields on their parent object; name the field itself.
+    const unknown =
+      first?.keyword === 'unrecognized_keys' ? (first.params as { keys?: string[] }).keys?.[0] : undefined;
+    if (unknown !== undefined)
+      return new HttpProblem('invalid-request', `${field}.${unknown}: unknown field`);
     return new HttpProblem('invalid-request', `${field}: ${first?.message ?? 'invalid'}`);
   }
   const fastifyError = error as Partial<FastifyError>;
@@ -42,8 +47,9 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HttpProblem('payload-too-large', 'the request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpProblem('unsupported-media-type', 'send the body as application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpProblem('invalid-request', 'headers.content-length: does not match the body');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpProblem(
         'invalid-request',

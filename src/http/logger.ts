@@ -11,8 +11,9 @@ export const REDACTED_PATHS = [
   '*.authorization',
   'secret',
   '*.secret',
-  'code',
-  '*.code',
+  // Request bodies only: `err.code` (FST_…, SQLITE_…) must stay readable in error logs.
+  'body.code',
+  '*.body.code',
   'recoveryCode',
   '*.recoveryCode',
   'recoveryCodes',

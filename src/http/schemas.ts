@@ -8,6 +8,19 @@ export const userIdSchema = z
 
 export const userParams = z.object({ userId: userIdSchema });
 
+/**
+ * Shown in authenticator apps and encoded into the otpauth URI: well-formed Unicode (a lone
+ * surrogate cannot be URI-encoded) and no control characters.
+ */
+export const accountNameSchema = z
+  .string()
+  .min(1)
+  .max(254)
+  .refine((value) => value.isWellFormed(), 'must be well-formed Unicode text')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  .refine((value) => !/[\x00-\x1f\x7f]/.test(value), 'must not contain control characters')
+  .describe('Shown in the authenticator app, e.g. an e-mail');
+
 export const totpCodeSchema = z
   .string()
   .regex(/^\d{6}$/, 'must be the six digits the authenticator app shows')

@@ -3,6 +3,7 @@ import type { PresentedCode } from '../../application/twoFactorService.ts';
 import { qrCodeDataUrl } from '../qrCode.ts';
 import { commandMetadata } from '../requestContext.ts';
 import {
+  accountNameSchema,
   EXACTLY_ONE_PROOF,
   exactlyOneProof,
   problemResponses,
@@ -17,7 +18,7 @@ import type { RouteDeps, TypedApp } from './routeDeps.ts';
 const presented = (body: { code?: string | undefined; recoveryCode?: string | undefined }): PresentedCode =>
   body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
 
-const verificationErrors = problemResponses(400, 401, 403, 409, 422, 423, 429, 503);
+const verificationErrors = problemResponses(400, 401, 403, 409, 413, 415, 422, 423, 429, 503);
 
 /** The end user's own 2FA, called by the web API on the user's behalf (role `web`). */
 export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDeps): void {
@@ -45,7 +46,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
       params: userParams,
       body: z
         .strictObject({
-          accountName: z.string().min(1).max(254).describe('Shown in the authenticator app, e.g. an e-mail'),
+          accountName: accountNameSchema,
           ...proofFields,
         })
         .refine((b) => b.code === undefined || b.recoveryCode === undefined, EXACTLY_ONE_PROOF),
@@ -88,7 +89,8 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
       body: z.strictObject({ code: totpCodeSchema }),
       response: {
         200: z.object({ status: z.literal('enabled'), recoveryCodes: z.array(z.string()).readonly() }),
-        ...problemResponses(400, 401, 403, 409, 422, 503),
+        // 423/429: confirming a replacement on a locked factor.
+        ...verificationErrors,
       },
     },
     handler: async (request) =>
@@ -131,13 +133,22 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
       summary: 'Regenerate the recovery codes (a current TOTP code is required); earlier codes stop working',
       security: [{ apiKey: [] }],
       params: userParams,
-      body: z.strictObject({ code: totpCodeSchema }),
+      body: z
+        .strictObject({
+          code: totpCodeSchema.optional(),
+          recoveryCode: z
+            .never({
+              message: 'a recovery code cannot regenerate the codes: send a current authenticator code',
+            })
+            .optional(),
+        })
+        .refine((body) => body.code !== undefined, { message: 'required', path: ['code'] }),
       response: { 200: z.object({ recoveryCodes: z.array(z.string()).readonly() }), ...verificationErrors },
     },
     handler: async (request) =>
       service.regenerateRecoveryCodes(
         request.params.userId,
-        request.body.code,
+        request.body.code ?? '',
         commandMetadata(request, 'web', { actorRequired: false }),
       ),
   });
