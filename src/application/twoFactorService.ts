@@ -115,6 +115,16 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return { method: 'recovery-code', digest };
   }
 
+  /** Decides a command that may issue recovery codes, hashing a new set only if it will. */
+  async function decideIssuingCodes(
+    command: ConfirmEnrollment | RegenerateRecoveryCodes,
+    state: TwoFactorState,
+  ) {
+    const fresh = issuesRecoveryCodes(command, state) ? await deps.hasher.newSet() : null;
+    const prepared = { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } };
+    return { events: decide(prepared as typeof command, state), result: fresh?.codes ?? [] };
+  }
+
   async function run<R>(
     userId: string,
     decideWith: (
@@ -191,12 +201,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: null },
           metadata,
         };
-        const fresh = issuesRecoveryCodes(command, state) ? await deps.hasher.newSet() : null;
-        const decided = decide(
-          { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } },
-          state,
-        );
-        return { events: decided, result: fresh?.codes ?? [] };
+        return decideIssuingCodes(command, state);
       });
       throwUnlessAccepted(events);
       return { status: 'enabled' as const, recoveryCodes: result };
@@ -230,12 +235,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           data: { userId, nowMs, proof, newRecoveryCodes: null },
           metadata,
         };
-        const fresh = issuesRecoveryCodes(command, state) ? await deps.hasher.newSet() : null;
-        const decided = decide(
-          { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } },
-          state,
-        );
-        return { events: decided, result: fresh?.codes ?? [] };
+        return decideIssuingCodes(command, state);
       });
       throwUnlessAccepted(events);
       return { recoveryCodes: result };

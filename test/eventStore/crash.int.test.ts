@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import { spawnTsxFixture } from './childProcess.ts';
+import { spawnTsx } from '../support/tsxChild.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
 import { collect, expectStrictlyIncreasing, withTimeout } from './eventStoreTestKit.ts';
 import { tempDirs } from './tempDirs.ts';
 
@@ -20,7 +24,7 @@ afterAll(() => dirs.removeAll());
 
 /** Runs the writer until it has acknowledged `killAfter` appends, then SIGKILLs it. */
 async function appendThenKill(dataDir: string, killAfter: number): Promise<Acknowledged[]> {
-  const writer = spawnTsxFixture('appendUntilKilled.ts', [dataDir]);
+  const writer = spawnTsx(fixture('appendUntilKilled.ts'), [dataDir]);
   const acknowledged: Acknowledged[] = [];
   const reading = (async () => {
     for await (const line of writer.lines) {

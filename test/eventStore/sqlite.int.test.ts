@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EventIdConflictError } from '../../src/eventStore/eventIdConflictError.ts';
@@ -10,7 +11,10 @@ import {
   type SqliteEventStore,
   type SqliteEventStoreOptions,
 } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import { spawnTsxFixture } from './childProcess.ts';
+import { spawnTsx } from '../support/tsxChild.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
 import { describeEventStoreContract } from './contract.ts';
 import {
   captureError,
@@ -450,7 +454,7 @@ describe('SQLite event store', () => {
       const dataDir = await dirs.make();
       const [streams, rounds] = [8, 25];
       const racers = [0, 1].map(() =>
-        spawnTsxFixture('raceForRevisions.ts', [dataDir, String(streams), String(rounds)]),
+        spawnTsx(fixture('raceForRevisions.ts'), [dataDir, String(streams), String(rounds)]),
       );
       const outputs = racers.map((racer) => {
         const lines: string[] = [];

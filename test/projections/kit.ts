@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+import { spawnTsx } from '../support/tsxChild.ts';
 
 /** Every table of a read-model file, every row, in a fixed order: for row-by-row comparison. */
 export function dumpTables(file: string, tables?: readonly string[]): Record<string, unknown[]> {
@@ -62,24 +59,5 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: () =
 }
 
 /** Runs a fixture of `./fixtures` in its own Node process through tsx, as the service runs. */
-export function spawnFixture(fixture: string, args: readonly string[]) {
-  const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  return {
-    process: child,
-    lines: createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY }),
-    stderr: () => stderr,
-    exited,
-  };
-}
+export const spawnFixture = (fixture: string, args: readonly string[]) =>
+  spawnTsx(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), args);

@@ -14,9 +14,11 @@ export type TsxChild = {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
-/** Runs a TypeScript fixture in its own Node process, the way the service itself runs (through tsx). */
-export function spawnTsxFixture(fixture: string, args: readonly string[]): TsxChild {
-  const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
+/**
+ * Runs a TypeScript script in its own Node process, the way the service itself runs (through
+ * tsx): crash tests kill it, race tests run several. `script` is an absolute path.
+ */
+export function spawnTsx(script: string, args: readonly string[]): TsxChild {
   // cwd at the repository root so that `--import tsx` resolves from its node_modules.
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: repoRoot,
