@@ -4,6 +4,8 @@
  */
 import { aggregateLoadingBench } from './aggregateLoading.bench.ts';
 import { groupCommitBench } from './groupCommit.bench.ts';
+import { projectionLagBench } from './projectionLag.bench.ts';
 
 await groupCommitBench();
 await aggregateLoadingBench();
+await projectionLagBench();
