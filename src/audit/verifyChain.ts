@@ -1,5 +1,7 @@
 import { chainHash, GENESIS_HASH, HASH_KEY } from '../application/hashChain.ts';
 import { type EventStore, type RecordedEvent, StoreUnavailableError } from '../eventStore/eventStore.ts';
+import type { StreamHead } from './streamHeads.ts';
+import type { ReachedHeads } from './verifyAgainstHeads.ts';
 
 /** Where the history stops being the one that was recorded: the first event whose link fails. */
 export type BrokenLink = {
@@ -9,9 +11,21 @@ export type BrokenLink = {
   readonly reason: string;
 };
 
-export type ChainVerdict =
-  | { readonly ok: true; readonly checked: number; readonly streams: number }
+/** `Extra` is what an intact walk reports besides its counts: the heads, when asked for. */
+export type ChainVerdict<Extra = unknown> =
+  | ({ readonly ok: true; readonly checked: number; readonly streams: number } & Extra)
   | { readonly ok: false; readonly checked: number; readonly brokenAt: BrokenLink };
+
+export type VerifyChainOptions = {
+  readonly onProgress?: (checked: number) => void;
+  /** also return the heads the walk reached (`heads` of an intact verdict) */
+  readonly heads?: boolean;
+  /**
+   * Saved heads (see `verifyAgainstHeads`): as the walk passes each one's revision it keeps
+   * the hash found there, returned as `heads.anchoredHashes`. Only used with `heads: true`.
+   */
+  readonly anchors?: ReadonlyMap<string, StreamHead>;
+};
 
 /**
  * The log could not be read past `afterPosition`: a stored event is no longer parseable (its
@@ -76,16 +90,23 @@ function brokenLinkReason(event: RecordedEvent, link: StreamLink): string | null
  * of a damaged stream tell nothing new. An edited byte, a deleted, inserted or reordered
  * event breaks a link. What a chain alone cannot show: a stream's newest events cut off,
  * and — the hash being unkeyed SHA-256 — a stream rewritten by someone who also recomputes
- * every hash from the edit on; comparing stream heads with a copy kept elsewhere would.
+ * every hash from the edit on; comparing stream heads with a copy kept elsewhere would
+ * (`heads` and `anchors` below, `verifyAgainstHeads`).
  *
  * Each event is checked against the hash its predecessor *recorded*, so an edit is reported
  * at the edited event and not again at every event after it.
  */
 export async function verifyChain(
   store: EventStore,
-  options: { readonly onProgress?: (checked: number) => void } = {},
-): Promise<ChainVerdict> {
+  options: VerifyChainOptions & { readonly heads: true },
+): Promise<ChainVerdict<{ readonly heads: ReachedHeads }>>;
+export async function verifyChain(store: EventStore, options?: VerifyChainOptions): Promise<ChainVerdict>;
+export async function verifyChain(
+  store: EventStore,
+  options: VerifyChainOptions = {},
+): Promise<ChainVerdict<{ readonly heads?: ReachedHeads }>> {
   const links = new Map<string, StreamLink>();
+  const anchoredHashes = new Map<string, string>();
   let checked = 0;
   let lastPosition = 0n;
   const events = store.readAll()[Symbol.asyncIterator]();
@@ -114,13 +135,22 @@ export async function verifyChain(
         },
       };
     }
-    links.set(event.streamName, {
-      nextRevision: event.revision + 1n,
-      previousHash: String(event.metadata[HASH_KEY]),
-    });
+    const hash = String(event.metadata[HASH_KEY]);
+    links.set(event.streamName, { nextRevision: event.revision + 1n, previousHash: hash });
+    // Compared only after the walk: a cut-off stream never reaches its anchor at all.
+    if (options.anchors?.get(event.streamName)?.revision === event.revision) {
+      anchoredHashes.set(event.streamName, hash);
+    }
     checked += 1;
     lastPosition = event.position;
     options.onProgress?.(checked);
   }
-  return { ok: true, checked, streams: links.size };
+  const verdict = { ok: true, checked, streams: links.size } as const;
+  if (!options.heads) return verdict;
+  // The links already hold each stream's head: the next revision's predecessor and its hash.
+  const streams = new Map<string, StreamHead>();
+  for (const [name, link] of links) {
+    streams.set(name, { revision: link.nextRevision - 1n, hash: link.previousHash });
+  }
+  return { ...verdict, heads: { position: lastPosition, streams, anchoredHashes } };
 }

@@ -1,73 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GENESIS_HASH } from '../../src/application/hashChain.ts';
 import { toStoredEvents } from '../../src/application/storedEvent.ts';
 import { UnreadableEventError, verifyChain } from '../../src/audit/verifyChain.ts';
-import type { AnyEvent } from '../../src/domain/shared/message.ts';
-import {
-  type EventStore,
-  type RecordedEvent,
-  StoreUnavailableError,
-} from '../../src/eventStore/eventStore.ts';
-
-const metadata = {
-  correlationId: 'c1',
-  causationId: 'c1',
-  actor: { role: 'web', id: 'u' },
-  schemaVersion: 1,
-} as const;
-
-const domainEvent = (type: string, data: Record<string, unknown>): AnyEvent => ({ type, data, metadata });
-
-/** A stream's events hashed exactly as the service appends them. */
-function chainedStream(streamName: string, count: number): RecordedEvent[] {
-  const events = Array.from({ length: count }, (_, i) => domainEvent('Something', { n: i, userId: 'u' }));
-  const { stored } = toStoredEvents(streamName, 0n, GENESIS_HASH, events);
-  return stored.map((event, i) => ({
-    id: event.id,
-    streamName,
-    revision: BigInt(i),
-    position: 0n,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata,
-    recordedAt: new Date(0),
-  }));
-}
-
-/** Interleaves streams into one global log, numbering positions from 1. */
-function globalLog(...streams: RecordedEvent[][]): RecordedEvent[] {
-  const log: RecordedEvent[] = [];
-  const longest = Math.max(...streams.map((s) => s.length));
-  for (let i = 0; i < longest; i++) {
-    for (const stream of streams) {
-      const event = stream[i];
-      if (event) log.push(event);
-    }
-  }
-  return log.map((event, i) => ({ ...event, position: BigInt(i + 1) }));
-}
-
-/** Only readAll is used by the verifier. */
-function storeOf(log: readonly RecordedEvent[], failAfter?: { index: number; error: Error }): EventStore {
-  const unused = () => {
-    throw new Error('not used by verifyChain');
-  };
-  return {
-    readAll: () => ({
-      async *[Symbol.asyncIterator]() {
-        for (const [index, event] of log.entries()) {
-          if (failAfter && index === failAfter.index) throw failAfter.error;
-          yield event;
-        }
-      },
-    }),
-    appendToStream: unused,
-    readStream: unused,
-    subscribeToAll: unused,
-    ping: unused,
-    close: async () => {},
-  };
-}
+import { type RecordedEvent, StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
+import { chainedStream, domainEvent, globalLog, storeOf } from './chainedLog.ts';
 
 const replaceAt = (log: RecordedEvent[], index: number, change: Partial<RecordedEvent>) =>
   log.map((event, i) => (i === index ? { ...event, ...change } : event));
@@ -199,5 +134,47 @@ describe('verifyChain', () => {
     await expect(verifyChain(storeOf(log, { index: 1, error }))).rejects.toBeInstanceOf(
       StoreUnavailableError,
     );
+  });
+});
+
+describe('verifyChain with heads', () => {
+  const hashOf = (event: RecordedEvent) => String(event.metadata.hash);
+
+  it("returns each stream's last revision and hash and the last position read, in the same walk", async () => {
+    const a = chainedStream('a', 3);
+    const b = chainedStream('b', 2);
+    const verdict = await verifyChain(storeOf(globalLog(a, b)), { heads: true });
+    expect(verdict).toEqual({
+      ok: true,
+      checked: 5,
+      streams: 2,
+      heads: {
+        position: 5n,
+        streams: new Map([
+          ['a', { revision: 2n, hash: hashOf(a[2]!) }],
+          ['b', { revision: 1n, hash: hashOf(b[1]!) }],
+        ]),
+        anchoredHashes: new Map(),
+      },
+    });
+  });
+
+  it('returns no heads unless asked, and position 0 for an empty log', async () => {
+    const verdict = await verifyChain(storeOf(globalLog(chainedStream('a', 1))));
+    expect(verdict).not.toHaveProperty('heads');
+    const empty = await verifyChain(storeOf([]), { heads: true });
+    expect(empty).toMatchObject({ ok: true, heads: { position: 0n, streams: new Map() } });
+  });
+
+  it('keeps the hash each anchored stream carries at its anchored revision, not at its head', async () => {
+    const a = chainedStream('a', 4);
+    const b = chainedStream('b', 2);
+    const anchors = new Map([
+      ['a', { revision: 1n, hash: 'whatever: compared later, by verifyAgainstHeads' }],
+      ['b', { revision: 5n, hash: 'beyond the head: never reached' }],
+      ['gone', { revision: 0n, hash: 'no such stream' }],
+    ]);
+    const verdict = await verifyChain(storeOf(globalLog(a, b)), { heads: true, anchors });
+    expect(verdict.ok && verdict.heads.anchoredHashes).toEqual(new Map([['a', hashOf(a[1]!)]]));
   });
 });

@@ -1,12 +1,10 @@
 import { type Command, Option } from 'commander';
-import { UnreadableEventError, verifyChain } from '../../audit/verifyChain.ts';
 import { toAuditRecord } from '../../projections/auditRecord.ts';
 import { parseCount, parseId, parsePosition, parseTime } from '../arguments.ts';
 import { auditTableHeader, auditTableRow, matchesAuditFilter } from '../auditView.ts';
 import { type CliContext, examples } from '../context.ts';
-import { EXIT } from '../exitCodes.ts';
-import { LineOutput, printable } from '../lineOutput.ts';
-import { progressReporter } from '../progress.ts';
+import { LineOutput } from '../lineOutput.ts';
+import { registerVerifyCommand } from './verifyCommand.ts';
 
 type EventsOptions = {
   user?: string;
@@ -87,45 +85,5 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       context.io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     });
 
-  audit
-    .command('verify')
-    .description(
-      `prove the log unaltered: check every event's link in its stream's hash chain (exit ${EXIT.tampered} when broken)`,
-    )
-    .addHelpText(
-      'after',
-      `${examples('twofactor audit verify && echo "history intact"')}
-Prints "ok: N events in M streams verified" and exits 0, or names the first broken link
-(stream, revision, position, reason) and exits ${EXIT.tampered}. An edited, deleted, inserted or
-reordered event breaks a link. Not detected by the chain alone: events cut off at the very
-end of a stream, or a stream rewritten by someone who also recomputed every hash after it.
-`,
-    )
-    .action(async () => {
-      const { io } = context;
-      const store = context.session().store();
-      const progress = progressReporter(io.stderr, { label: 'verifying', now: io.now });
-      let verdict: Awaited<ReturnType<typeof verifyChain>>;
-      try {
-        verdict = await verifyChain(store, { onProgress: (checked) => progress.update(checked) });
-      } catch (error) {
-        if (!(error instanceof UnreadableEventError)) throw error;
-        io.stdout.write(`broken: ${error.message}\n`);
-        context.exitCode = EXIT.tampered;
-        return;
-      } finally {
-        progress.finish();
-      }
-      if (verdict.ok) {
-        io.stdout.write(`ok: ${verdict.checked} events in ${verdict.streams} streams verified\n`);
-        return;
-      }
-      const { streamName, revision, position, reason } = verdict.brokenAt;
-      io.stdout.write(
-        `broken: stream ${printable(streamName)}, revision ${revision}, position ${position}\n` +
-          `reason: ${reason}\n` +
-          `${verdict.checked} events before it verified\n`,
-      );
-      context.exitCode = EXIT.tampered;
-    });
+  registerVerifyCommand(audit, context);
 }
