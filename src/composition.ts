@@ -5,7 +5,7 @@ import type { ApiKey } from './config/apiKeys.ts';
 import type { Config } from './config/config.ts';
 import { loadOrCreateDevelopmentCredentials } from './config/developmentCredentials.ts';
 import { createRecoveryCodeHasher } from './crypto/recoveryCodeHasher.ts';
-import { createSecretBox, type EncryptionKey } from './crypto/secretBox.ts';
+import { createSecretBox, type EncryptionKey, secretBoxWithoutKeys } from './crypto/secretBox.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
@@ -17,7 +17,7 @@ export type Runtime = {
   readonly store: EventStore;
   readonly service: TwoFactorService;
   readonly apiKeys: readonly ApiKey[];
-  readonly encryptionKeys: readonly EncryptionKey[];
+  readonly encryptionKeys: readonly EncryptionKey[] | null;
   readonly metrics: Metrics;
   close(): Promise<void>;
 };
@@ -30,29 +30,31 @@ export function openEventStore(config: Config): EventStore {
 }
 
 /**
- * Keys from the configuration, or in development the ones generated under DATA_DIR (whose
- * file paths, never contents, are logged).
+ * Keys from the configuration, or in development the ones kept under DATA_DIR (whose file
+ * paths, never contents, are logged). The service generates missing development keys; the
+ * command line (`generate: false`) only reads them, and needs neither: it serves no API and
+ * seals or opens no secret.
  */
-export function resolveCredentials(config: Config, logger: Logger) {
+export function resolveCredentials(config: Config, logger: Logger, { generate = true } = {}) {
   if (config.apiKeys && config.encryptionKeys) {
     return { apiKeys: config.apiKeys, encryptionKeys: config.encryptionKeys };
   }
-  const generated = loadOrCreateDevelopmentCredentials(config.dataDir);
-  if (!config.apiKeys)
-    logger.warn({ file: generated.files.apiKeys }, 'API_KEYS not set: using development keys from file');
-  if (!config.encryptionKeys) {
+  const kept = loadOrCreateDevelopmentCredentials(config.dataDir, { create: generate });
+  if (generate && !config.apiKeys) {
+    logger.warn({ file: kept.files.apiKeys }, 'API_KEYS not set: using development keys from file');
+  }
+  if (generate && !config.encryptionKeys) {
     logger.warn(
-      { file: generated.files.encryptionKeys },
+      { file: kept.files.encryptionKeys },
       'SECRET_ENCRYPTION_KEYS not set: using development key from file',
     );
   }
   return {
-    apiKeys: config.apiKeys ?? generated.apiKeys,
-    encryptionKeys: config.encryptionKeys ?? generated.encryptionKeys,
+    apiKeys: config.apiKeys ?? kept.apiKeys ?? [],
+    encryptionKeys: config.encryptionKeys ?? kept.encryptionKeys,
   };
 }
 
-/** Everything the HTTP service and the command line share, wired from the configuration. */
 /**
  * Everything written under DATA_DIR — events with sealed secrets and recovery-code digests,
  * snapshots, read models, development keys — is for this service's user alone.
@@ -65,17 +67,24 @@ export function prepareDataDir(dataDir: string): void {
 export function createRuntime(
   config: Config,
   logger: Logger,
-  options: { readonly clock?: () => number; readonly digestParameters?: DigestParameters } = {},
+  options: {
+    readonly clock?: () => number;
+    readonly digestParameters?: DigestParameters;
+    /** false for the command line: read development keys that exist, never make new ones */
+    readonly generateCredentials?: boolean;
+  } = {},
 ): Runtime {
   prepareDataDir(config.dataDir);
-  const { apiKeys, encryptionKeys } = resolveCredentials(config, logger);
+  const { apiKeys, encryptionKeys } = resolveCredentials(config, logger, {
+    generate: options.generateCredentials ?? true,
+  });
   const store = openEventStore(config);
   const snapshots = openSqliteSnapshotStore(config.dataDir);
   const metrics = createMetrics();
   const service = createTwoFactorService({
     store,
     snapshots,
-    secretBox: createSecretBox(encryptionKeys),
+    secretBox: encryptionKeys ? createSecretBox(encryptionKeys) : secretBoxWithoutKeys(),
     hasher: createRecoveryCodeHasher(options.digestParameters),
     clock: options.clock ?? Date.now,
     issuer: config.issuer,

@@ -33,10 +33,15 @@ export const parseTime = (value: string): number => {
   return ms;
 };
 
+const MAX_POSITION = 2n ** 63n - 1n;
+
 /** A global log position as printed in audit records (decimal, may exceed 2^53). */
 export const parsePosition = (value: string): bigint => {
   if (!/^\d{1,20}$/.test(value)) throw new InvalidArgumentError('must be a position: a decimal number');
-  return BigInt(value);
+  const position = BigInt(value);
+  // The same cap as the HTTP API: positions are 64-bit signed in the read models.
+  if (position > MAX_POSITION) throw new InvalidArgumentError(`must be at most ${MAX_POSITION}`);
+  return position;
 };
 
 /** A positive count, e.g. `--limit`. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createRuntime, openEventStore, type Runtime } from '../composition.ts';
+import { createRuntime, openEventStore, prepareDataDir, type Runtime } from '../composition.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import type { CommandMetadata } from '../domain/shared/message.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
@@ -66,7 +66,9 @@ export class Session {
   /** The service over the store, for commands and for state as it stood. */
   runtime(): Runtime {
     if (this.#store) throw new Error('open either the store or the runtime in one invocation');
-    this.#runtime ??= this.#open(() => createRuntime(this.config(), this.logger()));
+    this.#runtime ??= this.#open(() =>
+      createRuntime(this.config(), this.logger(), { generateCredentials: false }),
+    );
     return this.#runtime;
   }
 
@@ -110,6 +112,7 @@ export class Session {
         );
       }
     }
+    prepareDataDir(config.dataDir);
     return open();
   }
 }

@@ -11,18 +11,26 @@ export const ENCRYPTION_KEYS_FILE = 'secret-encryption-keys';
 /**
  * Development only: keys that were not configured are generated once and kept under
  * DATA_DIR (mode 0600), in the same format as the variables, so a restart finds them again
- * and `export API_KEYS=$(cat data/api-keys)` works. Returns the files it used, never keys.
+ * and `export API_KEYS=$(cat data/api-keys)` works. With `create: false` (the command line)
+ * only files that already exist are read: a tool must never mint keys a service would then
+ * adopt. Returns the files it used, never keys.
  */
-export function loadOrCreateDevelopmentCredentials(dataDir: string): {
-  readonly apiKeys: readonly ApiKey[];
-  readonly encryptionKeys: readonly EncryptionKey[];
+export function loadOrCreateDevelopmentCredentials(
+  dataDir: string,
+  { create = true }: { readonly create?: boolean } = {},
+): {
+  readonly apiKeys: readonly ApiKey[] | null;
+  readonly encryptionKeys: readonly EncryptionKey[] | null;
   readonly files: { readonly apiKeys: string; readonly encryptionKeys: string };
 } {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (create) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const apiKeysFile = join(dataDir, API_KEYS_FILE);
   const encryptionKeysFile = join(dataDir, ENCRYPTION_KEYS_FILE);
-  const readOrCreate = <T>(file: string, create: () => string, parse: (v: string) => T): T => {
-    if (!existsSync(file)) writeFileSync(file, `${create()}\n`, { mode: 0o600, flag: 'wx' });
+  const readOrCreate = <T>(file: string, generate: () => string, parse: (v: string) => T): T | null => {
+    if (!existsSync(file)) {
+      if (!create) return null;
+      writeFileSync(file, `${generate()}\n`, { mode: 0o600, flag: 'wx' });
+    }
     return parse(readFileSync(file, 'utf8').trim());
   };
   const apiKeys = readOrCreate(

@@ -62,3 +62,14 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
     },
   };
 }
+
+/**
+ * For a process that has no key ring (the command line without SECRET_ENCRYPTION_KEYS): any
+ * attempt to seal or open a secret fails plainly instead of inventing a key.
+ */
+export function secretBoxWithoutKeys(): SecretBox {
+  const refuse = (): never => {
+    throw new SecretBoxError('no secret encryption keys: set SECRET_ENCRYPTION_KEYS');
+  };
+  return { seal: refuse, open: refuse };
+}

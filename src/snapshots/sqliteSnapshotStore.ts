@@ -17,6 +17,8 @@ export function openSqliteSnapshotStore(
   const db = new Database(join(dataDir, fileName));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // The command line may write beside a running service: wait for its lock, don't fail.
+  db.pragma('busy_timeout = 5000');
   db.exec(`CREATE TABLE IF NOT EXISTS snapshots (
     stream_name TEXT PRIMARY KEY,
     revision TEXT NOT NULL,

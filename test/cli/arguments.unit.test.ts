@@ -26,8 +26,10 @@ describe('command line arguments', () => {
     }
   });
 
-  it('takes positions beyond 2^53 exactly', () => {
-    expect(parsePosition('18446744073709551615')).toBe(18446744073709551615n);
+  it('takes positions beyond 2^53 exactly, up to the 64-bit signed maximum of log positions', () => {
+    expect(parsePosition('9007199254740993')).toBe(9007199254740993n);
+    expect(parsePosition('9223372036854775807')).toBe(9223372036854775807n);
+    expect(() => parsePosition('9223372036854775808')).toThrow(/at most/);
     for (const bad of ['-1', '1.5', '0x10', '', '1e3']) expect(() => parsePosition(bad), bad).toThrow();
   });
 
