@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
 import { createRuntime, type Runtime } from './composition.ts';
 import type { Config } from './config/config.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
+import type { Metrics } from './http/metrics.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
 import { openReadModels, type ReadModels } from './projections/readModels.ts';
 
@@ -14,18 +16,70 @@ export type Server = {
   readonly readModels: ReadModels;
   /** http://host:port actually bound (port 0 picks a free one) */
   readonly url: string;
-  /** stops accepting, lets requests in flight finish, stops the projections, then closes the store */
+  /**
+   * Stops accepting, lets requests in flight finish (for up to the grace period; then their
+   * connections are closed), stops the projections, then closes the store.
+   */
   stop(): Promise<void>;
 };
+
+export type ServerOptions = {
+  readonly clock?: () => number;
+  readonly digestParameters?: DigestParameters;
+  /**
+   * How long `stop()` waits for requests in flight (a slow client reading a long audit export)
+   * before closing their connections; default 10 s.
+   */
+  readonly shutdownGraceMs?: number;
+  /**
+   * How long the projection runner may keep failing (retrying) before readiness turns 503;
+   * default 30 s. Short outages are ridden out without taking the instance out of rotation.
+   */
+  readonly projectionFailureToleranceMs?: number;
+};
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+const DEFAULT_PROJECTION_FAILURE_TOLERANCE_MS = 30_000;
+
+/** `twofactor_projection_position{projection}` and `twofactor_projection_failures_total`, read when scraped. */
+function registerProjectionMetrics(metrics: Metrics, readModels: ReadModels): void {
+  new Gauge({
+    name: 'twofactor_projection_position',
+    help: 'Log position each projection has applied up to (its checkpoint)',
+    labelNames: ['projection'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const { name, position } of readModels.health().positions) {
+        this.set({ projection: name }, Number(position));
+      }
+    },
+  });
+  let reported = 0;
+  new Counter({
+    name: 'twofactor_projection_failures_total',
+    help: 'Times the projection runner failed (the store did not answer, a projection threw) and retried',
+    registers: [metrics.registry],
+    collect() {
+      const failures = readModels.health().failures;
+      if (failures > reported) this.inc(failures - reported);
+      reported = failures;
+    },
+  });
+}
 
 /** Wires the runtime into the HTTP app and listens; shared by `main.ts` and the end-to-end tests. */
 export async function startServer(
   config: Config,
   logger: Logger,
-  options: { readonly clock?: () => number; readonly digestParameters?: DigestParameters } = {},
+  options: ServerOptions = {},
 ): Promise<Server> {
-  const runtime = createRuntime(config, logger, options);
+  const runtime = createRuntime(config, logger, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.digestParameters ? { digestParameters: options.digestParameters } : {}),
+  });
   const clock = options.clock ?? Date.now;
+  const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  const failureToleranceMs = options.projectionFailureToleranceMs ?? DEFAULT_PROJECTION_FAILURE_TOLERANCE_MS;
   let readModels: ReadModels;
   try {
     readModels = openReadModels({ dataDir: config.dataDir, store: runtime.store, logger });
@@ -39,6 +93,7 @@ export async function startServer(
   };
   let app: FastifyInstance;
   try {
+    registerProjectionMetrics(runtime.metrics, readModels);
     app = await buildApp({
       service: runtime.service,
       apiKeys: runtime.apiKeys,
@@ -53,7 +108,17 @@ export async function startServer(
         } catch {
           return { ready: false, detail: 'the event store is unavailable' };
         }
-        if (!readModels.isCaughtUp()) {
+        readModels.storeAnswered();
+        const health = readModels.health();
+        // Wall-clock time: the injected clock is the domain's (TOTP steps), not the runner's.
+        if (health.failing !== null && Date.now() - health.failing.since >= failureToleranceMs) {
+          const seconds = Math.floor((Date.now() - health.failing.since) / 1000);
+          return {
+            ready: false,
+            detail: `the read models have been failing for ${seconds} s and are retrying: ${health.failing.reason}`,
+          };
+        }
+        if (!health.caughtUp) {
           return { ready: false, detail: 'the read models are catching up with the event log' };
         }
         return { ready: true, detail: 'the event store answers and the read models have caught up' };
@@ -63,10 +128,12 @@ export async function startServer(
     await closeAll();
     throw error;
   }
-  // In the background: a long catch-up must not delay listening; readiness says when it is done.
-  await readModels.start();
   let address: string;
   try {
+    // Takes the read models' single-writer lock: a second instance on the same DATA_DIR, or a
+    // rebuild from the command line in progress, stops the start here with a clear message.
+    // The catch-up itself runs in the background: readiness says when it is done.
+    await readModels.start();
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();
@@ -81,7 +148,24 @@ export async function startServer(
     url: address,
     stop() {
       stopped ??= (async () => {
-        await app.close();
+        const closing = app.close();
+        let timer: NodeJS.Timeout | undefined;
+        const inTime = await Promise.race([
+          closing.then(() => true),
+          new Promise<false>((resolve) => {
+            timer = setTimeout(() => resolve(false), shutdownGraceMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!inTime) {
+          // A client that stopped reading (a stalled audit export) would hold the stop forever.
+          logger.warn(
+            { graceMs: shutdownGraceMs },
+            'requests still in flight after the grace period: closing their connections',
+          );
+          app.server.closeAllConnections();
+          await closing;
+        }
         // Before the store: the runner's subscription reads from it until it is stopped.
         await closeAll();
       })();

@@ -20,11 +20,12 @@ export type AuditQuery = {
 /**
  * One row per event of the log, in log order: the audit history. The position is the row id
  * (SQLite INTEGER, 64-bit, bound and read as bigint so nothing rounds past 2^53); the record
- * is kept as the JSON the audit stream sends, and the columns the filters need beside it.
+ * is kept as the JSON the audit stream sends, and the columns the filters need beside it,
+ * each with an index: by user, and by time (version 2) for `since`/`until`.
  */
 export const auditProjection: Projection = {
   name: 'audit',
-  version: 1,
+  version: 2,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_events (
@@ -35,6 +36,7 @@ export const auditProjection: Projection = {
         record TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS audit_events_by_user ON audit_events (user_id, position);
+      CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (recorded_at, position);
     `);
   },
   reset(db) {
@@ -57,38 +59,97 @@ export function normalizeTime(iso: string, field: string): string {
   return new Date(parsed).toISOString();
 }
 
+type AuditStatements = {
+  /** the first and last position in the time window, from the time index; null: no window */
+  readonly bounds: string | null;
+  /** one page, keyset on the position */
+  readonly page: string;
+  readonly params: Record<string, string>;
+};
+
 /**
- * The audit records matching the query, in log order, read page by page (keyset on the
- * position) so that memory stays the same however long the history; no statement stays
- * open between pages, so the projection keeps writing while a long export runs.
+ * The SQL of a query. A time window (`since`/`until`) is first turned into the positions of
+ * its first and last record by a range scan of the covering index on (recorded_at, position);
+ * the pages then walk the primary key between them. The time conditions stay on the page
+ * query (records are in log order, and a store's clock may step back, so a record between
+ * the bounds may lie outside the window) but marked `+` so that SQLite does not pick the
+ * time index for the page: that would sort the whole window again for every page. With a
+ * user id, the user index (user_id, position) narrows the pages and no bounds are needed.
  */
-export async function* auditEvents(db: Database.Database, query: AuditQuery): AsyncGenerator<AuditRecord> {
-  const pageSize = query.pageSize ?? 500;
-  let remaining = query.limit ?? Number.POSITIVE_INFINITY;
-  let after = query.after ?? 0n;
+function auditStatements(query: AuditQuery): AuditStatements {
   const conditions = ['position > @after'];
+  const timeConditions: string[] = [];
   const params: Record<string, string> = {};
   if (query.userId !== undefined) {
     conditions.push('user_id = @userId');
     params.userId = query.userId;
   }
   if (query.since !== undefined) {
-    conditions.push('recorded_at >= @since');
+    timeConditions.push('recorded_at >= @since');
     params.since = normalizeTime(query.since, 'since');
   }
   if (query.until !== undefined) {
-    conditions.push('recorded_at < @until');
+    timeConditions.push('recorded_at < @until');
     params.until = normalizeTime(query.until, 'until');
   }
+  const bounded = timeConditions.length > 0 && query.userId === undefined;
+  if (bounded) conditions.push('position <= @last');
+  conditions.push(...timeConditions.map((condition) => `+${condition}`));
+  return {
+    bounds: bounded
+      ? `SELECT MIN(position) AS first, MAX(position) AS last
+           FROM audit_events INDEXED BY audit_events_by_time WHERE ${timeConditions.join(' AND ')}`
+      : null,
+    page: `SELECT position, record FROM audit_events WHERE ${conditions.join(' AND ')}
+            ORDER BY position LIMIT @take`,
+    params,
+  };
+}
+
+/** How SQLite runs the statements of `query` (EXPLAIN QUERY PLAN details): for tests and diagnosis. */
+export function auditQueryPlan(db: Database.Database, query: AuditQuery): string[] {
+  const { bounds, page, params } = auditStatements(query);
+  const plan = (sql: string, extra: Record<string, unknown>) =>
+    db
+      .prepare<Record<string, unknown>, { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all({ ...params, ...extra })
+      .map((row) => row.detail);
+  return [
+    ...(bounds === null ? [] : plan(bounds, {})),
+    ...plan(page, { after: 0n, take: 1, ...(bounds === null ? {} : { last: 0n }) }),
+  ];
+}
+
+/**
+ * The audit records matching the query, in log order, read page by page (keyset on the
+ * position) so that memory stays the same however long the history; no statement stays
+ * open between pages, so the projection keeps writing while a long export runs.
+ *
+ * A time window is bounded by the positions of its first and last record when the export
+ * starts, so a record appended later with a time inside the window (an `until` in the
+ * future) is not part of this export.
+ */
+export async function* auditEvents(db: Database.Database, query: AuditQuery): AsyncGenerator<AuditRecord> {
+  const pageSize = query.pageSize ?? 500;
+  let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+  let after = query.after ?? 0n;
+  const { bounds, page: pageSql, params } = auditStatements(query);
+  const extra: Record<string, bigint> = {};
+  if (bounds !== null) {
+    const window = db
+      .prepare<Record<string, string>, { first: bigint | null; last: bigint | null }>(bounds)
+      .safeIntegers(true)
+      .get(params);
+    if (window?.first == null || window.last == null) return;
+    if (window.first - 1n > after) after = window.first - 1n;
+    extra.last = window.last;
+  }
   const page = db
-    .prepare<Record<string, unknown>, { position: bigint; record: string }>(
-      `SELECT position, record FROM audit_events WHERE ${conditions.join(' AND ')}
-        ORDER BY position LIMIT @take`,
-    )
+    .prepare<Record<string, unknown>, { position: bigint; record: string }>(pageSql)
     .safeIntegers(true);
   while (remaining > 0) {
     const take = Math.min(pageSize, remaining);
-    const rows = page.all({ ...params, after, take });
+    const rows = page.all({ ...params, ...extra, after, take });
     for (const row of rows) yield JSON.parse(row.record) as AuditRecord;
     if (rows.length < take) return;
     remaining -= rows.length;

@@ -1,7 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { EventStore, RecordedEvent, Subscription } from '../eventStore/eventStore.ts';
+import {
+  type EventStore,
+  type RecordedEvent,
+  StoreUnavailableError,
+  type Subscription,
+} from '../eventStore/eventStore.ts';
 import type { Projection } from './projection.ts';
+import type { RunnerLock } from './runnerLock.ts';
 
 export type ProjectionStatus = {
   readonly name: string;
@@ -10,6 +16,26 @@ export type ProjectionStatus = {
   readonly position: string;
   /** events in the log after `position`; null when the log could not be read */
   readonly lagEvents: number | null;
+};
+
+/** Why the runner is failing, in words safe to show (no event data, no error message). */
+export type RunnerFailure = {
+  /** epoch ms of the first failure since the runner last made progress */
+  readonly since: number;
+  readonly reason: string;
+  /** the store did not answer (as opposed to a projection or the read models failing) */
+  readonly storeUnavailable: boolean;
+};
+
+export type RunnerHealth = {
+  /** everything up to the log's head as of the (re)start or the last reset is applied */
+  readonly caughtUp: boolean;
+  /** null while the runner makes progress */
+  readonly failing: RunnerFailure | null;
+  /** failures since the runner was created (each one followed by a retry) */
+  readonly failures: number;
+  /** each projection's checkpoint as this runner last committed or read it */
+  readonly positions: readonly { readonly name: string; readonly position: bigint }[];
 };
 
 export type ProgressListener = (applied: number, total: number | null) => void;
@@ -23,6 +49,11 @@ export type ProjectionRunnerOptions = {
   readonly batchSize?: number;
   /** first wait before retrying after a failure (doubling up to 30 s); default 500 ms */
   readonly retryDelayMs?: number;
+  /**
+   * Takes the single-writer lock of the read models (throws when another runner holds it);
+   * called before the runner first writes, released when it stops. None: no lock (tests).
+   */
+  readonly lock?: () => RunnerLock;
 };
 
 /** A checkpoint is not where this runner left it: another process wrote the read models. */
@@ -35,23 +66,139 @@ export class CheckpointMovedError extends Error {
   }
 }
 
-type CheckpointRow = { name: string; version: number; position: string };
+/** The read models hold a projection written by a newer build: this one must not touch it. */
+export class NewerProjectionVersionError extends Error {
+  override readonly name = 'NewerProjectionVersionError';
+  constructor(readonly projections: readonly { name: string; stored: number; known: number }[]) {
+    const list = projections
+      .map(({ name, stored, known }) => `${name} (version ${stored}; this build knows ${known})`)
+      .join(', ');
+    const names = projections.map(({ name }) => name).join(' ');
+    super(
+      `the read models hold ${list} written by a newer version of the service; refusing to change them. ` +
+        `Run the newer version, or rebuild for this version with \`twofactor projections rebuild ${names}\` ` +
+        '(the newer version rebuilds them again when it starts)',
+    );
+  }
+}
+
+/** One projection failed to apply an event; the others' work in the same batch was kept. */
+export class ProjectionFailedError extends Error {
+  override readonly name = 'ProjectionFailedError';
+  constructor(
+    readonly projection: string,
+    readonly position: bigint,
+    options: { cause: unknown },
+  ) {
+    const cause = options.cause;
+    super(
+      `projection ${projection}: applying the event at position ${position} failed: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      options,
+    );
+  }
+}
+
+type CheckpointRow = {
+  name: string;
+  version: number;
+  position: string;
+  event_id: string | null;
+  previous_position: string | null;
+};
+
+type Statements = {
+  readonly read: Database.Statement<[string], CheckpointRow>;
+  readonly write: Database.Statement<[string, number, string, string | null, string | null]>;
+};
+
+const CHECKPOINTS_TABLE = 'projection_checkpoints';
 
 const NOT_READY = Symbol('not ready');
 const nextMacrotask = () =>
   new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
 
+/** What a failure says about itself where anyone may read it (readiness): never a message. */
+function describeFailure(error: unknown): { reason: string; storeUnavailable: boolean } {
+  if (error instanceof StoreUnavailableError) {
+    return { reason: 'the event store is unavailable', storeUnavailable: true };
+  }
+  if (error instanceof ProjectionFailedError) {
+    const cause = error.cause instanceof Error ? error.cause.name : 'error';
+    return {
+      reason: `projection ${error.projection} fails at position ${error.position} (${cause}; see the service log)`,
+      storeUnavailable: false,
+    };
+  }
+  const name = error instanceof Error ? error.name : 'error';
+  return { reason: `the projection runner fails (${name}; see the service log)`, storeUnavailable: false };
+}
+
+/**
+ * Checkpoints as committed, with the number of log events after each, read from `db` (null:
+ * no read-model file yet, everything at zero) without changing anything. `strict`: a store
+ * that does not answer throws (StoreUnavailableError) instead of giving lags of null.
+ */
+export async function readStatuses(
+  db: Database.Database | null,
+  store: EventStore,
+  projections: readonly Projection[],
+  options: { readonly strict?: boolean } = {},
+): Promise<ProjectionStatus[]> {
+  const exists =
+    db !== null &&
+    db
+      .prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+      .get(CHECKPOINTS_TABLE) !== undefined;
+  const read = exists
+    ? db.prepare<[string], { version: number; position: string }>(
+        `SELECT version, position FROM ${CHECKPOINTS_TABLE} WHERE name = ?`,
+      )
+    : null;
+  const checkpoints = projections.map((projection) => ({ projection, row: read?.get(projection.name) }));
+  const positions = checkpoints.map(({ row }) => (row === undefined ? 0n : BigInt(row.position)));
+  let lags: number[] | null = positions.map(() => 0);
+  try {
+    let lowest = positions[0] ?? 0n;
+    for (const position of positions) if (position < lowest) lowest = position;
+    for await (const event of store.readAll({ after: lowest })) {
+      positions.forEach((position, index) => {
+        if (event.position > position) lags![index]! += 1;
+      });
+    }
+  } catch (error) {
+    if (options.strict && error instanceof StoreUnavailableError) throw error;
+    lags = null;
+  }
+  return checkpoints.map(({ projection, row }, index) => ({
+    name: projection.name,
+    version: row?.version ?? projection.version,
+    position: positions[index]!.toString(),
+    lagEvents: lags === null ? null : lags[index]!,
+  }));
+}
+
 /**
  * Folds the global log into the projections. Each projection has a checkpoint (name,
- * version, position as decimal text) written in the same SQLite transaction as the rows the
+ * version, position as decimal text, and the id of the event at that position with the
+ * position read just before it) written in the same SQLite transaction as the rows the
  * events produced, so after a crash it resumes exactly after the last event whose effect
  * was committed: nothing lost, nothing applied twice.
  *
- * Start: catch up by reading the log (`readAll`) from the lowest checkpoint to its end, in
- * batches of up to `batchSize` events a transaction; once that read ends, everything up to
- * the log's head as of the start is applied and `caughtUp()` resolves. Then a subscription
- * from the last applied position follows the log live; events that arrive together are
- * committed together (a batch ends when the subscription would have to wait).
+ * Only one runner writes a read-model file at a time (`lock`), taken by `start()` or a
+ * `rebuild()` and held until `stop()`; opening the runner and `status()` change nothing.
+ *
+ * Start: projections whose stored version is older than the code (or missing) are reset to
+ * empty; a newer stored version is refused. Each catch-up first checks that every checkpoint
+ * is still on the log — the event after the recorded previous position has the recorded
+ * position and id — so that read models built from another log (a restored backup of the
+ * embedded store, another EventStoreDB) are rebuilt from zero instead of silently skipping
+ * the new log's events. Then it reads the log (`readAll`) from the lowest checkpoint to its
+ * end, in batches of up to `batchSize` events a transaction; once that read ends, everything
+ * up to the log's head as of the start is applied and `caughtUp()` resolves. Then a
+ * subscription from the last applied position follows the log live; events that arrive
+ * together are committed together (a batch ends when the subscription would have to wait).
  */
 export class ProjectionRunner {
   readonly #db: Database.Database;
@@ -60,15 +207,24 @@ export class ProjectionRunner {
   readonly #logger: Logger | undefined;
   readonly #batchSize: number;
   readonly #retryDelayMs: number;
-  readonly #commit: (events: readonly RecordedEvent[], projections: readonly Projection[]) => void;
-  readonly #readCheckpoint: Database.Statement<[string], CheckpointRow>;
-  readonly #writeCheckpoint: Database.Statement<[string, number, string]>;
+  readonly #takeLock: (() => RunnerLock) | undefined;
+  #lock: RunnerLock | null = null;
+  #statements: Statements | null = null;
+  #commitBatch:
+    | ((
+        events: readonly RecordedEvent[],
+        before: bigint,
+        projections: readonly Projection[],
+      ) => { advanced: [string, bigint][]; failures: Error[] })
+    | null = null;
   #loop: Promise<void> | null = null;
   #stopping = false;
   #subscription: Subscription | null = null;
   #wakeRetry: (() => void) | null = null;
   #caughtUp = false;
   #caughtUpWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #failing: RunnerFailure | null = null;
+  #failures = 0;
   /** each projection's checkpoint as this runner last committed or read it */
   readonly #expected = new Map<string, bigint>();
 
@@ -79,61 +235,9 @@ export class ProjectionRunner {
     this.#logger = options.logger;
     this.#batchSize = options.batchSize ?? 500;
     this.#retryDelayMs = options.retryDelayMs ?? 500;
+    this.#takeLock = options.lock;
     const names = new Set(this.#projections.map((projection) => projection.name));
     if (names.size !== this.#projections.length) throw new Error('projection names must be unique');
-
-    this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS projection_checkpoints (
-        name TEXT PRIMARY KEY,
-        version INTEGER NOT NULL,
-        position TEXT NOT NULL
-      ) WITHOUT ROWID;
-    `);
-    this.#readCheckpoint = this.#db.prepare(
-      'SELECT name, version, position FROM projection_checkpoints WHERE name = ?',
-    );
-    this.#writeCheckpoint = this.#db.prepare(
-      `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
-    );
-
-    const batch = this.#db.transaction(
-      (events: readonly RecordedEvent[], projections: readonly Projection[]) => {
-        const advanced: [string, bigint][] = [];
-        for (const projection of projections) {
-          // Read inside the transaction, under the write lock: the committed truth. If it is not
-          // where this runner left it, another process (a rebuild from the command line) moved
-          // it; applying on top would lose or double events, so the batch is refused and the
-          // loop starts over from what is committed.
-          const row = this.#readCheckpoint.get(projection.name);
-          if (row === undefined || row.version !== projection.version) {
-            throw new CheckpointMovedError(projection.name);
-          }
-          const checkpoint = BigInt(row.position);
-          if (checkpoint !== this.#expected.get(projection.name))
-            throw new CheckpointMovedError(projection.name);
-          let last = checkpoint;
-          for (const event of events) {
-            // At or below the checkpoint: its effect is already committed.
-            if (event.position <= last) continue;
-            projection.apply(this.#db, event);
-            last = event.position;
-          }
-          if (last !== checkpoint) {
-            this.#writeCheckpoint.run(projection.name, projection.version, last.toString());
-            advanced.push([projection.name, last]);
-          }
-        }
-        return advanced;
-      },
-    );
-    // IMMEDIATE: the write lock before the checkpoint is read.
-    this.#commit = (events, projections) => {
-      const advanced = batch.immediate(events, projections);
-      for (const [name, position] of advanced) this.#expected.set(name, position);
-    };
-
-    this.#prepare();
   }
 
   get names(): readonly string[] {
@@ -141,12 +245,145 @@ export class ProjectionRunner {
   }
 
   /**
-   * Creates what is missing; a projection whose stored version differs from its code (or
-   * without a checkpoint) is reset to empty at position zero, so the catch-up rebuilds it.
+   * Takes the lock (once) and makes the checkpoint table what this build writes: the only
+   * way to the statements that write, so nothing is written without the lock.
    */
-  #prepare(): void {
-    for (const projection of this.#projections) {
-      const row = this.#readCheckpoint.get(projection.name);
+  #own(): Statements {
+    if (this.#statements !== null) return this.#statements;
+    this.#lock ??= this.#takeLock?.() ?? null;
+    try {
+      this.#db.exec(`
+        CREATE TABLE IF NOT EXISTS ${CHECKPOINTS_TABLE} (
+          name TEXT PRIMARY KEY,
+          version INTEGER NOT NULL,
+          position TEXT NOT NULL,
+          event_id TEXT,
+          previous_position TEXT
+        ) WITHOUT ROWID;
+      `);
+      // Read models written before checkpoints named their event: the columns are added
+      // empty, and such checkpoints are rebuilt (they cannot be checked against the log).
+      const columns = new Set(
+        this.#db
+          .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${CHECKPOINTS_TABLE}')`)
+          .all()
+          .map((column) => column.name),
+      );
+      for (const column of ['event_id', 'previous_position']) {
+        if (!columns.has(column)) this.#db.exec(`ALTER TABLE ${CHECKPOINTS_TABLE} ADD COLUMN ${column} TEXT`);
+      }
+    } catch (error) {
+      this.#releaseLock();
+      throw error;
+    }
+    const statements: Statements = {
+      read: this.#db.prepare(
+        `SELECT name, version, position, event_id, previous_position FROM ${CHECKPOINTS_TABLE} WHERE name = ?`,
+      ),
+      write: this.#db.prepare(
+        `INSERT INTO ${CHECKPOINTS_TABLE} (name, version, position, event_id, previous_position)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position,
+           event_id = excluded.event_id, previous_position = excluded.previous_position`,
+      ),
+    };
+    this.#statements = statements;
+
+    // One savepoint per projection inside the batch's transaction: a projection that fails
+    // on an event loses only its own part of the batch; the others commit theirs (one fsync).
+    const applyTo = this.#db.transaction(
+      (projection: Projection, events: readonly RecordedEvent[], before: bigint): bigint | null => {
+        // Read inside the transaction, under the write lock: the committed truth. If it is not
+        // where this runner left it, something else moved it; applying on top would lose or
+        // double events, so the batch is refused and the loop starts over from what is committed.
+        const row = statements.read.get(projection.name);
+        if (row === undefined || row.version !== projection.version) {
+          throw new CheckpointMovedError(projection.name);
+        }
+        const checkpoint = BigInt(row.position);
+        if (checkpoint !== this.#expected.get(projection.name))
+          throw new CheckpointMovedError(projection.name);
+        let last: RecordedEvent | null = null;
+        for (const event of events) {
+          // At or below the checkpoint: its effect is already committed.
+          if (event.position <= checkpoint) continue;
+          try {
+            projection.apply(this.#db, event);
+          } catch (cause) {
+            throw new ProjectionFailedError(projection.name, event.position, { cause });
+          }
+          last = event;
+        }
+        if (last === null) return null;
+        // The events were read in one run of the log, so the one before the last is its
+        // predecessor in the log (the read started right after `before`).
+        const previous = events.length > 1 ? events[events.length - 2]!.position : before;
+        statements.write.run(
+          projection.name,
+          projection.version,
+          last.position.toString(),
+          last.id,
+          previous.toString(),
+        );
+        return last.position;
+      },
+    );
+    const batch = this.#db.transaction(
+      (events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]) => {
+        const advanced: [string, bigint][] = [];
+        const failures: Error[] = [];
+        for (const projection of projections) {
+          try {
+            const position = applyTo(projection, events, before);
+            if (position !== null) advanced.push([projection.name, position]);
+          } catch (error) {
+            // SQLite itself gave up the transaction (disk full, I/O): nothing can commit.
+            if (!(error instanceof ProjectionFailedError) || !this.#db.inTransaction) throw error;
+            failures.push(error);
+          }
+        }
+        return { advanced, failures };
+      },
+    );
+    // IMMEDIATE: the write lock before the checkpoints are read.
+    this.#commitBatch = (events, before, projections) => batch.immediate(events, before, projections);
+    return statements;
+  }
+
+  #releaseLock(): void {
+    this.#lock?.release();
+    this.#lock = null;
+  }
+
+  /** Commits a batch; a projection that failed is thrown after the others' work is committed. */
+  #commit(events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]): void {
+    this.#own();
+    const { advanced, failures } = this.#commitBatch!(events, before, projections);
+    for (const [name, position] of advanced) this.#expected.set(name, position);
+    if (failures.length > 0) throw failures[0];
+    this.#failing = null;
+  }
+
+  /**
+   * Under the lock: a projection whose stored version is older than its code (or without a
+   * checkpoint) is reset to empty at position zero, so the catch-up rebuilds it; a newer
+   * stored version is refused before anything is changed.
+   */
+  #prepare(projections: readonly Projection[]): void {
+    const statements = this.#own();
+    const rows = projections.map((projection) => ({ projection, row: statements.read.get(projection.name) }));
+    const newer = rows.filter(({ projection, row }) => row !== undefined && row.version > projection.version);
+    if (newer.length > 0) {
+      throw new NewerProjectionVersionError(
+        newer.map(({ projection, row }) => ({
+          name: projection.name,
+          stored: row!.version,
+          known: projection.version,
+        })),
+      );
+    }
+    const stale: Projection[] = [];
+    for (const { projection, row } of rows) {
       if (row !== undefined && row.version === projection.version) {
         projection.migrate(this.#db);
         continue;
@@ -157,48 +394,140 @@ export class ProjectionRunner {
           'projection version changed: rebuilding from the start of the log',
         );
       }
-      this.#resetToZero([projection]);
+      stale.push(projection);
     }
+    if (stale.length > 0) this.#resetToZero(stale);
   }
 
   #resetToZero(projections: readonly Projection[]): void {
+    const statements = this.#own();
     this.#db
       .transaction(() => {
         for (const projection of projections) {
           projection.reset(this.#db);
           projection.migrate(this.#db);
-          this.#writeCheckpoint.run(projection.name, projection.version, '0');
+          statements.write.run(projection.name, projection.version, '0', null, null);
         }
       })
       .immediate();
     for (const projection of projections) this.#expected.set(projection.name, 0n);
+    // What was served is gone until the catch-up brings it back: not ready meanwhile.
+    this.#caughtUp = false;
   }
 
-  #checkpointOf(projection: Projection): bigint {
-    const row = this.#readCheckpoint.get(projection.name);
-    return row === undefined ? 0n : BigInt(row.position);
+  /**
+   * Each checkpoint of `projections` must name an event of this log: the first event after
+   * its recorded previous position has its position and id (ids are UUIDs, unique per store).
+   * Positions alone cannot tell: a restored store reuses them for new events, and a checkpoint
+   * may lie beyond a shorter log's head. A projection whose checkpoint is not on the log is
+   * rebuilt from zero.
+   */
+  async #verifyCheckpoints(projections: readonly Projection[]): Promise<void> {
+    const statements = this.#own();
+    const verdicts = new Map<string, string | null>();
+    const legacy: Projection[] = [];
+    const mismatched: { projection: Projection; position: string; reason: string }[] = [];
+    for (const projection of projections) {
+      const row = statements.read.get(projection.name);
+      if (row === undefined || row.position === '0') continue;
+      if (row.event_id === null || row.previous_position === null) {
+        legacy.push(projection);
+        continue;
+      }
+      const key = `${row.previous_position}:${row.position}:${row.event_id}`;
+      if (!verdicts.has(key)) {
+        verdicts.set(
+          key,
+          await this.#checkOnLog(BigInt(row.previous_position), BigInt(row.position), row.event_id),
+        );
+      }
+      const reason = verdicts.get(key)!;
+      if (reason !== null) mismatched.push({ projection, position: row.position, reason });
+    }
+    if (legacy.length > 0) {
+      this.#logger?.info(
+        { projections: legacy.map((projection) => projection.name) },
+        'checkpoints written by an older version do not name their event and cannot be checked against the log: rebuilding from the start of the log',
+      );
+    }
+    for (const { projection, position, reason } of mismatched) {
+      this.#logger?.error(
+        { projection: projection.name, checkpoint: position, reason },
+        `projection ${projection.name}: its checkpoint is not on the event log (was the store restored from a backup or replaced?); rebuilding it from the start of the log`,
+      );
+    }
+    if (legacy.length + mismatched.length === 0) return;
+    this.#resetToZero([...legacy, ...mismatched.map(({ projection }) => projection)]);
+  }
+
+  /** null when the event is where the checkpoint says; otherwise why not. */
+  async #checkOnLog(previous: bigint, position: bigint, eventId: string): Promise<string | null> {
+    let found: RecordedEvent | undefined;
+    try {
+      for await (const event of this.#store.readAll({ after: previous, maxCount: 1 })) {
+        found = event;
+        break;
+      }
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      // The store answers but cannot read from a position it once gave: not the same log.
+      return `the log cannot be read from position ${previous} (${error instanceof Error ? error.name : 'error'})`;
+    }
+    if (found === undefined) return `the log ends before position ${position}`;
+    if (found.position !== position || found.id !== eventId) {
+      return `the log has event ${found.id} at position ${found.position} where event ${eventId} at position ${position} was applied`;
+    }
+    return null;
   }
 
   /** Takes the committed checkpoints as this runner's own; returns the lowest. */
   #loadCheckpoints(projections: readonly Projection[]): bigint {
+    const statements = this.#own();
     let lowest: bigint | null = null;
     for (const projection of projections) {
-      const checkpoint = this.#checkpointOf(projection);
+      const row = statements.read.get(projection.name);
+      const checkpoint = row === undefined ? 0n : BigInt(row.position);
       this.#expected.set(projection.name, checkpoint);
       if (lowest === null || checkpoint < lowest) lowest = checkpoint;
     }
     return lowest ?? 0n;
   }
 
-  /** Starts catching up and following in the background; returns at once. */
+  /**
+   * Takes the lock and prepares the projections (throws ReadModelsLockedError when another
+   * runner holds the lock, NewerProjectionVersionError for a newer stored version), then
+   * catches up and follows in the background; returns at once.
+   */
   start(): void {
     if (this.#loop !== null) return;
+    this.#prepare(this.#projections);
+    this.#loadCheckpoints(this.#projections);
     this.#stopping = false;
     this.#loop = this.#run();
   }
 
   isCaughtUp(): boolean {
     return this.#caughtUp;
+  }
+
+  health(): RunnerHealth {
+    return {
+      caughtUp: this.#caughtUp,
+      failing: this.#failing,
+      failures: this.#failures,
+      positions: this.#projections.map((projection) => ({
+        name: projection.name,
+        position: this.#expected.get(projection.name) ?? 0n,
+      })),
+    };
+  }
+
+  /**
+   * The store answered (readiness pinged it): a runner waiting to retry after the store
+   * failed retries now instead of at the end of its back-off.
+   */
+  storeAnswered(): void {
+    if (this.#failing?.storeUnavailable) this.#wakeRetry?.();
   }
 
   /** Resolves once everything up to the log's head as of the start is applied; rejects if stopped before. */
@@ -225,6 +554,7 @@ export class ProjectionRunner {
       try {
         const after = await this.#catchUp(this.#projections, null);
         if (this.#stopping) break;
+        this.#failing = null;
         if (!this.#caughtUp) {
           this.#logger?.info({ position: after.toString() }, 'projections caught up');
           this.#settleCaughtUp();
@@ -233,6 +563,8 @@ export class ProjectionRunner {
         await this.#follow(after);
       } catch (error) {
         if (this.#stopping) break;
+        this.#failures += 1;
+        this.#failing = { since: this.#failing?.since ?? Date.now(), ...describeFailure(error) };
         this.#logger?.error({ err: error, retryInMs: delay }, 'projection runner failed; retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
@@ -249,18 +581,22 @@ export class ProjectionRunner {
   }
 
   /**
-   * Reads the log from the lowest checkpoint of `projections` to its end, committing a batch
-   * at a time; returns the position of the last event read (or the start when none).
+   * Checks the checkpoints of `projections` against the log, then reads the log from the
+   * lowest of them to its end, committing a batch at a time; returns the position of the
+   * last event read (or the start when none).
    */
   async #catchUp(projections: readonly Projection[], onProgress: ProgressListener | null): Promise<bigint> {
+    await this.#verifyCheckpoints(projections);
     let after = this.#loadCheckpoints(projections);
     let batch: RecordedEvent[] = [];
+    let before = after;
     let applied = 0;
     const flush = async () => {
       if (batch.length === 0) return;
-      this.#commit(batch, projections);
+      this.#commit(batch, before, projections);
       applied += batch.length;
       after = batch[batch.length - 1]!.position;
+      before = after;
       batch = [];
       onProgress?.(applied, null);
       // Lets HTTP requests (readiness, queries) in between batches of a long catch-up.
@@ -281,12 +617,14 @@ export class ProjectionRunner {
     if (this.#stopping) await subscription.close();
     const iterator = subscription[Symbol.asyncIterator]();
     let batch: RecordedEvent[] = [];
+    let before = after;
     // Settles at the first macrotask after a batch opened: by then the subscription has
     // delivered everything it could without waiting (it answers in microtasks while it has
     // events), so a batch is "what was available together".
     let tick: Promise<typeof NOT_READY> | null = null;
     const commit = () => {
-      this.#commit(batch, this.#projections);
+      this.#commit(batch, before, this.#projections);
+      before = batch[batch.length - 1]!.position;
       batch = [];
       tick = null;
     };
@@ -315,20 +653,20 @@ export class ProjectionRunner {
     }
   }
 
-  /** Stops the loop after the batch in progress; what was committed stays. */
+  /** Stops the loop after the batch in progress and releases the lock; what was committed stays. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wakeRetry?.();
-    await this.#subscription?.close();
-    const loop = this.#loop;
-    this.#loop = null;
-    await loop;
+    await this.#pause();
+    this.#releaseLock();
     if (!this.#caughtUp) this.#settleCaughtUp(new Error('the projection runner stopped before catching up'));
   }
 
   /**
    * Empties the projection named (all when none) and applies the whole log to it again. A
-   * running loop is paused for the rebuild and resumed after it.
+   * running loop is paused for the rebuild and resumed after it. Takes the lock when this
+   * runner does not hold it yet (a rebuild from the command line), until `stop()`.
+   *
+   * An explicit rebuild also resets a projection written by a newer version: it is how an
+   * operator rolls the read models back to this version (the newer one rebuilds again).
    */
   async rebuild(name?: string, onProgress?: ProgressListener): Promise<void> {
     const targets =
@@ -341,6 +679,16 @@ export class ProjectionRunner {
     const wasRunning = this.#loop !== null;
     if (wasRunning) await this.#pause();
     try {
+      const statements = this.#own();
+      for (const projection of targets) {
+        const row = statements.read.get(projection.name);
+        if (row !== undefined && row.version > projection.version) {
+          this.#logger?.warn(
+            { projection: projection.name, from: row.version, to: projection.version },
+            'rebuilding a projection written by a newer version for this older one',
+          );
+        }
+      }
       this.#resetToZero(targets);
       this.#logger?.info(
         { projections: targets.map((projection) => projection.name) },
@@ -362,30 +710,8 @@ export class ProjectionRunner {
     this.#stopping = false;
   }
 
-  /** Checkpoints as committed, with the number of log events after each. */
-  async status(): Promise<ProjectionStatus[]> {
-    const checkpoints = this.#projections.map((projection) => ({
-      projection,
-      row: this.#readCheckpoint.get(projection.name),
-    }));
-    const positions = checkpoints.map(({ row }) => (row === undefined ? 0n : BigInt(row.position)));
-    let lags: number[] | null = positions.map(() => 0);
-    try {
-      let lowest = positions[0] ?? 0n;
-      for (const position of positions) if (position < lowest) lowest = position;
-      for await (const event of this.#store.readAll({ after: lowest })) {
-        positions.forEach((position, index) => {
-          if (event.position > position) lags![index]! += 1;
-        });
-      }
-    } catch {
-      lags = null;
-    }
-    return checkpoints.map(({ projection, row }, index) => ({
-      name: projection.name,
-      version: row?.version ?? projection.version,
-      position: positions[index]!.toString(),
-      lagEvents: lags === null ? null : lags[index]!,
-    }));
+  /** Checkpoints as committed, with the number of log events after each; changes nothing. */
+  status(): Promise<ProjectionStatus[]> {
+    return readStatuses(this.#db, this.#store, this.#projections);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -11,32 +11,55 @@ import {
   notificationsProjection,
 } from './notificationsProjection.ts';
 import type { Projection } from './projection.ts';
-import { ProjectionRunner, type ProjectionStatus } from './projectionRunner.ts';
+import {
+  ProjectionRunner,
+  type ProjectionStatus,
+  type RunnerHealth,
+  readStatuses,
+} from './projectionRunner.ts';
+import { acquireRunnerLock } from './runnerLock.ts';
 import { type ListUsersQuery, listUsers, type UserPage, usersProjection } from './usersProjection.ts';
 
 export type { AuditQuery } from './auditProjection.ts';
 export type { AuditRecord } from './auditRecord.ts';
 export type { Notification, NotificationKind, NotificationPage } from './notificationsProjection.ts';
-export type { ProjectionStatus } from './projectionRunner.ts';
+export type { ProjectionStatus, RunnerFailure, RunnerHealth } from './projectionRunner.ts';
+export { NewerProjectionVersionError, ProjectionFailedError } from './projectionRunner.ts';
+export { type LockOwner, ReadModelsLockedError } from './runnerLock.ts';
 export type { ListUsersQuery, UserListItem, UserPage, UserStatus } from './usersProjection.ts';
 
 /** The file, under DATA_DIR, that holds every read model and the checkpoints. */
 export const READ_MODELS_FILE = 'read-models.sqlite';
 
+/**
+ * The single-writer lock beside a read-model file (`read-models.lock` for the default): a
+ * small SQLite database whose write lock the runner holds for its life (see runnerLock.ts).
+ */
+export const lockFileOf = (fileName: string): string => `${fileName.replace(/\.sqlite$/, '')}.lock`;
+
 /** The projections of this service, in the order they are applied. */
 export const PROJECTIONS: readonly Projection[] = [usersProjection, auditProjection, notificationsProjection];
 
 export type ReadModels = {
-  /** catches up and follows the log in the background; returns at once */
+  /**
+   * Takes the single-writer lock (ReadModelsLockedError when another runner holds it),
+   * resets projections whose version changed (NewerProjectionVersionError for a version
+   * newer than this build's), then catches up and follows the log in the background.
+   */
   start(): Promise<void>;
   /** resolves once everything up to the log's head as of `start` is applied */
   caughtUp(): Promise<void>;
-  /** whether `caughtUp` has resolved (for readiness) */
+  /** whether the read models are caught up (false again after a reset, until caught up again) */
   isCaughtUp(): boolean;
+  /** caught up or not, failing since when and why, positions: for readiness and metrics */
+  health(): RunnerHealth;
+  /** the store answered: a runner waiting to retry after the store failed retries now */
+  storeAnswered(): void;
+  /** checkpoints as committed and the events after each; changes nothing */
   status(): Promise<ProjectionStatus[]>;
-  /** rebuilds one projection (all when no name) from position zero */
+  /** rebuilds one projection (all when no name) from position zero, taking the lock if needed */
   rebuild(name?: string, onProgress?: (applied: number, total: number | null) => void): Promise<void>;
-  /** stops following, then closes the database */
+  /** stops following, releases the lock, then closes the database */
   stop(): Promise<void>;
   readonly names: readonly string[];
   /** a page of the admin user list; throws InvalidCursorError or RangeError for bad input */
@@ -60,15 +83,19 @@ export type ReadModelsOptions = {
   fileName?: string;
   /** first wait before retrying after a failure; default 500 ms */
   retryDelayMs?: number;
+  /** who takes the lock, as shown to a process it refuses; default `service` */
+  role?: string;
 };
 
 /**
- * Opens (creating if needed) the read models under `dataDir`. Projections whose version
- * changed are emptied here and rebuilt by `start()`; queries work at once on what is there.
+ * Opens (creating if needed) the read models under `dataDir`, changing nothing in them:
+ * `start()` (or a `rebuild`) takes the single-writer lock, then empties the projections whose
+ * version changed and rebuilds them; queries work on what is there once `start()` returned.
  */
 export function openReadModels(options: ReadModelsOptions): ReadModels {
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, options.fileName ?? READ_MODELS_FILE));
+  const fileName = options.fileName ?? READ_MODELS_FILE;
+  const db = new Database(join(options.dataDir, fileName));
   let runner: ProjectionRunner;
   try {
     db.pragma('busy_timeout = 5000');
@@ -84,6 +111,7 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
+      lock: () => acquireRunnerLock(join(options.dataDir, lockFileOf(fileName)), options.role ?? 'service'),
     });
   } catch (error) {
     db.close();
@@ -97,6 +125,8 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
     },
     caughtUp: () => runner.caughtUp(),
     isCaughtUp: () => runner.isCaughtUp(),
+    health: () => runner.health(),
+    storeAnswered: () => runner.storeAnswered(),
     status: () => runner.status(),
     rebuild: (name, onProgress) => runner.rebuild(name, onProgress),
     stop() {
@@ -113,4 +143,25 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
     auditEvents: (query) => ({ [Symbol.asyncIterator]: () => auditEvents(db, query) }),
     notifications: (query) => listNotifications(db, query),
   };
+}
+
+/**
+ * Where each projection under `dataDir` stands, read without changing anything (the file is
+ * opened read-only, and not created when missing: everything at zero). Throws
+ * StoreUnavailableError when the log cannot be read to count what is behind.
+ */
+export async function readProjectionStatus(options: {
+  dataDir: string;
+  store: EventStore;
+  projections?: readonly Projection[];
+  fileName?: string;
+}): Promise<ProjectionStatus[]> {
+  const file = join(options.dataDir, options.fileName ?? READ_MODELS_FILE);
+  const db = existsSync(file) ? new Database(file, { readonly: true, fileMustExist: true }) : null;
+  try {
+    db?.pragma('busy_timeout = 5000');
+    return await readStatuses(db, options.store, options.projections ?? PROJECTIONS, { strict: true });
+  } finally {
+    db?.close();
+  }
 }

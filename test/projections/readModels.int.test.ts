@@ -5,12 +5,12 @@ import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import type { AuditRecord } from '../../src/projections/auditRecord.ts';
 import type { Projection } from '../../src/projections/projection.ts';
-import { CheckpointMovedError } from '../../src/projections/projectionRunner.ts';
 import {
   openReadModels,
   PROJECTIONS,
   READ_MODELS_FILE,
   type ReadModels,
+  ReadModelsLockedError,
 } from '../../src/projections/readModels.ts';
 import { tempDirs } from '../eventStore/tempDirs.ts';
 import { admin, historyWriter, web, writeHistory } from './history.ts';
@@ -292,7 +292,12 @@ describe('read models over a realistic history', async () => {
     await caughtUpTo(readModels, now.position);
     const status = await readModels.status();
     expect(status).toEqual(
-      readModels.names.map((name) => ({ name, version: 1, position: now.position.toString(), lagEvents: 0 })),
+      PROJECTIONS.map(({ name, version }) => ({
+        name,
+        version,
+        position: now.position.toString(),
+        lagEvents: 0,
+      })),
     );
   });
 });
@@ -372,7 +377,7 @@ describe('projection versions', () => {
     }
   });
 
-  it('loses and doubles nothing when another process rebuilds while the service follows', async () => {
+  it('refuses a rebuild by another runner while the service follows, and loses and doubles nothing', async () => {
     const dataDir = await dirs.make();
     const store = openSqliteEventStore({ dataDir });
     const writer = historyWriter(store, dataDir);
@@ -386,8 +391,12 @@ describe('projection versions', () => {
         commandLine.rebuild(),
         writeHistory(writer, 10, 'meanwhile'),
       ]);
-      // Either the rebuild finished, or it met the service's runner and said so; never silently wrong.
-      if (rebuilt.status === 'rejected') expect(rebuilt.reason).toBeInstanceOf(CheckpointMovedError);
+      // The service holds the read models' lock: the other runner writes nothing at all.
+      expect(rebuilt.status).toBe('rejected');
+      expect((rebuilt as PromiseRejectedResult).reason).toBeInstanceOf(ReadModelsLockedError);
+      expect(String((rebuilt as PromiseRejectedResult).reason.message)).toMatch(
+        new RegExp(`^the service \\(pid ${process.pid} on .+\\) is running: stop it first`),
+      );
       await commandLine.stop();
       const head = await headOf(store);
       await caughtUpTo(service, head.position);

@@ -1,10 +1,21 @@
 import type { Command } from 'commander';
-import { openReadModels, type ReadModels } from '../../projections/readModels.ts';
+import { StoreUnavailableError } from '../../eventStore/eventStore.ts';
+import {
+  openReadModels,
+  type ReadModels,
+  ReadModelsLockedError,
+  readProjectionStatus,
+} from '../../projections/readModels.ts';
 import { type CliContext, examples } from '../context.ts';
+import { CliError, EXIT } from '../exitCodes.ts';
 import { printable } from '../lineOutput.ts';
 import { progressReporter } from '../progress.ts';
 
-/** Opens the read models under DATA_DIR over the configured store, and always stops them. */
+/**
+ * Opens the read models under DATA_DIR over the configured store to write them, and always
+ * stops them. Writing takes the read models' lock: refused while the service (or another
+ * rebuild) runs.
+ */
 async function withReadModels<T>(
   context: CliContext,
   use: (readModels: ReadModels) => Promise<T>,
@@ -14,9 +25,13 @@ async function withReadModels<T>(
     dataDir: session.config().dataDir,
     store: session.store(),
     logger: session.logger(),
+    role: 'rebuild from the command line',
   });
   try {
     return await use(readModels);
+  } catch (error) {
+    if (error instanceof ReadModelsLockedError) throw new CliError(error.message, EXIT.failure);
+    throw error;
   } finally {
     await readModels.stop();
   }
@@ -34,7 +49,20 @@ export function registerProjectionCommands(program: Command, context: CliContext
     .option('--json', 'print as JSON')
     .addHelpText('after', examples('twofactor projections status'))
     .action(async (options: { json?: boolean }) => {
-      const statuses = await withReadModels(context, (readModels) => readModels.status());
+      const session = context.session();
+      // Read-only: looking never changes the read models (nor takes their lock).
+      const statuses = await readProjectionStatus({
+        dataDir: session.config().dataDir,
+        store: session.store(),
+      }).catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError) {
+          throw new CliError(
+            `the event store is unavailable, so how far each projection is behind cannot be told; try again: ${error.message}`,
+            EXIT.unavailable,
+          );
+        }
+        throw error;
+      });
       const { stdout } = context.io;
       if (options.json) {
         stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
@@ -43,8 +71,7 @@ export function registerProjectionCommands(program: Command, context: CliContext
       const width = Math.max(4, ...statuses.map((s) => s.name.length));
       stdout.write(`${'NAME'.padEnd(width)}  VERSION  ${'POSITION'.padStart(12)}  BEHIND\n`);
       for (const status of statuses) {
-        // `lagEvents` is known only where the store can count cheaply.
-        const lag = (status as { lagEvents?: number | null }).lagEvents;
+        const lag = status.lagEvents;
         stdout.write(
           `${status.name.padEnd(width)}  ${String(status.version).padStart(7)}  ${status.position.padStart(12)}  ${lag ?? '-'}\n`,
         );
