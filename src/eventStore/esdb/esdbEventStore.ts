@@ -11,6 +11,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
+import { assertAppendInput } from '../appendInput.ts';
 import {
   type AppendResult,
   ConcurrencyConflictError,
@@ -31,7 +32,7 @@ import {
   redactCredentials,
 } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
-import { assertAppendInput, maxCountOf, nonNegativeBigint } from './input.ts';
+import { maxCountOf, nonNegativeBigint } from './input.ts';
 import {
   isSystemEvent,
   readAllStart,

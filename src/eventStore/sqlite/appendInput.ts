@@ -1,5 +1,5 @@
+import { assertAppendInput } from '../appendInput.ts';
 import type { EventToAppend, ExpectedRevision } from '../eventStore.ts';
-import { assertExpectedRevision } from './expectedRevision.ts';
 
 export type SerializedEvent = {
   readonly id: string;
@@ -15,41 +15,18 @@ export type PreparedAppend = {
   readonly events: readonly SerializedEvent[];
 };
 
-// The EventStoreDB adapter only accepts UUIDs; refusing anything else here keeps both adapters interchangeable.
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function prepareAppend(
   streamName: string,
   events: readonly EventToAppend[],
   expectedRevision: ExpectedRevision,
 ): PreparedAppend {
-  if (typeof streamName !== 'string' || streamName.length === 0) {
-    throw new TypeError('streamName must be a non-empty string');
-  }
-  assertExpectedRevision(expectedRevision);
-  if (!Array.isArray(events) || events.length === 0) {
-    // An empty append has no position to report and would make a retry indistinguishable from a no-op.
-    throw new TypeError(`stream ${streamName}: an append needs at least one event`);
-  }
-  const seen = new Set<string>();
-  const serialized = events.map((event) => {
-    if (typeof event.id !== 'string' || !uuidPattern.test(event.id)) {
-      throw new TypeError(`stream ${streamName}: event id ${JSON.stringify(event.id)} is not a UUID`);
-    }
-    if (seen.has(event.id)) {
-      throw new TypeError(`stream ${streamName}: event id ${event.id} appears twice in one append`);
-    }
-    seen.add(event.id);
-    if (typeof event.type !== 'string' || event.type.length === 0) {
-      throw new TypeError(`stream ${streamName}: event ${event.id} has no type`);
-    }
-    return {
-      id: event.id,
-      type: event.type,
-      data: toJsonObjectText(event.data, `stream ${streamName}: event ${event.id} data`),
-      metadata: toJsonObjectText(event.metadata, `stream ${streamName}: event ${event.id} metadata`),
-    };
-  });
+  assertAppendInput(streamName, events, expectedRevision);
+  const serialized = events.map((event) => ({
+    id: event.id,
+    type: event.type,
+    data: toJsonObjectText(event.data, `stream ${streamName}: event ${event.id} data`),
+    metadata: toJsonObjectText(event.metadata, `stream ${streamName}: event ${event.id} metadata`),
+  }));
   return { streamName, expectedRevision, events: serialized };
 }
 
