@@ -62,8 +62,10 @@ function draftsOf(type: string, data: EventData): Draft[] {
     case 'FactorLocked':
       return [{ kind: 'factor-locked', details: { lockedUntil: stringOrNull(data.lockedUntil) } }];
     case 'AdminReset':
-      // The administrator's reason is written for the audit and may name internal tickets or
-      // suspicions; the user is told that an administrator reset their 2FA, not why.
+      // A reset of a user who had no 2FA changed nothing for them: recorded for the audit,
+      // nothing to tell the user. The administrator's reason is written for the audit and may
+      // name internal tickets or suspicions; the user is told that their 2FA was reset, not why.
+      if (data.previousStatus === 'disabled') return [];
       return [{ kind: 'admin-reset', details: { previousStatus: data.previousStatus ?? null } }];
     default:
       return [];
@@ -77,7 +79,7 @@ function draftsOf(type: string, data: EventData): Draft[] {
  */
 export const notificationsProjection: Projection = {
   name: 'notifications',
-  version: 1,
+  version: 2,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (

@@ -72,6 +72,21 @@ describe('malformed input is a clear 4xx that changes nothing', () => {
   });
 });
 
+describe('counts in query strings', () => {
+  it.each(['1e3', '0x10', ' 7', '-1', '0', '1.5'])(
+    'refuses limit=%s with 400 naming the field',
+    async (limit) => {
+      const response = await t.call('GET', `/v1/notifications?limit=${encodeURIComponent(limit)}`);
+      expect(response.status).toBe(400);
+      expect(response.json.detail).toContain('querystring.limit');
+    },
+  );
+
+  it('takes a plain decimal count', async () => {
+    expect((await t.call('GET', '/v1/notifications?limit=7')).status).toBe(200);
+  });
+});
+
 describe('lenient where the contract is', () => {
   it('unlocks with an empty JSON body', async () => {
     const response = await t.call('POST', '/v1/admin/users/u1/two-factor/unlock', {

@@ -456,6 +456,16 @@ describe('GET /v1/notifications', () => {
         })
       ).status,
     ).toBe(200);
+    // A reset of a user without 2FA changes nothing for them: recorded, not told.
+    await t.call('POST', `/v1/admin/users/${user}/two-factor/reset`, { ...admin, body: { reason: 'no-op' } });
+    const again = await t.call('POST', `/v1/users/${user}/two-factor/enrollment`, {
+      body: { accountName: user },
+    });
+    t.clock.advance(30_000);
+    const reenabled = await t.call('POST', `/v1/users/${user}/two-factor/enrollment/confirm`, {
+      body: { code: codeAt(again.json.secret, t.clock.now()) },
+    });
+    expect(reenabled.status).toBe(200);
     await t.call('POST', `/v1/admin/users/${user}/two-factor/reset`, {
       ...admin,
       body: { reason: 'internal note 99' },
@@ -473,6 +483,7 @@ describe('GET /v1/notifications', () => {
       'factor-locked',
       'recovery-codes-regenerated',
       'two-factor-disabled',
+      'two-factor-enabled',
       'admin-reset',
     ]);
     const used = mine.filter((note) => note.kind === 'recovery-code-used');

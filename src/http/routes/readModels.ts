@@ -28,14 +28,16 @@ const isoTime = (description: string) =>
     .datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z' })
     .describe(description);
 
+/** A count in a query string: decimal digits only (no `1e3`, `0x10` or ` 7`), then bounded. */
+const count = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`));
+
 const pageLimit = (max: number, fallback: number) =>
-  z.coerce
-    .number({ message: 'must be an integer' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(max, `must be at most ${max}`)
-    .default(fallback)
-    .describe(`Most items in the page, 1–${max} (default ${fallback})`);
+  count(max).default(fallback).describe(`Most items in the page, 1–${max} (default ${fallback})`);
 
 const userListItem = z.object({
   userId: z.string(),
@@ -145,13 +147,7 @@ export function readModelRoutes(readModels: ReadModels, clock: () => number) {
           since: isoTime('Only records recorded at or after this time').optional(),
           until: isoTime('Only records recorded before this time').optional(),
           after: positionParameter('Only records after this position (resume)').optional(),
-          limit: z.coerce
-            .number({ message: 'must be an integer' })
-            .int('must be an integer')
-            .min(1, 'must be at least 1')
-            .max(1_000_000_000, 'must be at most 1000000000')
-            .optional()
-            .describe('Most records in all (default: no limit)'),
+          limit: count(1_000_000_000).optional().describe('Most records in all (default: no limit)'),
         }),
         response: {
           200: {
