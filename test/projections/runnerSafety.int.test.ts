@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore, RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
-import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
+import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import type { Projection } from '../../src/projections/projection.ts';
 import {
   NewerProjectionVersionError,
@@ -24,6 +24,17 @@ import { dumpTables, waitFor } from './kit.ts';
 
 const dirs = tempDirs('runner-safety');
 afterAll(() => dirs.removeAll());
+
+/** A fresh data directory and its store, closed whatever the test does. */
+async function withStore(test: (dataDir: string, store: SqliteEventStore) => Promise<void>): Promise<void> {
+  const dataDir = await dirs.make();
+  const store = openSqliteEventStore({ dataDir });
+  try {
+    await test(dataDir, store);
+  } finally {
+    await store.close();
+  }
+}
 
 /** A pino logger whose lines the test reads. */
 function capturedLogger() {
@@ -144,9 +155,7 @@ describe('read models built from another log than the store now holds (H1)', () 
   });
 
   it('rebuilds checkpoints written before they named their event, once', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const writer = historyWriter(store, dataDir);
       await writeHistory(writer, 5);
       writer.close();
@@ -161,15 +170,11 @@ describe('read models built from another log than the store now holds (H1)', () 
       db.close();
       await catchUpOnce(dataDir, store);
       expect(dumpTables(file)).toEqual(expected);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('keeps read models whose checkpoints are on the log (a restart rebuilds nothing)', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const writer = historyWriter(store, dataDir);
       await writeHistory(writer, 4);
       await catchUpOnce(dataDir, store);
@@ -179,17 +184,13 @@ describe('read models built from another log than the store now holds (H1)', () 
       await catchUpOnce(dataDir, store, { logger });
       expect(lines.filter((line) => /rebuild/.test(String(line.msg)))).toEqual([]);
       expect(dumpTables(join(dataDir, READ_MODELS_FILE))).toEqual(await fromScratch(dataDir, store));
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('one writer at a time (H2)', () => {
   it('refuses a second runner while one runs, and takes it once the first stopped', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const service = openReadModels({ dataDir, store });
       await service.start();
       await service.caughtUp();
@@ -216,9 +217,7 @@ describe('one writer at a time (H2)', () => {
       const again = openReadModels({ dataDir, store });
       await again.start();
       await again.stop();
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
@@ -239,9 +238,7 @@ const marker = (name: string, version: number): Projection => ({
 
 describe('opening and looking change nothing (H3)', () => {
   it('status, by the runner or read-only, leaves a projection of another version as it is', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const writer = historyWriter(store, dataDir);
       await writeHistory(writer, 3);
       writer.close();
@@ -261,15 +258,11 @@ describe('opening and looking change nothing (H3)', () => {
         expect(dumpTables(file)).toEqual(before);
       }
       expect(readFileSync(file).equals(bytes)).toBe(true);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('refuses to start over a newer stored version, changing nothing, and says what to do', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const writer = historyWriter(store, dataDir);
       await writeHistory(writer, 3);
       writer.close();
@@ -290,15 +283,11 @@ describe('opening and looking change nothing (H3)', () => {
       // The newer build carries on; the lock was released by the refused one.
       await catchUpOnce(dataDir, store, { projections: [...PROJECTIONS, marker('marker', 3)] });
       expect(dumpTables(file)).toEqual(before);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a projection that keeps failing does not stall the others', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const writer = historyWriter(store, dataDir);
       await writeHistory(writer, 4);
       const head = await headOf(store);
@@ -338,17 +327,13 @@ describe('opening and looking change nothing (H3)', () => {
       });
       expect(JSON.stringify(health.failing)).not.toContain('SECRET');
       await readModels.stop();
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('health (H4)', () => {
   it('is not caught up while a reset projection is rebuilt, and caught up again after', async () => {
-    const dataDir = await dirs.make();
-    const store = openSqliteEventStore({ dataDir });
-    try {
+    await withStore(async (dataDir, store) => {
       const writer = historyWriter(store, dataDir);
       await writeHistory(writer, 6);
       writer.close();
@@ -363,9 +348,7 @@ describe('health (H4)', () => {
       await readModels.caughtUp();
       expect(readModels.health().caughtUp).toBe(true);
       await readModels.stop();
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('tells since when the runner fails, and retries at once when told the store answers again', async () => {
