@@ -184,7 +184,8 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   }, REFUSAL_COUNT_SWEEP_MS);
   sweep.unref();
 
-  async function run<R>(
+  /** One command on a user's stream: decide with what `decideWith` prepares, append, count refusals. */
+  async function decideForUser<R>(
     userId: string,
     metadata: CommandMetadata,
     decideWith: (
@@ -222,13 +223,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     }
   }
 
-  async function policy(): Promise<PolicyState> {
+  async function currentPolicy(): Promise<PolicyState> {
     return (await policies.load(POLICY_STREAM)).state;
   }
 
   return {
     async status(userId: string): Promise<TwoFactorStatus> {
-      const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), policy()]);
+      const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), currentPolicy()]);
       return twoFactorStatus(userId, loaded.state, {
         nowMs: deps.clock(),
         requireTwoFactor: current.requireTwoFactor,
@@ -240,7 +241,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       input: { readonly accountName: string; readonly proof: PresentedCode | null },
       metadata: CommandMetadata,
     ) {
-      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
@@ -269,7 +270,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
         const pendingSecretBase32 =
           confirmationIsChecked(state, nowMs) && state.pending
             ? deps.secretBox.open(state.pending.secret, userId)
@@ -286,7 +287,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events, after } = await run(userId, metadata, async (state, nowMs) => ({
+      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
         events: decide(
           {
             type: 'VerifySignIn',
@@ -306,7 +307,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
         const proof = (await prepareProof(userId, state, { code }, nowMs)) as TotpProof;
         const command: RegenerateRecoveryCodes = {
           type: 'RegenerateRecoveryCodes',
@@ -320,9 +321,9 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events } = await run(userId, metadata, async (state, nowMs) => {
+      const { events } = await decideForUser(userId, metadata, async (state, nowMs) => {
         // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
-        const { requireTwoFactor } = await policy();
+        const { requireTwoFactor } = await currentPolicy();
         return {
           events: decide(
             {
@@ -346,7 +347,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async reset(userId: string, reason: string, metadata: CommandMetadata) {
-      await run(userId, metadata, async (state, nowMs) => ({
+      await decideForUser(userId, metadata, async (state, nowMs) => ({
         events: decide({ type: 'ResetTwoFactor', data: { userId, nowMs, reason }, metadata }, state),
         result: null,
       }));
@@ -354,11 +355,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async unlock(userId: string, metadata: CommandMetadata) {
-      const { after } = await run(userId, metadata, async (state, nowMs) => ({
+      const { after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
         events: decide({ type: 'UnlockFactor', data: { userId, nowMs }, metadata }, state),
         result: null,
       }));
-      const current = await policy();
+      const current = await currentPolicy();
       return twoFactorStatus(userId, after.state, {
         nowMs: deps.clock(),
         requireTwoFactor: current.requireTwoFactor,
@@ -366,7 +367,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async policy(): Promise<PolicyView> {
-      return policy();
+      return currentPolicy();
     },
 
     /**

@@ -16,6 +16,7 @@ import {
 import type { Logger } from 'pino';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
 import type { ApiKey, Role } from '../config/apiKeys.ts';
+import { USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 import { createAttemptGuard } from './attemptGuard.ts';
 import { authorize, createAuthenticator } from './authentication.ts';
 import { writeClientErrorProblem } from './clientError.ts';
@@ -92,7 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void sendProblem(
         reply,
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-          ? new HttpProblem('invalid-request', 'params.userId: must be 1–128 characters of [A-Za-z0-9._:@-]')
+          ? new HttpProblem('invalid-request', `params.userId: ${USER_ID_RULE}`)
           : new HttpProblem('invalid-request', 'path: not a valid URL'),
       );
     },

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { isUserId } from '../domain/twoFactor/userId.ts';
 import { domainEventOf, isTwoFactorEvent, unhandled } from './eventData.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
@@ -29,8 +30,6 @@ export type UserPage = { readonly users: UserListItem[]; readonly nextCursor: st
 export const USERS_PAGE_DEFAULT = 100;
 export const USERS_PAGE_MAX = 500;
 
-const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-
 /** Thrown for a cursor this service did not hand out. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -43,7 +42,7 @@ export function decodeUserCursor(cursor: string): string {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor))
     throw new InvalidCursorError('cursor: not a cursor of this list');
   const userId = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!USER_ID.test(userId) || encodeUserCursor(userId) !== cursor) {
+  if (!isUserId(userId) || encodeUserCursor(userId) !== cursor) {
     throw new InvalidCursorError('cursor: not a cursor of this list');
   }
   return userId;
