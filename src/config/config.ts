@@ -21,6 +21,13 @@ const environmentSchema = z.object({
   TOTP_ISSUER: z.string().min(1).max(64).default('Usertour'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  UI_ENABLED: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  UI_ADMINS: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@-]{1,128}(,[A-Za-z0-9._:@-]{1,128})*$/, {
+      message: 'must be a comma-separated list of user ids',
+    })
+    .default('admin'),
 });
 
 export type Config = {
@@ -35,6 +42,10 @@ export type Config = {
   readonly issuer: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly rateLimitPerMinute: number;
+  /** the reference web UI at `/`: on in development, off in production unless UI_ENABLED=true */
+  readonly uiEnabled: boolean;
+  /** user ids that may use the web UI's admin page (demo sign-in) */
+  readonly uiAdmins: readonly string[];
 };
 
 export class ConfigError extends Error {
@@ -77,5 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     issuer: e.TOTP_ISSUER,
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    uiEnabled: e.UI_ENABLED === undefined ? !production : e.UI_ENABLED === 'true',
+    uiAdmins: e.UI_ADMINS.split(','),
   };
 }
