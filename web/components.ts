@@ -141,7 +141,10 @@ export function codeForm(options: {
       await options.onSubmit(proof);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      const message = messageFor(error, recovery ? 'recovery-code' : 'code');
+      const message = messageFor(
+        error,
+        recovery ? 'recovery-code' : options.allowRecoveryCode ? 'code-or-recovery-code' : 'code',
+      );
       if (error.code === 'invalid-code' || error.code === 'code-already-used') current.setError(message);
       else alert.show(message);
       current.input.select();

@@ -20,9 +20,13 @@ const sentence = (text: string) => {
 /**
  * What to tell a person when a request fails, chosen by the service's stable error code (so a
  * code added to the service later still gets a sensible sentence from the default).
- * `about` says what they typed, for the wording of a refused code.
+ * `about` says what they typed: an authenticator code (where a recovery code would also be
+ * accepted, or not), a recovery code, or something else.
  */
-export function messageFor(error: ApiError, about: 'code' | 'recovery-code' | 'other' = 'other'): string {
+export function messageFor(
+  error: ApiError,
+  about: 'code' | 'code-or-recovery-code' | 'recovery-code' | 'other' = 'other',
+): string {
   switch (error.code) {
     case 'invalid-code':
       return about === 'recovery-code'
@@ -33,7 +37,7 @@ export function messageFor(error: ApiError, about: 'code' | 'recovery-code' | 'o
     case 'locked':
       return error.status === 423
         ? 'Too many failed attempts: two-factor authentication is locked until an administrator unlocks it. A recovery code still works.'
-        : `Too many failed attempts. Try again ${later(error)}, or use a recovery code.`;
+        : `Too many failed attempts. Try again ${later(error)}${about === 'code-or-recovery-code' ? ', or use a recovery code' : ''}.`;
     case 'rate-limited':
       return `Too many failed attempts from your network. Try again ${later(error)}.`;
     case 'enrollment-expired':
