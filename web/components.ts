@@ -16,6 +16,7 @@ export function toggleSwitch(options: {
       type: 'button',
       class: 'switch',
       role: 'switch',
+      'data-key': options.labelledBy,
       'aria-checked': String(options.checked),
       'aria-labelledby': options.labelledBy,
       'aria-describedby': options.describedBy,

@@ -60,7 +60,9 @@ function show(session: SessionView, message: string | null = null, moveFocus = t
 
 async function start(message: string | null = null): Promise<void> {
   try {
-    show(await api.session(), message, message !== null);
+    const session = await api.session();
+    // On arrival, the cursor goes to the field to type in; a signed-in page is read from the top.
+    show(session, message, message !== null || session.stage !== 'signed-in');
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     replace(

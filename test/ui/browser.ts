@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -25,7 +25,9 @@ const FLAGS = [
 /** Git ignores it: screenshots of every step, to look at after a run. */
 export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'ui');
 
+/** Chromium, with the screenshots of an earlier run cleared away. */
 export function launchBrowser(): Promise<Browser> {
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 }

@@ -54,6 +54,31 @@ async function verifyWithRecoveryCode(page: Page, recoveryCode: string) {
   await page.getByRole('button', { name: 'Verify', exact: true }).click();
 }
 
+/** Clicks, and waits for the answer of the UI's call it causes. */
+async function submit(page: Page, click: () => Promise<void>) {
+  await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/ui/api/')), click()]);
+}
+
+/** 2FA turned on through the API, as the user's other device would have done. */
+async function enableThroughApi(userId: string) {
+  const started = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment`, {
+    body: { accountName: userId },
+  });
+  const secret: string = started.json.secret;
+  const confirmed = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment/confirm`, {
+    body: { code: currentCode(secret) },
+  });
+  expect(confirmed.status).toBe(200);
+  nextStep();
+  return { secret, recoveryCodes: confirmed.json.recoveryCodes as string[] };
+}
+
+/** A six-digit code that is not the current one. */
+const wrongCode = (secret: string) => (currentCode(secret) === '000000' ? '111111' : '000000');
+
+/** Nothing wider than the window: no sideways scrolling. */
+const pageWidth = (page: Page) => page.evaluate('document.documentElement.scrollWidth');
+
 const accountHeading = (page: Page) => page.getByRole('heading', { name: 'Account', level: 1 });
 const twoFactorSwitch = (page: Page) => page.getByRole('switch', { name: 'Two-factor authentication' });
 
@@ -254,6 +279,198 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
       `422 ${verify}`, // the recovery code used a second time
       `422 ${verify}`, // an old recovery code after regenerating
     ]);
+    await context.close();
+  });
+  it('locks after five wrong codes, says how long is left, and lets codes in again once it is up', async () => {
+    const user = 'lee';
+    const { secret } = await enableThroughApi(user);
+    const { page, watch, context } = await openPage(browser, t.url);
+    await signIn(page, user);
+    await verifyWithCode(page, currentCode(secret));
+    await onAccountPage(page);
+    nextStep();
+
+    await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Regenerate recovery codes' });
+    const verify = dialog.getByRole('button', { name: 'Verify', exact: true });
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await dialog.getByLabel('Six-digit code').fill(wrongCode(secret));
+      await submit(page, () => verify.click());
+      await expect.poll(() => dialog.getByText('That code is not right').isVisible()).toBe(true);
+    }
+    await dialog.getByLabel('Six-digit code').fill(currentCode(secret));
+    await submit(page, () => verify.click());
+    await expect
+      .poll(() => dialog.getByText('Too many failed attempts. Try again in 1 minute.').isVisible())
+      .toBe(true);
+    await screenshot(page, 'locked-regenerate');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect
+      .poll(() =>
+        page.getByText('Locked after too many failed attempts: codes are refused for 1 minute.').isVisible(),
+      )
+      .toBe(true);
+
+    // Half a minute later, at the sign-in: the time left, and the way out.
+    t.clock.advance(31_000);
+    await signOut(page);
+    await signIn(page, user);
+    await verifyWithCode(page, currentCode(secret));
+    await expect
+      .poll(() =>
+        page
+          .getByText('Too many failed attempts. Try again in 29 seconds, or use a recovery code.')
+          .isVisible(),
+      )
+      .toBe(true);
+    await screenshot(page, 'locked-sign-in-time-left');
+
+    // Once the time is up, a code works again.
+    t.clock.advance(30_000);
+    await verifyWithCode(page, currentCode(secret));
+    await onAccountPage(page);
+    await expect.poll(() => text(page, '#tfa-status')).toContain('10 recovery codes left');
+    expect(await page.getByText('Locked after too many failed attempts').count()).toBe(0);
+    nextStep();
+
+    const regenerate = 'POST /ui/api/account/two-factor/recovery-codes';
+    expectOnly(watch, [
+      ...Array.from({ length: 5 }, () => `422 ${regenerate}`),
+      `429 ${regenerate}`,
+      '429 POST /ui/api/session/verify',
+    ]);
+    await context.close();
+  });
+
+  it('lets an administrator require 2FA for all users, which locks the switch, and reset a user with a reason', async () => {
+    const user = 'carol';
+    const { secret } = await enableThroughApi(user);
+    const admin = await openPage(browser, t.url);
+    await signIn(admin.page, 'admin');
+    await onAccountPage(admin.page);
+    await admin.page.getByRole('link', { name: 'Admin' }).click();
+    await expect
+      .poll(() => admin.page.getByRole('heading', { name: 'Administration' }).isVisible())
+      .toBe(true);
+    const requireAll = admin.page.getByRole('switch', { name: 'Require 2FA for all users' });
+    await expect.poll(() => requireAll.getAttribute('aria-checked')).toBe('false');
+    await submit(admin.page, () => requireAll.click());
+    await expect.poll(() => requireAll.getAttribute('aria-checked')).toBe('true');
+    expect(
+      await admin.page.getByText('Two-factor authentication is now required for all users.').isVisible(),
+    ).toBe(true);
+    expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.required).toBe(true);
+
+    // The user's switch is locked, and the page says why.
+    const carol = await openPage(browser, t.url);
+    await signIn(carol.page, user);
+    await verifyWithCode(carol.page, currentCode(secret));
+    await onAccountPage(carol.page);
+    nextStep();
+    const locked = twoFactorSwitch(carol.page);
+    await expect.poll(() => locked.getAttribute('aria-checked')).toBe('true');
+    expect(await locked.isDisabled()).toBe(true);
+    expect(
+      await carol.page
+        .getByText(
+          'Your administrator requires two-factor authentication for all users, so it cannot be turned off.',
+        )
+        .isVisible(),
+    ).toBe(true);
+    await locked.click({ force: true });
+    expect(await carol.page.getByRole('dialog').count()).toBe(0);
+    await screenshot(carol.page, 'switch-locked-by-administrator');
+    expect(await carol.page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    await carol.page.goto('/admin');
+    await expect
+      .poll(() => carol.page.getByText('Only administrators can open this page.').isVisible())
+      .toBe(true);
+
+    // The emergency reset, with a reason.
+    const row = admin.page.getByRole('row', { name: new RegExp(`^${user}\\b`) });
+    await expect
+      .poll(async () => {
+        await admin.page.getByRole('button', { name: 'Refresh' }).click();
+        return row.count();
+      })
+      .toBe(1);
+    expect(await row.getByRole('cell').first().textContent()).toBe('On');
+    await row.getByRole('button', { name: 'Reset two-factor authentication' }).click();
+    const reset = admin.page.getByRole('dialog', { name: `Reset two-factor authentication for ${user}` });
+    const confirm = reset.getByRole('button', { name: 'Reset two-factor authentication' });
+    await confirm.click();
+    expect(await reset.getByText('Say why, for the audit history.').isVisible()).toBe(true);
+    const reason = 'lost phone; identity checked, ticket 4711';
+    await reset.getByLabel('Reason').fill(reason);
+    await screenshot(admin.page, 'admin-reset');
+    await submit(admin.page, () => confirm.click());
+    await expect.poll(() => admin.page.getByRole('dialog').count()).toBe(0);
+    expect(await row.getByRole('cell').first().textContent()).toBe('Off');
+    expect(await admin.page.getByText(`Two-factor authentication was reset for ${user}`).isVisible()).toBe(
+      true,
+    );
+    await screenshot(admin.page, 'admin-after-reset');
+    expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.status).toBe('disabled');
+
+    // The user sees 2FA off, and is asked to turn it on again.
+    await carol.page.goto('/');
+    await onAccountPage(carol.page);
+    await expect.poll(() => twoFactorSwitch(carol.page).getAttribute('aria-checked')).toBe('false');
+    expect(await twoFactorSwitch(carol.page).isDisabled()).toBe(false);
+    expect(
+      await carol.page
+        .getByText('Your administrator requires two-factor authentication for all users: turn it on')
+        .isVisible(),
+    ).toBe(true);
+
+    // Back as it was, for the other tests.
+    await submit(admin.page, () => requireAll.click());
+    await expect.poll(() => requireAll.getAttribute('aria-checked')).toBe('false');
+    expectOnly(admin.watch, []);
+    expectOnly(carol.watch, []);
+    await admin.context.close();
+    await carol.context.close();
+  });
+
+  it('works by keyboard alone, with a visible focus, 320 px wide', async () => {
+    const { page, watch, context } = await openPage(browser, t.url, { width: 320, height: 640 });
+    await page.goto('/');
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.labels?.[0]?.textContent'))
+      .toBe('User id');
+    await page.keyboard.type('kim');
+    await page.keyboard.press('Enter');
+    await onAccountPage(page);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(320);
+    await screenshot(page, 'narrow-account');
+
+    // Tab to the switch: the focus ring shows where the keyboard is.
+    for (let presses = 0; presses < 20; presses++) {
+      if ((await page.evaluate("document.activeElement?.getAttribute('role')")) === 'switch') break;
+      await page.keyboard.press('Tab');
+    }
+    expect(await page.evaluate("document.activeElement?.getAttribute('role')")).toBe('switch');
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    expect(await page.evaluate('getComputedStyle(document.activeElement).outlineWidth')).toBe('3px');
+
+    await page.keyboard.press('Space');
+    const dialog = page.getByRole('dialog', { name: 'Set up two-factor authentication' });
+    await expect.poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(320);
+    await screenshot(page, 'narrow-setup');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    expect(await page.evaluate("document.activeElement?.getAttribute('role')")).toBe('switch');
+    await expect.poll(() => text(page, '#tfa-status')).toBe('Off — setup was started but not finished');
+
+    await signOut(page);
+    await signIn(page, 'admin');
+    await onAccountPage(page);
+    await page.goto('/admin');
+    await expect.poll(() => page.getByRole('row', { name: /^kim\b/ }).count()).toBe(1);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(320);
+    await screenshot(page, 'narrow-admin');
+    expectOnly(watch, []);
     await context.close();
   });
 });

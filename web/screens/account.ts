@@ -78,6 +78,9 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
         ),
       );
     }
+    // Redrawing must not lose the keyboard's place (e.g. on the switch, after a dialog closes).
+    const focused = document.activeElement instanceof HTMLElement && card.contains(document.activeElement);
+    const focusKey = focused ? (document.activeElement as HTMLElement).dataset.key : undefined;
     replace(
       card,
       h(
@@ -106,10 +109,15 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
         ? h(
             'div',
             { class: 'actions' },
-            h('button', { type: 'button', onclick: openRegenerate }, 'Regenerate recovery codes'),
+            h(
+              'button',
+              { type: 'button', 'data-key': 'regenerate', onclick: openRegenerate },
+              'Regenerate recovery codes',
+            ),
           )
         : null,
     );
+    if (focusKey !== undefined) card.querySelector<HTMLElement>(`[data-key="${focusKey}"]`)?.focus();
   }
 
   function openSetup() {
@@ -245,6 +253,10 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       dialog.addEventListener('cancel', (event) => {
         if (shown) event.preventDefault();
       });
+      // Failed attempts may have locked the factor meanwhile: the card says so once closed.
+      dialog.addEventListener('close', () => {
+        if (!shown) void refresh();
+      });
       const form = codeForm({
         submitLabel: 'Verify',
         allowRecoveryCode: false,
@@ -283,11 +295,16 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
 
   function openDisable() {
     openDialog('Turn off two-factor authentication', (dialog) => {
+      let done = false;
+      dialog.addEventListener('close', () => {
+        if (!done) void refresh();
+      });
       const form = codeForm({
         submitLabel: 'Disable',
         allowRecoveryCode: true,
         onSubmit: async (proof) => {
           await api.disable(proof);
+          done = true;
           dialog.close();
           void refresh('Two-factor authentication is off.');
         },

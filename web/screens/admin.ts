@@ -31,7 +31,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
 
   const notice = messageLine('status');
   const policyCard = h('section', { class: 'card', 'aria-labelledby': 'policy-heading' });
-  const rows = h('tbody');
+  const rows = h('tbody', { role: 'rowgroup' });
   const more = h('div', { class: 'actions' });
   const usersAlert = messageLine('alert');
 
@@ -88,19 +88,27 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
   }
 
   function row(user: UserListItem): HTMLTableRowElement {
-    const idCell = h('th', { scope: 'row', 'data-label': 'User id', id: `user-${user.userId}` }, user.userId);
-    const statusCell = h('td', { 'data-label': 'Status' }, STATUS_WORDS[user.status]);
-    const lockedCell = h('td', { 'data-label': 'Locked' }, user.locked ? 'Locked' : 'No');
-    const actions = h('td', { 'data-label': 'Actions', class: 'row-actions' });
+    const idCell = h(
+      'th',
+      { scope: 'row', role: 'rowheader', 'data-label': 'User id', id: `user-${user.userId}` },
+      user.userId,
+    );
+    const statusCell = h('td', { role: 'cell', 'data-label': 'Status' }, STATUS_WORDS[user.status]);
+    const lockedCell = h('td', { role: 'cell', 'data-label': 'Locked' }, user.locked ? 'Locked' : 'No');
+    const actions = h('td', { role: 'cell', 'data-label': 'Actions', class: 'row-actions' });
     const tr = h(
       'tr',
-      {},
+      { role: 'row' },
       idCell,
       statusCell,
-      h('td', { 'data-label': 'Enabled since' }, user.enabledAt === null ? '—' : formatTime(user.enabledAt)),
       h(
         'td',
-        { 'data-label': 'Recovery codes left' },
+        { role: 'cell', 'data-label': 'Enabled since' },
+        user.enabledAt === null ? '—' : formatTime(user.enabledAt),
+      ),
+      h(
+        'td',
+        { role: 'cell', 'data-label': 'Recovery codes left' },
         user.status === 'enabled' ? String(user.recoveryCodesRemaining) : '—',
       ),
       lockedCell,
@@ -213,7 +221,11 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
       rows.append(...page.users.map(row));
       if (cursor === undefined && page.users.length === 0) {
         rows.append(
-          h('tr', {}, h('td', { colspan: '6' }, 'No user has set up two-factor authentication yet.')),
+          h(
+            'tr',
+            { role: 'row' },
+            h('td', { role: 'cell', colspan: '6' }, 'No user has set up two-factor authentication yet.'),
+          ),
         );
       }
       const next = page.nextCursor;
@@ -252,15 +264,16 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
         usersAlert.element,
         h(
           'table',
-          { class: 'users' },
+          // Explicit roles: the narrow layout restyles the table, which must not cost its semantics.
+          { class: 'users', role: 'table', 'aria-labelledby': 'users-heading' },
           h(
             'thead',
-            {},
+            { role: 'rowgroup' },
             h(
               'tr',
-              {},
+              { role: 'row' },
               ...['User id', 'Status', 'Enabled since', 'Recovery codes left', 'Locked', 'Actions'].map(
-                (name) => h('th', { scope: 'col' }, name),
+                (name) => h('th', { scope: 'col', role: 'columnheader' }, name),
               ),
             ),
           ),
