@@ -47,6 +47,11 @@ export function field(options: {
     ? h('textarea', { rows: 3, ...props })
     : h('input', { type: 'text', ...props });
   const error = h('p', { class: 'field-error', id: errorId });
+  // Once the person types again, an old complaint no longer applies.
+  input.addEventListener('input', () => {
+    replace(error, '');
+    input.removeAttribute('aria-invalid');
+  });
   const element = h(
     'div',
     { class: 'field' },

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeAt, startTestService, type TestService } from '../support/testService.ts';
+import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
 import { browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
 
 if (browserMissing !== null) console.warn(`web UI browser tests skipped: ${browserMissing}`);
@@ -411,6 +411,16 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     );
     await screenshot(admin.page, 'admin-after-reset');
     expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.status).toBe('disabled');
+    await expect
+      .poll(async () => {
+        const history = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
+        return history.text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+          .find((record) => record.type === 'AdminReset');
+      })
+      .toMatchObject({ actor: { role: 'admin', id: 'admin' }, details: { reason } });
 
     // The user sees 2FA off, and is asked to turn it on again.
     await carol.page.goto('/');

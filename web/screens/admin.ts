@@ -96,24 +96,17 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
     const statusCell = h('td', { role: 'cell', 'data-label': 'Status' }, STATUS_WORDS[user.status]);
     const lockedCell = h('td', { role: 'cell', 'data-label': 'Locked' }, user.locked ? 'Locked' : 'No');
     const actions = h('td', { role: 'cell', 'data-label': 'Actions', class: 'row-actions' });
-    const tr = h(
-      'tr',
-      { role: 'row' },
-      idCell,
-      statusCell,
-      h(
-        'td',
-        { role: 'cell', 'data-label': 'Enabled since' },
-        user.enabledAt === null ? '—' : formatTime(user.enabledAt),
-      ),
-      h(
-        'td',
-        { role: 'cell', 'data-label': 'Recovery codes left' },
-        user.status === 'enabled' ? String(user.recoveryCodesRemaining) : '—',
-      ),
-      lockedCell,
-      actions,
+    const sinceCell = h(
+      'td',
+      { role: 'cell', 'data-label': 'Enabled since' },
+      user.enabledAt === null ? '—' : formatTime(user.enabledAt),
     );
+    const codesCell = h(
+      'td',
+      { role: 'cell', 'data-label': 'Recovery codes left' },
+      user.status === 'enabled' ? String(user.recoveryCodesRemaining) : '—',
+    );
+    const tr = h('tr', { role: 'row' }, idCell, statusCell, sinceCell, codesCell, lockedCell, actions);
     const describedBy = idCell.id;
     if (user.locked) {
       actions.append(
@@ -148,7 +141,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
           type: 'button',
           class: 'danger',
           'aria-describedby': describedBy,
-          onclick: () => openReset(user, statusCell),
+          onclick: () => openReset(user, statusCell, [sinceCell, codesCell]),
         },
         'Reset two-factor authentication',
       ),
@@ -156,7 +149,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
     return tr;
   }
 
-  function openReset(user: UserListItem, statusCell: HTMLElement) {
+  function openReset(user: UserListItem, statusCell: HTMLElement, afterReset: readonly HTMLElement[]) {
     openDialog(`Reset two-factor authentication for ${user.userId}`, (dialog) => {
       const reason = field({
         label: 'Reason',
@@ -180,6 +173,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
         try {
           await api.reset(user.userId, text);
           // The answer is the command's own: the list (a read model) may lag a moment behind it.
+          for (const cell of afterReset) cell.textContent = '—';
           statusCell.textContent = STATUS_WORDS.disabled;
           dialog.close();
           notice.show(
