@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-/** Debian's Chromium; `npx playwright install` cannot download here. */
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium (`npx playwright install` cannot download here), or CHROMIUM_PATH. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** Why the browser tests cannot run here, or null when they can. */
 export const browserMissing: string | null = existsSync(CHROMIUM)
