@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
+import { codeAt, startTestService, type TestService } from '../support/testService.ts';
+import { auditRecord, enableThroughApi } from './serviceFixtures.ts';
 import { uiClient } from './uiClient.ts';
 
 let t: TestService;
@@ -12,31 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
-
-/** Polls until `probe` returns something; the audit read model lags slightly behind commands. */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** 2FA turned on through the API, as another device of the user would have done. */
-async function enableThroughApi(userId: string) {
-  const started = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment`, {
-    body: { accountName: userId },
-  });
-  const secret: string = started.json.secret;
-  const confirmed = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment/confirm`, {
-    body: { code: codeAt(secret, t.clock.now()) },
-  });
-  expect(confirmed.status).toBe(200);
-  t.clock.advance(30_000);
-  return secret;
-}
 
 describe('the session cookie', () => {
   it('is HttpOnly, SameSite=Strict and scoped to the whole site, for an anonymous visitor too', async () => {
@@ -133,7 +109,7 @@ describe('CSRF protection', () => {
 describe('the second step', () => {
   it('keeps a user with 2FA out of the account until a code is verified', async () => {
     const userId = freshUser();
-    const secret = await enableThroughApi(userId);
+    const { secret } = await enableThroughApi(t, userId);
     const client = uiClient(t.url);
     const first = await client.signIn(userId);
     expect(first.json).toMatchObject({ stage: 'second-step', userId, admin: false });
@@ -168,26 +144,20 @@ describe('the second step', () => {
 
   it('records the attempts in the audit history as the user’s own, from the browser’s address', async () => {
     const userId = freshUser();
-    await enableThroughApi(userId);
+    await enableThroughApi(t, userId);
     const client = uiClient(t.url);
     await client.signIn(userId);
     await client.call('POST', '/ui/api/session/verify', {
       body: { code: '000000' },
       headers: { 'user-agent': 'Browser/1.0\x85 (test)' },
     });
-    const failed = await eventually(async () => {
-      const response = await t.call('GET', `/v1/audit/events?userId=${userId}`, { key: KEYS.audit });
-      return response.text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line))
-        .find((record) => record.type === 'VerificationFailed');
-    }, 'the failed attempt in the audit history');
-    expect(failed).toMatchObject({
-      actor: { role: 'web', id: userId },
-      endUserIp: '127.0.0.1',
-      endUserAgent: 'Browser/1.0  (test)',
-    });
+    await expect
+      .poll(() => auditRecord(t, userId, 'VerificationFailed'))
+      .toMatchObject({
+        actor: { role: 'web', id: userId },
+        endUserIp: '127.0.0.1',
+        endUserAgent: 'Browser/1.0  (test)',
+      });
   });
 });
 

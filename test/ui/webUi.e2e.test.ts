@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
+import { codeAt, startTestService, type TestService } from '../support/testService.ts';
 import { browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
+import { auditRecord, enableThroughApi } from './serviceFixtures.ts';
 
 if (browserMissing !== null) console.warn(`web UI browser tests skipped: ${browserMissing}`);
 
@@ -57,20 +58,6 @@ async function verifyWithRecoveryCode(page: Page, recoveryCode: string) {
 /** Clicks, and waits for the answer of the UI's call it causes. */
 async function submit(page: Page, click: () => Promise<void>) {
   await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/ui/api/')), click()]);
-}
-
-/** 2FA turned on through the API, as the user's other device would have done. */
-async function enableThroughApi(userId: string) {
-  const started = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment`, {
-    body: { accountName: userId },
-  });
-  const secret: string = started.json.secret;
-  const confirmed = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment/confirm`, {
-    body: { code: currentCode(secret) },
-  });
-  expect(confirmed.status).toBe(200);
-  nextStep();
-  return { secret, recoveryCodes: confirmed.json.recoveryCodes as string[] };
 }
 
 /** A six-digit code that is not the current one. */
@@ -283,7 +270,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
   });
   it('locks after five wrong codes, says how long is left, and lets codes in again once it is up', async () => {
     const user = 'lee';
-    const { secret } = await enableThroughApi(user);
+    const { secret } = await enableThroughApi(t, user);
     const { page, watch, context } = await openPage(browser, t.url);
     await signIn(page, user);
     await verifyWithCode(page, currentCode(secret));
@@ -344,7 +331,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
 
   it('lets an administrator require 2FA for all users, which locks the switch, and reset a user with a reason', async () => {
     const user = 'carol';
-    const { secret } = await enableThroughApi(user);
+    const { secret } = await enableThroughApi(t, user);
     const admin = await openPage(browser, t.url);
     await signIn(admin.page, 'admin');
     await onAccountPage(admin.page);
@@ -412,14 +399,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await screenshot(admin.page, 'admin-after-reset');
     expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.status).toBe('disabled');
     await expect
-      .poll(async () => {
-        const history = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
-        return history.text
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line))
-          .find((record) => record.type === 'AdminReset');
-      })
+      .poll(() => auditRecord(t, user, 'AdminReset'))
       .toMatchObject({ actor: { role: 'admin', id: 'admin' }, details: { reason } });
 
     // The user sees 2FA off, and is asked to turn it on again.
