@@ -422,6 +422,45 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await carol.context.close();
   });
 
+  it('says when a setup has expired, and starts again with a new QR code', async () => {
+    const { page, watch, context } = await openPage(browser, t.url);
+    await signIn(page, 'eve');
+    await onAccountPage(page);
+    await twoFactorSwitch(page).click();
+    const dialog = page.getByRole('dialog', { name: 'Set up two-factor authentication' });
+    const readSecret = async () => {
+      await dialog.getByRole('button', { name: "Can't scan? Enter this code manually" }).click();
+      return ((await dialog.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
+    };
+    const first = await readSecret();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    t.clock.advance(15 * 60_000 + 1_000);
+    await dialog.getByLabel('Six-digit code').fill(currentCode(first));
+    await submit(page, () => dialog.getByRole('button', { name: 'Verify and enable' }).click());
+    await expect
+      .poll(() =>
+        dialog
+          .getByText(
+            'This setup has expired: a QR code is valid for 15 minutes. Start again to get a new one.',
+          )
+          .isVisible(),
+      )
+      .toBe(true);
+    await screenshot(page, 'setup-expired');
+    await dialog.getByRole('button', { name: 'Start again' }).click();
+    await expect.poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+    const second = await readSecret();
+    expect(second).not.toBe(first);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByLabel('Six-digit code').fill(currentCode(second));
+    await dialog.getByRole('button', { name: 'Verify and enable' }).click();
+    expect(await listedCodes(page)).toHaveLength(10);
+    nextStep();
+
+    expectOnly(watch, ['409 POST /ui/api/account/two-factor/enrollment/confirm']);
+    await context.close();
+  });
+
   it('works by keyboard alone, with a visible focus, 320 px wide', async () => {
     const { page, watch, context } = await openPage(browser, t.url, { width: 320, height: 640 });
     await page.goto('/');

@@ -122,7 +122,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
 
   function openSetup() {
     openDialog('Set up two-factor authentication', (dialog) => {
-      const body = h('div', {}, h('p', { role: 'status' }, 'Preparing your QR code…'));
+      const body = h('div');
       let finished = false;
       // Until the codes are shown, Escape cancels; after that, only Finish (once saved) closes.
       dialog.addEventListener('cancel', (event) => {
@@ -194,14 +194,26 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       }
 
       function verify(enrollment: Enrollment) {
+        // Shown once the enrollment has expired (or was replaced elsewhere): a new QR code is needed.
+        const again = h('button', { type: 'button', hidden: true, onclick: () => begin() }, 'Start again');
         const form = codeForm({
           submitLabel: 'Verify and enable',
           allowRecoveryCode: false,
           onSubmit: async (proof) => {
-            const confirmed = await api.confirmEnrollment('code' in proof ? proof.code : '');
-            save(confirmed.recoveryCodes);
+            try {
+              const confirmed = await api.confirmEnrollment('code' in proof ? proof.code : '');
+              save(confirmed.recoveryCodes);
+            } catch (error) {
+              if (
+                error instanceof ApiError &&
+                ['enrollment-expired', 'no-pending-enrollment'].includes(error.code)
+              ) {
+                again.hidden = false;
+              }
+              throw error;
+            }
           },
-          extraButtons: [h('button', { type: 'button', onclick: () => scan(enrollment) }, 'Back')],
+          extraButtons: [h('button', { type: 'button', onclick: () => scan(enrollment) }, 'Back'), again],
         });
         step(
           2,
@@ -234,14 +246,19 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
         );
       }
 
-      api.startEnrollment().then(scan, (error: unknown) => {
-        if (!(error instanceof ApiError)) throw error;
-        replace(
-          body,
-          h('p', { class: 'message error', role: 'alert' }, messageFor(error)),
-          h('div', { class: 'actions' }, cancel()),
-        );
-      });
+      function begin() {
+        replace(body, h('p', { role: 'status' }, 'Preparing your QR code…'));
+        api.startEnrollment().then(scan, (error: unknown) => {
+          if (!(error instanceof ApiError)) throw error;
+          replace(
+            body,
+            h('p', { class: 'message error', role: 'alert' }, messageFor(error)),
+            h('div', { class: 'actions' }, cancel()),
+          );
+        });
+      }
+
+      begin();
       return [body];
     });
   }
