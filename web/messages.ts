@@ -33,7 +33,9 @@ export function messageFor(
         ? 'That recovery code is not valid, or it has already been used.'
         : 'That code is not right. Check the code your authenticator app shows now and try again.';
     case 'code-already-used':
-      return 'That code has just been used. Wait for the next code in your authenticator app, then try again.';
+      return about === 'recovery-code'
+        ? 'That recovery code has already been used: each one works once. Use another.'
+        : 'That code has just been used. Wait for the next code in your authenticator app, then try again.';
     case 'locked':
       return error.status === 423
         ? 'Too many failed attempts: two-factor authentication is locked until an administrator unlocks it. A recovery code still works.'

@@ -15,9 +15,12 @@ describe('what the page says when a request fails', () => {
     );
   });
 
-  it('says a code already used means waiting for the next one', () => {
+  it('says a code already used means waiting for the next one, and a used recovery code means another', () => {
     expect(messageFor(problem('code-already-used', 422), 'code')).toBe(
       'That code has just been used. Wait for the next code in your authenticator app, then try again.',
+    );
+    expect(messageFor(problem('code-already-used', 422), 'recovery-code')).toBe(
+      'That recovery code has already been used: each one works once. Use another.',
     );
   });
 
