@@ -170,6 +170,7 @@ export async function startServer(
         clock,
         admins: config.uiAdmins,
         productName: config.issuer,
+        throttleFailuresPerMinute: config.throttleFailuresPerMinute,
       });
     }
   } catch (error) {

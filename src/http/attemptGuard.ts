@@ -21,13 +21,17 @@ export type AttemptGuard = {
  * regenerate, replacement enrollment). Requests that name no end-user address share one
  * bucket per API key, so leaving the header out buys no fresh budget.
  */
-export function createAttemptGuard(throttle: FailureThrottle, clock: () => number): AttemptGuard {
-  const keyOf = (request: FastifyRequest): string => {
+export function createAttemptGuard(
+  throttle: FailureThrottle,
+  clock: () => number,
+  /** the bucket of a request; a caller facing browsers directly passes the socket's address */
+  keyOf: (request: FastifyRequest) => string = (request) => {
     const address = endUserAddress(request);
     return address === null
       ? `key:${keyFingerprint(request.headers.authorization) ?? 'none'}`
       : throttleKeyOfAddress(address);
-  };
+  },
+): AttemptGuard {
   return {
     async preHandler(request) {
       const retryAfter = throttle.retryAfterSeconds(keyOf(request), clock());

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
+import type { AttemptGuard } from '../http/attemptGuard.ts';
 import { HttpProblem } from '../http/problems.ts';
 import type { ListUsersQuery, UserPage } from '../projections/readModels.ts';
 import { checkCsrf } from './csrf.ts';
@@ -18,6 +19,8 @@ export type WebUiDeps = {
   /** shown as the product's name (the TOTP issuer) */
   readonly productName: string;
   readonly sessions: SessionStore;
+  /** where a code is tried: failures counted, and refused past the limit, per browser address */
+  readonly attempts: AttemptGuard;
 };
 
 /** What the page may know of its session. */
@@ -90,3 +93,9 @@ export function advanceSession(
   setSessionCookie(request, reply, next.id);
   return sessionView(deps, next);
 }
+
+/** Route options where a code is tried: the per-address throttle's hooks. */
+export const attempt = (deps: WebUiDeps) => ({
+  preHandler: deps.attempts.preHandler,
+  onError: deps.attempts.onError,
+});

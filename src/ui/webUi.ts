@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createAttemptGuard } from '../http/attemptGuard.ts';
+import { createFailureThrottle } from '../http/failureThrottle.ts';
+import { throttleKeyOfAddress } from '../http/throttleKey.ts';
 import { webAssets } from './assets.ts';
 import { accountRoutes } from './routes/accountRoutes.ts';
 import { adminRoutes } from './routes/adminRoutes.ts';
@@ -29,10 +32,24 @@ const PAGES = ['/', '/admin'] as const;
  */
 export async function registerWebUi(
   app: FastifyInstance,
-  deps: Omit<WebUiDeps, 'sessions'> & { readonly sessions?: WebUiDeps['sessions'] },
+  deps: Omit<WebUiDeps, 'sessions' | 'attempts'> & {
+    readonly sessions?: WebUiDeps['sessions'];
+    /** failed attempts per browser address a minute, across users (THROTTLE_FAILURES_PER_MINUTE) */
+    readonly throttleFailuresPerMinute: number;
+  },
 ): Promise<void> {
   const assets = await webAssets();
-  const full: WebUiDeps = { ...deps, sessions: deps.sessions ?? createSessionStore() };
+  const full: WebUiDeps = {
+    ...deps,
+    sessions: deps.sessions ?? createSessionStore(),
+    // The page talks to the service directly: the end user's address is the connection's, never a
+    // header the browser could choose.
+    attempts: createAttemptGuard(
+      createFailureThrottle({ failuresPerWindow: deps.throttleFailuresPerMinute }),
+      deps.clock,
+      (request) => throttleKeyOfAddress(request.ip),
+    ),
+  };
   await app.register(async (scope) => {
     scope.addHook('onSend', async (request, reply) => {
       reply.header('x-content-type-options', 'nosniff');

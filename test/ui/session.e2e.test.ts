@@ -222,3 +222,39 @@ describe('UI_ENABLED=false', () => {
     }
   });
 });
+
+describe('the per-address throttle', () => {
+  it('refuses a browser address after too many failures across users, whatever headers it sends', async () => {
+    const throttled = await startTestService({ env: { THROTTLE_FAILURES_PER_MINUTE: '3' } });
+    try {
+      const users = ['spray-1', 'spray-2', 'spray-3', 'spray-4'];
+      const secrets = new Map<string, string>();
+      for (const userId of users) secrets.set(userId, (await enableThroughApi(throttled, userId)).secret);
+      const clients = users.map(() => uiClient(throttled.url));
+      for (const [i, userId] of users.entries()) {
+        expect((await clients[i]!.signIn(userId)).json.stage).toBe('second-step');
+      }
+      for (const client of clients.slice(0, 3)) {
+        const wrong = await client.call('POST', '/ui/api/session/verify', { body: { code: '000000' } });
+        expect(wrong.json.code).toBe('invalid-code');
+      }
+      // Even the right code of a fourth user, and an address of its own choosing, do not help.
+      const refused = await clients[3]!.call('POST', '/ui/api/session/verify', {
+        body: { code: codeAt(secrets.get('spray-4')!, throttled.clock.now()) },
+        headers: { 'x-end-user-ip': '198.51.100.7' },
+      });
+      expect(refused.status).toBe(429);
+      expect(refused.json.code).toBe('rate-limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await clients[3]!.call('GET', '/ui/api/session')).json.stage).toBe('second-step');
+      // The window passes.
+      throttled.clock.advance(60_000);
+      const accepted = await clients[3]!.call('POST', '/ui/api/session/verify', {
+        body: { code: codeAt(secrets.get('spray-4')!, throttled.clock.now()) },
+      });
+      expect(accepted.status, accepted.text).toBe(200);
+    } finally {
+      await throttled.stop();
+    }
+  });
+});

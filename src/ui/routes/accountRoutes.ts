@@ -3,7 +3,7 @@ import { qrCodeDataUrl } from '../../http/qrCode.ts';
 import type { TypedApp } from '../../http/routes/routeDeps.ts';
 import { proofBody, totpCodeSchema } from '../../http/schemas.ts';
 import { uiCommandMetadata } from '../endUser.ts';
-import { signedIn, type WebUiDeps } from '../uiContext.ts';
+import { attempt, signedIn, type WebUiDeps } from '../uiContext.ts';
 import { presented } from './sessionRoutes.ts';
 
 /** Seconds from `nowMs` until `isoTime`, at least 1; null when there is no such time. */
@@ -47,6 +47,7 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   });
 
   app.post('/ui/api/account/two-factor/enrollment/confirm', {
+    ...attempt(deps),
     schema: { hide: true, body: z.strictObject({ code: totpCodeSchema }) },
     handler: async (request) => {
       const { userId } = signedIn(deps, request, { change: true });
@@ -59,6 +60,7 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   });
 
   app.post('/ui/api/account/two-factor/recovery-codes', {
+    ...attempt(deps),
     schema: { hide: true, body: z.strictObject({ code: totpCodeSchema }) },
     handler: async (request) => {
       const { userId } = signedIn(deps, request, { change: true });
@@ -71,6 +73,7 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   });
 
   app.post('/ui/api/account/two-factor/disable', {
+    ...attempt(deps),
     schema: { hide: true, body: proofBody },
     handler: async (request) => {
       const { userId } = signedIn(deps, request, { change: true });

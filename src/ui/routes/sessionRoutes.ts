@@ -5,7 +5,7 @@ import type { TypedApp } from '../../http/routes/routeDeps.ts';
 import { proofBody, userIdSchema } from '../../http/schemas.ts';
 import { uiCommandMetadata } from '../endUser.ts';
 import { sessionIdOf, setSessionCookie } from '../sessionCookie.ts';
-import { advanceSession, sessionForChange, sessionView, type WebUiDeps } from '../uiContext.ts';
+import { advanceSession, attempt, sessionForChange, sessionView, type WebUiDeps } from '../uiContext.ts';
 
 export const presented = (body: {
   code?: string | undefined;
@@ -43,6 +43,7 @@ export function sessionRoutes(app: TypedApp, deps: WebUiDeps): void {
   });
 
   app.post('/ui/api/session/verify', {
+    ...attempt(deps),
     schema: { hide: true, body: proofBody },
     handler: async (request, reply) => {
       const previous = sessionForChange(deps, request);
