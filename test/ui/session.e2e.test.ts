@@ -258,3 +258,43 @@ describe('the per-address throttle', () => {
     }
   });
 });
+
+describe('the logs', () => {
+  it('never hold a session id, a CSRF token, a secret or a code from the UI, even at trace', async () => {
+    const traced = await startTestService({ logLevel: 'trace' });
+    try {
+      const client = uiClient(traced.url);
+      await client.signIn('leak-check');
+      const seen = new Map<string, string>([
+        ['anonymous-or-signed-in session id', client.cookie?.split('=')[1] ?? ''],
+        ['csrf token', client.csrfToken],
+      ]);
+      const started = await client.call('POST', '/ui/api/account/two-factor/enrollment', { body: {} });
+      const secret: string = started.json.secret;
+      const code = codeAt(secret, traced.clock.now());
+      const confirmed = await client.call('POST', '/ui/api/account/two-factor/enrollment/confirm', {
+        body: { code },
+      });
+      const recoveryCodes: string[] = confirmed.json.recoveryCodes;
+      expect(recoveryCodes).toHaveLength(10);
+      await client.call('POST', '/ui/api/session/sign-out', { body: {} });
+      await client.call('POST', '/ui/api/session', { body: { userId: 'leak-check' } });
+      await client.call('POST', '/ui/api/session/verify', { body: { recoveryCode: recoveryCodes[0] } });
+      seen.set('session id after the second step', client.cookie?.split('=')[1] ?? '');
+      seen.set('last csrf token', client.csrfToken);
+      seen.set('secret', secret);
+      seen.set('code', code);
+      for (const [i, recoveryCode] of recoveryCodes.entries()) seen.set(`recovery code ${i}`, recoveryCode);
+
+      const logs = traced.logs.join('');
+      expect(logs).toContain('"cookie":"[redacted]"');
+      expect(logs).toContain('"x-csrf-token":"[redacted]"');
+      for (const [what, value] of seen) {
+        expect(value.length, what).toBeGreaterThan(5);
+        expect(logs.includes(value), `${what} in the logs`).toBe(false);
+      }
+    } finally {
+      await traced.stop();
+    }
+  });
+});
