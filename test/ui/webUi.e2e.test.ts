@@ -331,7 +331,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await context.close();
   });
 
-  it('lets an administrator require 2FA for all users, which locks the switch, and reset a user with a reason', async () => {
+  it('lets an administrator require 2FA for all users (the switch locks), unlock a user, and reset one with a reason', async () => {
     const user = 'carol';
     const { secret } = await enableThroughApi(t, user);
     const admin = await openPage(browser, t.url);
@@ -375,14 +375,30 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
       .poll(() => carol.page.getByText('Only administrators can open this page.').isVisible())
       .toBe(true);
 
-    // The emergency reset, with a reason.
+    // Five wrong codes (from the web tier, through the API) lock carol; the administrator unlocks.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const wrong = await t.call('POST', `/v1/users/${user}/two-factor/verify`, {
+        body: { code: wrongCode(secret) },
+        headers: { 'x-end-user-ip': '203.0.113.9' },
+      });
+      expect(wrong.json.code).toBe('invalid-code');
+    }
     const row = admin.page.getByRole('row', { name: new RegExp(`^${user}\\b`) });
     await expect
       .poll(async () => {
         await admin.page.getByRole('button', { name: 'Refresh' }).click();
-        return row.count();
+        return row.getByRole('button', { name: 'Unlock' }).count();
       })
       .toBe(1);
+    expect(await row.getByRole('cell').nth(3).textContent()).toBe('Locked');
+    await submit(admin.page, () => row.getByRole('button', { name: 'Unlock' }).click());
+    await expect.poll(() => row.getByRole('cell').nth(3).textContent()).toBe('No');
+    expect(await admin.page.getByText(`Unlocked two-factor authentication for ${user}.`).isVisible()).toBe(
+      true,
+    );
+    expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.locked).toBe(false);
+
+    // The emergency reset, with a reason.
     expect(await row.getByRole('cell').first().textContent()).toBe('On');
     await row.getByRole('button', { name: 'Reset two-factor authentication' }).click();
     const reset = admin.page.getByRole('dialog', { name: `Reset two-factor authentication for ${user}` });
