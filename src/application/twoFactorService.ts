@@ -9,7 +9,7 @@ import {
   POLICY_STREAM,
   type PolicyState,
 } from '../domain/policy/policy.ts';
-import { DomainRejection, FactorLockedRejection } from '../domain/shared/domainError.ts';
+import { DomainRejection, FactorLockedRejection, TooSoonRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
 import { confirmationIsChecked, proofIsChecked } from '../domain/twoFactor/attemptChecks.ts';
 import type {
@@ -33,7 +33,7 @@ import { handleCommand } from './commandHandler.ts';
 import { enrollmentUri } from './enrollmentUri.ts';
 import { UseCaseError } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
-import { createRefusalTally } from './refusalTally.ts';
+import { createRefusalTally, type Tally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
 import type { SnapshotStore } from './snapshotStore.ts';
 
@@ -91,6 +91,9 @@ function throwUnlessAccepted(events: readonly TwoFactorEvent[]): void {
 }
 
 function rethrowRejection(error: unknown): never {
+  if (error instanceof TooSoonRejection) {
+    throw new UseCaseError(error.code, error.message, new Date(error.retryAtMs).toISOString());
+  }
   if (error instanceof DomainRejection) throw new UseCaseError(error.code, error.message);
   throw error;
 }
@@ -136,29 +139,34 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return { events: decide(prepared as typeof command, state), result: fresh?.codes ?? [] };
   }
 
-  /** Records the refusals counted for a user as one event. */
+  /** The event that records refusals counted for a user. */
+  function countOf(userId: string, tally: Tally, state: TwoFactorState): readonly TwoFactorEvent[] {
+    const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
+    return decide(
+      {
+        type: 'CountRefusedAttempts',
+        data: {
+          userId,
+          nowMs: deps.clock(),
+          attempts: tally.attempts,
+          firstAtMs: tally.firstAtMs,
+          lastAtMs: tally.lastAtMs,
+          endUserIps: tally.endUserIps,
+          lockedUntil: tally.lockedUntil,
+        },
+        metadata,
+      },
+      state,
+    );
+  }
+
+  /** Records the refusals counted for a user as one event, on its own. */
   async function recordRefusals(userId: string): Promise<void> {
     const tally = refusals.take(userId);
     if (tally === undefined) return;
-    const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
     try {
       const { events } = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => ({
-        events: decide(
-          {
-            type: 'CountRefusedAttempts',
-            data: {
-              userId,
-              nowMs: deps.clock(),
-              attempts: tally.attempts,
-              firstAtMs: tally.firstAtMs,
-              lastAtMs: tally.lastAtMs,
-              endUserIps: tally.endUserIps,
-              lockedUntil: tally.lockedUntil,
-            },
-            metadata,
-          },
-          state,
-        ),
+        events: countOf(userId, tally, state),
         result: null,
       }));
       deps.onAppended?.(events);
@@ -184,15 +192,22 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       nowMs: number,
     ) => Promise<{ events: readonly TwoFactorEvent[]; result: R }>,
   ) {
-    // The lock these refusals were counted under has ended: record them before what follows.
-    if (refusals.isDue(userId, deps.clock())) await recordRefusals(userId);
+    // Refusals counted for this user are recorded ahead of whatever the user's next command
+    // records (an unlock, a success, a reset…), so the log keeps their order.
+    let counted: Tally | undefined;
     try {
-      const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), (state) =>
-        decideWith(state, deps.clock()),
-      );
+      const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => {
+        const decided = await decideWith(state, deps.clock());
+        if (decided.events.length === 0) return decided;
+        counted ??= refusals.take(userId);
+        return counted === undefined
+          ? decided
+          : { ...decided, events: [...countOf(userId, counted, state), ...decided.events] };
+      });
       deps.onAppended?.(handled.events);
       return handled;
     } catch (error) {
+      if (counted !== undefined) refusals.restore(userId, counted);
       if (error instanceof FactorLockedRejection) {
         const crowded = refusals.add({
           userId,

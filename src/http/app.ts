@@ -43,7 +43,7 @@ export type AppDeps = {
   readonly clock?: () => number;
   /** failed attempts per end-user address a minute, across users; default 20 */
   readonly throttleFailuresPerMinute?: number;
-  /** the longest a request may take to arrive, and a connection may stay silent; default 10 s */
+  /** the longest a request may take to arrive; default 10 s */
   readonly requestTimeoutMs?: number;
   /** how long an idle keep-alive connection is kept; default 5 s */
   readonly keepAliveTimeoutMs?: number;
@@ -67,13 +67,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request is written in onResponse below, with what operators need.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // A client that sends a request slowly, or holds a silent connection, gets it closed:
-    // otherwise a few hundred of them hold every socket the process may open.
+    // A client that sends a request slowly (its headers time out with it), or keeps an idle
+    // connection open, gets it closed: otherwise a few hundred of them hold every socket the
+    // process may open. No idle-socket timeout beyond that: a reader pausing an audit export
+    // is not an attacker, and its stream must not be cut.
     requestTimeout: requestTimeoutMs,
-    connectionTimeout: requestTimeoutMs,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    // Node checks for requests past their timeout on this interval (30 s by default).
-    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) },
+    // Node reads these when the server is made (setting them afterwards, as Fastify does, does
+    // not arm the check), and checks for late requests on this interval (30 s by default).
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    },
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

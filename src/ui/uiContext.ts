@@ -98,4 +98,5 @@ export function advanceSession(
 export const attempt = (deps: WebUiDeps) => ({
   preHandler: deps.attempts.preHandler,
   onError: deps.attempts.onError,
+  onResponse: deps.attempts.onResponse,
 });
