@@ -30,6 +30,13 @@ async function main(): Promise<void> {
     'two-factor service listening',
   );
 
+  if (config.uiEnabled) {
+    logger.info(
+      { url: `${server.url}/`, admins: config.uiAdmins },
+      'web UI: open the url in a browser (demo sign-in by user id)',
+    );
+  }
+
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping: finishing requests in flight');
     server.stop().then(

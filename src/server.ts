@@ -8,6 +8,7 @@ import { buildApp } from './http/app.ts';
 import type { Metrics } from './http/metrics.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
 import { openReadModels, type ReadModels } from './projections/readModels.ts';
+import { registerWebUi } from './ui/webUi.ts';
 
 export type Server = {
   readonly app: FastifyInstance;
@@ -189,6 +190,16 @@ export async function startServer(
         return { ready: true, detail: `the event store answers and the read models have caught up${keys}` };
       },
     });
+    if (config.uiEnabled) {
+      await registerWebUi(app, {
+        service: runtime.service,
+        listUsers: (query) => readModels.listUsers(query),
+        clock,
+        admins: config.uiAdmins,
+        productName: config.issuer,
+        throttleFailuresPerMinute: config.throttleFailuresPerMinute,
+      });
+    }
   } catch (error) {
     await closeAll();
     throw error;

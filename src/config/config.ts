@@ -24,6 +24,13 @@ const environmentSchema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   ACCEPT_UNPEPPERED_RECOVERY_CODES: z.enum(['true', 'false']).default('false'),
+  UI_ENABLED: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  UI_ADMINS: z
+    .string()
+    .regex(/^[A-Za-z0-9._:@-]{1,128}(,[A-Za-z0-9._:@-]{1,128})*$/, {
+      message: 'must be a comma-separated list of user ids',
+    })
+    .default('admin'),
 });
 
 export type Config = {
@@ -44,6 +51,10 @@ export type Config = {
   readonly keepAliveTimeoutMs: number;
   /** check recovery-code sets issued before codes were peppered (a migration aid) */
   readonly acceptUnpepperedRecoveryCodes: boolean;
+  /** the reference web UI at `/`: on in development, off in production unless UI_ENABLED=true */
+  readonly uiEnabled: boolean;
+  /** user ids that may use the web UI's admin page (demo sign-in) */
+  readonly uiAdmins: readonly string[];
 };
 
 export class ConfigError extends Error {
@@ -89,5 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     acceptUnpepperedRecoveryCodes: e.ACCEPT_UNPEPPERED_RECOVERY_CODES === 'true',
+    uiEnabled: e.UI_ENABLED === undefined ? !production : e.UI_ENABLED === 'true',
+    uiAdmins: e.UI_ADMINS.split(','),
   };
 }

@@ -28,13 +28,17 @@ export type AttemptGuard = {
  * counted as a failure when it is admitted, so a burst sent at once is bounded as tightly
  * as one sent in sequence; it is given back when the attempt did not fail.
  */
-export function createAttemptGuard(throttle: FailureThrottle, clock: () => number): AttemptGuard {
-  const keyOf = (request: FastifyRequest): string => {
+export function createAttemptGuard(
+  throttle: FailureThrottle,
+  clock: () => number,
+  /** the bucket of a request; a caller facing browsers directly passes the socket's address */
+  keyOf: (request: FastifyRequest) => string = (request) => {
     const address = endUserAddress(request);
     return address === null
       ? `key:${keyFingerprint(request.headers.authorization) ?? 'none'}`
       : throttleKeyOfAddress(address);
-  };
+  },
+): AttemptGuard {
   /** attempts admitted and not (yet) known to have failed, with the bucket and time of admission */
   const admitted = new WeakMap<FastifyRequest, { key: string; atMs: number }>();
   return {

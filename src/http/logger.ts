@@ -9,6 +9,12 @@ export const REDACTED_PATHS = [
   'headers.authorization',
   'authorization',
   '*.authorization',
+  // The web UI's session cookie and CSRF token are credentials too.
+  'req.headers.cookie',
+  'headers.cookie',
+  'headers["x-csrf-token"]',
+  'csrfToken',
+  '*.csrfToken',
   'secret',
   '*.secret',
   // Request bodies only: `err.code` (FST_…, SQLITE_…) must stay readable in error logs.

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { qrCodeDataUrl } from '../../http/qrCode.ts';
+import type { TypedApp } from '../../http/routes/routeDeps.ts';
+import { proofBody, totpCodeSchema } from '../../http/schemas.ts';
+import { uiCommandMetadata } from '../endUser.ts';
+import { attempt, signedIn, type WebUiDeps } from '../uiContext.ts';
+import { presented } from './sessionRoutes.ts';
+
+/** Seconds from `nowMs` until `isoTime`, at least 1; null when there is no such time. */
+export const secondsUntil = (isoTime: string | null, nowMs: number): number | null =>
+  isoTime === null ? null : Math.max(1, Math.ceil((Date.parse(isoTime) - nowMs) / 1000));
+
+/** Settings → Account → Two-factor authentication, for the signed-in user only. */
+export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
+  const web = (userId: string) => ({ role: 'web' as const, id: userId });
+
+  app.get('/ui/api/account/two-factor', {
+    schema: { hide: true },
+    handler: async (request) => {
+      const { userId } = signedIn(deps, request, { change: false });
+      const status = await deps.service.status(userId);
+      // The page cannot compare lockedUntil with its own clock: the service's clock decides.
+      return {
+        ...status,
+        lockedForSeconds: status.locked ? secondsUntil(status.lockedUntil, deps.clock()) : null,
+      };
+    },
+  });
+
+  app.post('/ui/api/account/two-factor/enrollment', {
+    schema: { hide: true, body: z.strictObject({}).nullish() },
+    handler: async (request) => {
+      const { userId } = signedIn(deps, request, { change: true });
+      const started = await deps.service.startEnrollment(
+        userId,
+        { accountName: userId, proof: null },
+        uiCommandMetadata(request, web(userId)),
+      );
+      // The API's enrollment answer, QR code included, made the same way.
+      return {
+        secret: started.secret,
+        otpauthUri: started.otpauthUri,
+        qrCode: await qrCodeDataUrl(started.otpauthUri),
+        expiresAt: started.expiresAt,
+      };
+    },
+  });
+
+  app.post('/ui/api/account/two-factor/enrollment/confirm', {
+    ...attempt(deps),
+    schema: { hide: true, body: z.strictObject({ code: totpCodeSchema }) },
+    handler: async (request) => {
+      const { userId } = signedIn(deps, request, { change: true });
+      return deps.service.confirmEnrollment(
+        userId,
+        request.body.code,
+        uiCommandMetadata(request, web(userId)),
+      );
+    },
+  });
+
+  app.post('/ui/api/account/two-factor/recovery-codes', {
+    ...attempt(deps),
+    schema: { hide: true, body: z.strictObject({ code: totpCodeSchema }) },
+    handler: async (request) => {
+      const { userId } = signedIn(deps, request, { change: true });
+      return deps.service.regenerateRecoveryCodes(
+        userId,
+        request.body.code,
+        uiCommandMetadata(request, web(userId)),
+      );
+    },
+  });
+
+  app.post('/ui/api/account/two-factor/disable', {
+    ...attempt(deps),
+    schema: { hide: true, body: proofBody },
+    handler: async (request) => {
+      const { userId } = signedIn(deps, request, { change: true });
+      return deps.service.disable(userId, presented(request.body), uiCommandMetadata(request, web(userId)));
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { HttpProblem } from '../../http/problems.ts';
+import type { TypedApp } from '../../http/routes/routeDeps.ts';
+import { userParams } from '../../http/schemas.ts';
+import { InvalidCursorError } from '../../projections/usersProjection.ts';
+import { uiCommandMetadata } from '../endUser.ts';
+import { administrator, type WebUiDeps } from '../uiContext.ts';
+
+const PAGE = 50;
+
+/** The admin page: the policy, the user list, unlock and the emergency reset. */
+export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
+  const admin = (userId: string) => ({ role: 'admin' as const, id: userId });
+
+  app.get('/ui/api/admin/policy', {
+    schema: { hide: true },
+    handler: async (request) => {
+      administrator(deps, request, { change: false });
+      return deps.service.policy();
+    },
+  });
+
+  app.put('/ui/api/admin/policy', {
+    schema: { hide: true, body: z.strictObject({ requireTwoFactor: z.boolean() }) },
+    handler: async (request) => {
+      const { userId } = administrator(deps, request, { change: true });
+      return deps.service.changePolicy(
+        request.body.requireTwoFactor,
+        uiCommandMetadata(request, admin(userId)),
+      );
+    },
+  });
+
+  app.get('/ui/api/admin/users', {
+    schema: { hide: true, querystring: z.strictObject({ cursor: z.string().max(256).optional() }) },
+    handler: async (request) => {
+      administrator(deps, request, { change: false });
+      const { cursor } = request.query;
+      try {
+        return deps.listUsers({
+          limit: PAGE,
+          nowMs: deps.clock(),
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+      } catch (error) {
+        if (error instanceof InvalidCursorError) {
+          throw new HttpProblem('invalid-request', 'querystring.cursor: not a cursor of this list');
+        }
+        throw error;
+      }
+    },
+  });
+
+  app.post('/ui/api/admin/users/:userId/reset', {
+    schema: {
+      hide: true,
+      params: userParams,
+      body: z.strictObject({ reason: z.string().trim().min(1, 'say why').max(500) }),
+    },
+    handler: async (request) => {
+      const { userId } = administrator(deps, request, { change: true });
+      return deps.service.reset(
+        request.params.userId,
+        request.body.reason,
+        uiCommandMetadata(request, admin(userId)),
+      );
+    },
+  });
+
+  app.post('/ui/api/admin/users/:userId/unlock', {
+    schema: { hide: true, params: userParams, body: z.strictObject({}).nullish() },
+    handler: async (request) => {
+      const { userId } = administrator(deps, request, { change: true });
+      return deps.service.unlock(request.params.userId, uiCommandMetadata(request, admin(userId)));
+    },
+  });
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createAttemptGuard } from '../http/attemptGuard.ts';
+import { createFailureThrottle } from '../http/failureThrottle.ts';
+import { throttleKeyOfAddress } from '../http/throttleKey.ts';
+import { webAssets } from './assets.ts';
+import { accountRoutes } from './routes/accountRoutes.ts';
+import { adminRoutes } from './routes/adminRoutes.ts';
+import { sessionRoutes } from './routes/sessionRoutes.ts';
+import { createSessionStore } from './sessionStore.ts';
+import type { WebUiDeps } from './uiContext.ts';
+
+/** Everything the page loads comes from here; the QR code is a data: image. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Client-side routes: each serves the same shell, which picks the screen. */
+const PAGES = ['/', '/admin'] as const;
+
+/**
+ * The reference web UI at `/`: the page, and under /ui/api a thin same-origin layer that keeps
+ * a demo session in an HttpOnly cookie and calls the same application service as the API. The
+ * browser never holds an API key.
+ */
+export async function registerWebUi(
+  app: FastifyInstance,
+  deps: Omit<WebUiDeps, 'sessions' | 'attempts'> & {
+    readonly sessions?: WebUiDeps['sessions'];
+    /** failed attempts per browser address a minute, across users (THROTTLE_FAILURES_PER_MINUTE) */
+    readonly throttleFailuresPerMinute: number;
+  },
+): Promise<void> {
+  const assets = await webAssets();
+  const full: WebUiDeps = {
+    ...deps,
+    sessions: deps.sessions ?? createSessionStore(),
+    // The page talks to the service directly: the end user's address is the connection's, never a
+    // header the browser could choose.
+    attempts: createAttemptGuard(
+      createFailureThrottle({ failuresPerWindow: deps.throttleFailuresPerMinute }),
+      deps.clock,
+      (request) => throttleKeyOfAddress(request.ip),
+    ),
+  };
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (request, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      reply.header('x-frame-options', 'DENY');
+      if (request.url.startsWith('/ui/api/')) {
+        reply.header('cache-control', 'no-store');
+      } else {
+        reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+        reply.header('cache-control', 'no-cache');
+      }
+    });
+    for (const page of PAGES) {
+      scope.get(page, { schema: { hide: true } }, async (_request, reply) =>
+        reply.type('text/html; charset=utf-8').send(assets.html),
+      );
+    }
+    scope.get('/ui/app.js', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').send(assets.js),
+    );
+    scope.get('/ui/app.css', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').send(assets.css),
+    );
+    const typed = scope.withTypeProvider<ZodTypeProvider>();
+    sessionRoutes(typed, full);
+    accountRoutes(typed, full);
+    adminRoutes(typed, full);
+  });
+}

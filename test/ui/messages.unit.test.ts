@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../web/api.ts';
+import { duration, messageFor } from '../../web/messages.ts';
+
+const problem = (code: string, status: number, retryAfterSeconds: number | null = null, detail = 'x') =>
+  new ApiError(code, status, detail, retryAfterSeconds);
+
+describe('what the page says when a request fails', () => {
+  it('tells a wrong code from a wrong or used recovery code', () => {
+    expect(messageFor(problem('invalid-code', 422), 'code')).toBe(
+      'That code is not right. Check the code your authenticator app shows now and try again.',
+    );
+    expect(messageFor(problem('invalid-code', 422), 'recovery-code')).toBe(
+      'That recovery code is not valid, or it has already been used.',
+    );
+  });
+
+  it('says a code already used means waiting for the next one, and a used recovery code means another', () => {
+    expect(messageFor(problem('code-already-used', 422), 'code')).toBe(
+      'That code has just been used. Wait for the next code in your authenticator app, then try again.',
+    );
+    expect(messageFor(problem('code-already-used', 422), 'recovery-code')).toBe(
+      'That recovery code has already been used: each one works once. Use another.',
+    );
+  });
+
+  it('gives the time left of a lock, and the way out with a recovery code where one is accepted', () => {
+    expect(messageFor(problem('locked', 429, 60), 'code')).toBe(
+      'Too many failed attempts. Try again in 1 minute.',
+    );
+    expect(messageFor(problem('locked', 429, 29), 'code-or-recovery-code')).toBe(
+      'Too many failed attempts. Try again in 29 seconds, or use a recovery code.',
+    );
+    expect(messageFor(problem('locked', 423), 'code')).toContain('until an administrator unlocks it');
+    expect(messageFor(problem('rate-limited', 429, 45))).toBe(
+      'Too many failed attempts from your network. Try again in 45 seconds.',
+    );
+    expect(messageFor(problem('rate-limited', 429))).toBe(
+      'Too many failed attempts from your network. Try again later.',
+    );
+  });
+
+  it('explains an expired enrollment and a policy that forbids turning 2FA off', () => {
+    expect(messageFor(problem('enrollment-expired', 409))).toContain('valid for 15 minutes. Start again');
+    expect(messageFor(problem('two-factor-required', 403))).toContain('Your administrator requires');
+  });
+
+  it('falls back to the service’s own detail for a code it does not know yet', () => {
+    expect(messageFor(problem('something-new', 409, null, 'the widget is busy'))).toBe(
+      'The widget is busy. Try again, or reload the page.',
+    );
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    [1, '1 second'],
+    [59, '59 seconds'],
+    [60, '1 minute'],
+    [61, '2 minutes'],
+    [3599, '60 minutes'],
+    [3600, '1 hour'],
+    [7201, '3 hours'],
+  ])('%i s reads "%s"', (seconds, words) => {
+    expect(duration(seconds)).toBe(words);
+  });
+});

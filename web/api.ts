@@ -1,0 +1,144 @@
+/** What the service's thin UI layer says about this browser's session. */
+export type SessionView = {
+  readonly stage: 'anonymous' | 'second-step' | 'signed-in';
+  readonly userId: string | null;
+  readonly admin: boolean;
+  readonly csrfToken: string;
+  readonly productName: string;
+};
+
+export type TwoFactorStatus = {
+  readonly userId: string;
+  readonly status: 'disabled' | 'pending' | 'enabled';
+  readonly enabledAt: string | null;
+  readonly recoveryCodesRemaining: number;
+  readonly locked: boolean;
+  readonly lockedUntil: string | null;
+  /** how long the lock lasts, by the service's clock; null when none or until an admin unlocks */
+  readonly lockedForSeconds: number | null;
+  readonly required: boolean;
+  readonly canDisable: boolean;
+};
+
+export type Enrollment = {
+  readonly secret: string;
+  readonly otpauthUri: string;
+  readonly qrCode: string;
+  readonly expiresAt: string | null;
+};
+
+export type Policy = {
+  readonly requireTwoFactor: boolean;
+  readonly updatedAt: string | null;
+  readonly updatedBy: string | null;
+};
+
+export type UserListItem = {
+  readonly userId: string;
+  readonly status: 'disabled' | 'pending' | 'enabled';
+  readonly enabledAt: string | null;
+  readonly recoveryCodesRemaining: number;
+  readonly locked: boolean;
+};
+
+/** A code as the person typed it: from the authenticator app, or a recovery code. */
+export type Proof = { readonly code: string } | { readonly recoveryCode: string };
+
+/**
+ * Why a request failed: the service's problem details (its stable `code` decides the message
+ * shown), or `network` when the service could not be reached at all.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    readonly detail: string,
+    /** from Retry-After, in seconds, when the service said when to try again */
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(detail);
+  }
+}
+
+let csrfToken = '';
+let onSessionEnded: () => void = () => {};
+
+/** The session's CSRF token goes with every change; a new session brings a new one. */
+export function useSession(session: SessionView): SessionView {
+  csrfToken = session.csrfToken;
+  return session;
+}
+
+/** Called when the service says the session is gone (expired, signed out elsewhere, restarted). */
+export function whenSessionEnds(callback: () => void): void {
+  onSessionEnded = callback;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiError('network', 0, 'the service could not be reached', null);
+  }
+  const text = await response.text();
+  const json = text.length > 0 ? (JSON.parse(text) as unknown) : null;
+  if (response.ok) return json as T;
+  const problem = (json ?? {}) as { code?: string; detail?: string; title?: string };
+  const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+  const error = new ApiError(
+    problem.code ?? 'internal',
+    response.status,
+    problem.detail ?? problem.title ?? response.statusText,
+    Number.isFinite(retryAfter) ? retryAfter : null,
+  );
+  if (error.code === 'unauthenticated' && path !== '/ui/api/session') onSessionEnded();
+  throw error;
+}
+
+export const api = {
+  session: () => request<SessionView>('GET', '/ui/api/session').then(useSession),
+  signIn: (userId: string) => request<SessionView>('POST', '/ui/api/session', { userId }).then(useSession),
+  verify: async (proof: Proof) => {
+    const answer = await request<{ session: SessionView; recoveryCodesRemaining: number; method: string }>(
+      'POST',
+      '/ui/api/session/verify',
+      proof,
+    );
+    useSession(answer.session);
+    return answer;
+  },
+  signOut: () => request<SessionView>('POST', '/ui/api/session/sign-out', {}).then(useSession),
+
+  status: () => request<TwoFactorStatus>('GET', '/ui/api/account/two-factor'),
+  startEnrollment: () => request<Enrollment>('POST', '/ui/api/account/two-factor/enrollment', {}),
+  confirmEnrollment: (code: string) =>
+    request<{ recoveryCodes: string[] }>('POST', '/ui/api/account/two-factor/enrollment/confirm', { code }),
+  regenerate: (code: string) =>
+    request<{ recoveryCodes: string[] }>('POST', '/ui/api/account/two-factor/recovery-codes', { code }),
+  disable: (proof: Proof) =>
+    request<{ status: 'disabled' }>('POST', '/ui/api/account/two-factor/disable', proof),
+
+  policy: () => request<Policy>('GET', '/ui/api/admin/policy'),
+  setPolicy: (requireTwoFactor: boolean) =>
+    request<Policy>('PUT', '/ui/api/admin/policy', { requireTwoFactor }),
+  users: (cursor?: string) =>
+    request<{ users: UserListItem[]; nextCursor: string | null }>(
+      'GET',
+      `/ui/api/admin/users${cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`}`,
+    ),
+  reset: (userId: string, reason: string) =>
+    request<{ status: 'disabled' }>('POST', `/ui/api/admin/users/${encodeURIComponent(userId)}/reset`, {
+      reason,
+    }),
+  unlock: (userId: string) =>
+    request<TwoFactorStatus>('POST', `/ui/api/admin/users/${encodeURIComponent(userId)}/unlock`, {}),
+};

@@ -1,0 +1,68 @@
+import type { ApiError } from './api.ts';
+
+/** "45 seconds", "1 minute", "2 hours": how long to wait, rounded up. */
+export function duration(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds < 60) return plural(Math.max(1, Math.ceil(seconds)), 'second');
+  if (seconds < 3600) return plural(Math.ceil(seconds / 60), 'minute');
+  return plural(Math.ceil(seconds / 3600), 'hour');
+}
+
+const later = (error: ApiError) =>
+  error.retryAfterSeconds === null ? 'later' : `in ${duration(error.retryAfterSeconds)}`;
+
+const sentence = (text: string) => {
+  const trimmed = text.trim();
+  const first = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+};
+
+/**
+ * What to tell a person when a request fails, chosen by the service's stable error code (so a
+ * code added to the service later still gets a sensible sentence from the default).
+ * `about` says what they typed: an authenticator code (where a recovery code would also be
+ * accepted, or not), a recovery code, or something else.
+ */
+export function messageFor(
+  error: ApiError,
+  about: 'code' | 'code-or-recovery-code' | 'recovery-code' | 'other' = 'other',
+): string {
+  switch (error.code) {
+    case 'invalid-code':
+      return about === 'recovery-code'
+        ? 'That recovery code is not valid, or it has already been used.'
+        : 'That code is not right. Check the code your authenticator app shows now and try again.';
+    case 'code-already-used':
+      return about === 'recovery-code'
+        ? 'That recovery code has already been used: each one works once. Use another.'
+        : 'That code has just been used. Wait for the next code in your authenticator app, then try again.';
+    case 'locked':
+      return error.status === 423
+        ? 'Too many failed attempts: two-factor authentication is locked until an administrator unlocks it. A recovery code still works.'
+        : `Too many failed attempts. Try again ${later(error)}${about === 'code-or-recovery-code' ? ', or use a recovery code' : ''}.`;
+    case 'rate-limited':
+      return `Too many failed attempts from your network. Try again ${later(error)}.`;
+    case 'enrollment-expired':
+      return 'This setup has expired: a QR code is valid for 15 minutes. Start again to get a new one.';
+    case 'no-pending-enrollment':
+      return 'There is no setup in progress any more. Start again.';
+    case 'not-enabled':
+      return 'Two-factor authentication is not on for this account.';
+    case 'already-enabled':
+      return 'Two-factor authentication is already on for this account.';
+    case 'two-factor-required':
+      return 'Your administrator requires two-factor authentication for all users, so it cannot be turned off.';
+    case 'unauthenticated':
+      return 'Your session has ended. Sign in again.';
+    case 'unavailable':
+      return `The service is unavailable for a moment. Try again ${later(error)}.`;
+    case 'conflict':
+      return 'Too many changes at the same moment. Try again.';
+    case 'network':
+      return 'The service could not be reached. Check your connection and try again.';
+    case 'invalid-request':
+      return `Check what you entered: ${error.detail}.`;
+    default:
+      return `${sentence(error.detail)} Try again, or reload the page.`;
+  }
+}

@@ -1,0 +1,89 @@
+import { ApiError, api } from '../api.ts';
+import { codeForm, field, messageLine } from '../components.ts';
+import { h } from '../dom.ts';
+import { messageFor } from '../messages.ts';
+import type { ScreenContext } from './context.ts';
+
+const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** The demo first step: a user id stands in for the product's own password or social login. */
+export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
+  document.title = `Sign in — ${context.session.productName}`;
+  const userId = field({
+    label: 'User id',
+    hint: 'Any user id, e.g. ada or ada@example.com. Administrators (UI_ADMINS): admin by default.',
+    input: { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true },
+  });
+  const alert = messageLine('alert');
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  async function onSubmit(event: Event) {
+    event.preventDefault();
+    userId.setError(null);
+    alert.show(null);
+    const value = userId.input.value.trim();
+    if (!USER_ID.test(value)) {
+      userId.setError('A user id is 1–128 letters, digits or . _ : @ - (no spaces).');
+      userId.input.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      context.changeSession(await api.signIn(value));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      alert.show(messageFor(error));
+      submit.disabled = false;
+    }
+  }
+  return {
+    nodes: [
+      h('h1', { tabindex: '-1' }, 'Sign in'),
+      h(
+        'p',
+        { class: 'note' },
+        h('strong', {}, 'Demo sign-in. '),
+        'The first step — your password or social login — belongs to the product, not to this two-factor service, so here a user id is enough. The second step that follows is real.',
+      ),
+      h(
+        'form',
+        { class: 'card', novalidate: true, onsubmit: onSubmit },
+        userId.element,
+        alert.element,
+        h('div', { class: 'actions' }, submit),
+      ),
+    ],
+    focus: userId.input,
+  };
+}
+
+/** The second step: the session is not signed in until a code is verified here. */
+export function secondStepScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
+  document.title = `Two-step verification — ${context.session.productName}`;
+  const form = codeForm({
+    submitLabel: 'Verify',
+    allowRecoveryCode: true,
+    onSubmit: async (proof) => {
+      const verified = await api.verify(proof);
+      context.changeSession(
+        verified.session,
+        verified.method === 'recovery-code'
+          ? `Signed in with a recovery code. ${verified.recoveryCodesRemaining} recovery codes left.`
+          : 'Signed in.',
+      );
+    },
+  });
+  return {
+    nodes: [
+      h('h1', { tabindex: '-1' }, 'Two-step verification'),
+      h(
+        'p',
+        {},
+        'Enter the six-digit code from your authenticator app for ',
+        h('strong', {}, context.session.userId ?? ''),
+        '.',
+      ),
+      h('div', { class: 'card' }, form.element),
+    ],
+    focus: form.element.querySelector('input') ?? form.element,
+  };
+}
