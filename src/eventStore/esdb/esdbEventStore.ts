@@ -92,6 +92,11 @@ export function openEsdbEventStore(connectionString: string): EventStore {
   return new EsdbEventStore(client, settings);
 }
 
+/** The adapter over a client the caller made (tests feed it the client's own answers). */
+export function esdbEventStoreOver(client: EventStoreDBClient, settings: ConnectionSettings): EventStore {
+  return new EsdbEventStore(client, settings);
+}
+
 /**
  * The client's ParseError keeps the whole string (password included) in a property and
  * quotes a slice of it in its message, so neither is passed on: only what it expected where.
