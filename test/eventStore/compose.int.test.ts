@@ -16,7 +16,7 @@ const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url
 /** The lines of the `eventstore:` service, up to the next service. */
 function serviceBlock(name: string): string[] {
   const lines = compose.split('\n');
-  const start = lines.findIndex((line) => line === `  ${name}:`);
+  const start = lines.indexOf(`  ${name}:`);
   if (start === -1) throw new Error(`no service ${name} in docker-compose.yml`);
   const rest = lines.slice(start + 1);
   const end = rest.findIndex((line) => /^ {2}\S/.test(line) || /^\S/.test(line));
