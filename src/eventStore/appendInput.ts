@@ -33,6 +33,12 @@ export function assertAppendInput(
   if (typeof streamName !== 'string' || streamName.length === 0) {
     throw new TypeError('streamName must be a non-empty string');
   }
+  // EventStoreDB keeps `$` names for itself ($all, $et-…, metadata streams $$…): such a
+  // stream is hidden from the reads of $all the projections rely on, and such an event type
+  // is dropped as a system event. Refused on both stores, so they stay interchangeable.
+  if (streamName.startsWith('$')) {
+    throw new TypeError(`stream ${streamName}: names starting with "$" are reserved for the store`);
+  }
   assertExpectedRevision(expectedRevision);
   if (!Array.isArray(events) || events.length === 0) {
     throw new TypeError(`stream ${streamName}: an append needs at least one event`);
@@ -48,6 +54,11 @@ export function assertAppendInput(
     seen.add(event.id.toLowerCase());
     if (typeof event.type !== 'string' || event.type.length === 0) {
       throw new TypeError(`stream ${streamName}: event ${event.id} has no type`);
+    }
+    if (event.type.startsWith('$')) {
+      throw new TypeError(
+        `stream ${streamName}: event type ${event.type} starts with "$", reserved for the store`,
+      );
     }
     for (const [what, value] of [
       ['data', event.data],

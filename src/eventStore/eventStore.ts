@@ -89,10 +89,32 @@ export class ConcurrencyConflictError extends Error {
   }
 }
 
-/** Thrown when the store cannot be reached; the operation did not happen (or its outcome is unknown and safe to retry by event id). */
+/**
+ * Thrown when the store cannot be reached or did not answer in time. A read can simply be
+ * tried again. An append may or may not have been written: sending the very same events
+ * again (same ids, same expected revision) is idempotent on both adapters, which is how the
+ * repository learns the outcome.
+ */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * Thrown when a stream was deleted in the store by its operator (EventStoreDB's delete or
+ * tombstone; this service never deletes a stream): its events can no longer be read, and it
+ * cannot be written to as if it were new.
+ */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  constructor(
+    readonly streamName: string,
+    readonly how: 'tombstoned' | 'soft-deleted',
+  ) {
+    super(
+      `stream ${streamName} was ${how === 'tombstoned' ? 'tombstoned' : 'deleted'} in the event store by its operator`,
+    );
   }
 }

@@ -108,6 +108,20 @@ export function describeEventStoreContract(
         expect(await readStream(stream)).toHaveLength(1);
       });
 
+      it('refuses stream names and event types that start with "$" (the store\'s own), writing nothing', async () => {
+        const marker = await markLogPosition(store);
+        const stream = uniqueStream('reserved');
+
+        for (const attempt of [
+          () => store.appendToStream(`$${stream}`, [newEvent()], { expectedRevision: 'any' }),
+          () => store.appendToStream(stream, [newEvent({}, {}, '$Reserved')], { expectedRevision: 'any' }),
+        ]) {
+          await expect(attempt()).rejects.toThrow(TypeError);
+        }
+        const written = await collect(store.readAll({ after: marker }));
+        expect(written.filter((event) => event.streamName.endsWith(stream))).toEqual([]);
+      });
+
       it('refuses a stale or a future revision and writes nothing', async () => {
         const stream = uniqueStream('stale');
         await store.appendToStream(stream, [newEvent(), newEvent(), newEvent()], {

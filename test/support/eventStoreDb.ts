@@ -8,7 +8,8 @@ import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer,
  * 3. otherwise none, with the reason, so suites skip saying why — never silently, never a pass.
  */
 
-export const EVENTSTORE_IMAGE = 'eventstore/eventstore:24.10';
+/** The same image as docker-compose.yml (checked by test/eventStore/compose.unit.test.ts). */
+export const EVENTSTORE_IMAGE = 'kurrentplatform/kurrentdb:25.0';
 const HTTP_PORT = 2113;
 
 export type EventStoreDbSource =
@@ -45,9 +46,10 @@ export async function startEventStoreDb(
   if (source.kind === 'none') throw new Error(`no EventStoreDB: ${source.reason}`);
   const container: StartedTestContainer = await new GenericContainer(EVENTSTORE_IMAGE)
     .withEnvironment({
-      EVENTSTORE_INSECURE: 'true',
-      EVENTSTORE_RUN_PROJECTIONS: 'All',
-      EVENTSTORE_MEM_DB: 'true',
+      KURRENTDB_INSECURE: 'true',
+      KURRENTDB_RUN_PROJECTIONS: 'All',
+      KURRENTDB_START_STANDARD_PROJECTIONS: 'true',
+      KURRENTDB_MEM_DB: 'true',
     })
     .withExposedPorts(HTTP_PORT)
     // /health/live (what the image's own HEALTHCHECK probes; 204 once HTTP serves, and

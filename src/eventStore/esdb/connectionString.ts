@@ -6,6 +6,10 @@
  * @eventstore/db-client 6.2.1), and its ParseError carries the string too. A typo in an
  * operator's environment must not print a secret into the logs, so those cases are refused
  * here with a message that names the option but never echoes the string.
+ *
+ * It also refuses the options that would break what the adapter relies on: a lost append
+ * answered as a success (`throwOnAppendFailure=false`), reads from a node other than the
+ * leader (`nodePreference`), and a dead connection that is never noticed (keepalive `-1`).
  */
 
 /** The options @eventstore/db-client 6.2.1 understands (its `mapToQueryOption`). */
@@ -43,22 +47,38 @@ export class InvalidConnectionStringError extends Error {
   override readonly name = 'InvalidConnectionStringError';
 }
 
+/**
+ * The `user:password@` part the way the client reads it (parseCredentials): everything up to
+ * the first `:`, then everything up to the next `@`. A password may hold `?`, `/` or `#`.
+ */
+const CREDENTIALS = /^[^:]+:[^@]+@/;
+
 /** Replaces the `user:password@` part of any esdb URL in a text, so it can be shown or logged. */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s?#]*@/gi, '$1***@');
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^:@\s]+:[^@\s]+@/gi, '$1***@');
 }
+
+/** The `?key=value&…` part: only after the credentials and hosts, never inside a password. */
+function queryOf(afterScheme: string): string {
+  const credentials = CREDENTIALS.exec(afterScheme);
+  const rest = credentials === null ? afterScheme : afterScheme.slice(credentials[0].length);
+  const queryStart = rest.indexOf('?');
+  return queryStart === -1 ? '' : rest.slice(queryStart + 1);
+}
+
+const invalid = (message: string) =>
+  new InvalidConnectionStringError(`EVENTSTORE_CONNECTION_STRING: ${message}`);
 
 export function inspectConnectionString(connectionString: string): ConnectionSettings {
   const trimmed = connectionString.trim();
-  if (!/^esdb(\+discover)?:\/\//i.test(trimmed)) {
+  const scheme = /^esdb(\+discover)?:\/\//i.exec(trimmed);
+  if (scheme === null) {
     throw new InvalidConnectionStringError(
       'EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://',
     );
   }
   let defaultDeadlineMs = CLIENT_DEFAULT_DEADLINE_MS;
-  const queryStart = trimmed.indexOf('?');
-  const query = queryStart === -1 ? '' : trimmed.slice(queryStart + 1);
-  for (const pair of query.split('&')) {
+  for (const pair of queryOf(trimmed.slice(scheme[0].length)).split('&')) {
     if (pair === '') continue;
     const separator = pair.indexOf('=');
     const rawKey = separator === -1 ? pair : pair.slice(0, separator);
@@ -66,25 +86,52 @@ export function inspectConnectionString(connectionString: string): ConnectionSet
     const key = KNOWN_BY_FLAT_NAME.get(flat(rawKey));
     if (key === undefined) {
       // The name is not secret (it is the left side of `key=value`); the value may be.
-      throw new InvalidConnectionStringError(
-        `EVENTSTORE_CONNECTION_STRING has an unknown option "${redactCredentials(rawKey)}"; ` +
-          `known options: ${KNOWN_OPTIONS.join(', ')}`,
+      throw invalid(
+        `unknown option "${redactCredentials(rawKey)}"; known options: ${KNOWN_OPTIONS.join(', ')}`,
       );
     }
-    if (key === 'tlsVerifyCert' && value === 'false') {
-      throw new InvalidConnectionStringError(
-        'EVENTSTORE_CONNECTION_STRING: tlsVerifyCert=false is not supported by @eventstore/db-client ' +
-          '(it would be ignored); trust the server certificate with tlsCAFile=<path> instead',
-      );
-    }
-    if (key === 'defaultDeadline') {
-      const parsed = Number.parseInt(value, 10);
-      if (!Number.isSafeInteger(parsed) || parsed <= 0) {
-        throw new InvalidConnectionStringError(
-          'EVENTSTORE_CONNECTION_STRING: defaultDeadline must be a positive number of milliseconds',
-        );
+    switch (key) {
+      case 'tlsVerifyCert':
+        if (value === 'false') {
+          throw invalid(
+            'tlsVerifyCert=false is not supported by @eventstore/db-client (it would be ignored); ' +
+              'trust the server certificate with tlsCAFile=<path> instead',
+          );
+        }
+        break;
+      case 'throwOnAppendFailure':
+        // With false the client answers a wrong-expected-version append as a "result" with
+        // success: false and no position, instead of an error.
+        if (flat(value) !== 'true') {
+          throw invalid('throwOnAppendFailure must be left at true: a refused append must fail, not resolve');
+        }
+        break;
+      case 'nodePreference':
+        // A read must see every append acknowledged before it (single use of codes, and
+        // reloading after a conflict), which only the leader guarantees.
+        if (flat(value) !== 'leader') {
+          throw invalid(
+            'nodePreference must be leader: commands read their streams from the node they write to',
+          );
+        }
+        break;
+      case 'keepAliveInterval':
+      case 'keepAliveTimeout': {
+        // gRPC keepalive is how a subscription notices a connection that died silently.
+        const parsed = Number.parseInt(value, 10);
+        if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+          throw invalid(`${key} must be a positive number of milliseconds (keepalive cannot be turned off)`);
+        }
+        break;
       }
-      defaultDeadlineMs = parsed;
+      case 'defaultDeadline': {
+        const parsed = Number.parseInt(value, 10);
+        if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+          throw invalid('defaultDeadline must be a positive number of milliseconds');
+        }
+        defaultDeadlineMs = parsed;
+        break;
+      }
     }
   }
   return { defaultDeadlineMs };

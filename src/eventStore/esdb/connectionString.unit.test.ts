@@ -37,6 +37,50 @@ describe('inspectConnectionString', () => {
     );
   });
 
+  it('reads options only after the credentials: a password may hold "?", "&" or "="', () => {
+    // The client takes everything between the first ":" and the next "@" as the password.
+    for (const password of ['s3cr?et', 'a?tls=false&x=1', 'p?nonsense=1', '?']) {
+      const connection = `esdb://admin:${password}@db:2113?tls=false&defaultDeadline=1200`;
+      expect(inspectConnectionString(connection).defaultDeadlineMs).toBe(1200);
+    }
+  });
+
+  it('never quotes any part of a password that holds "?"', () => {
+    const attempt = () => inspectConnectionString(`esdb://admin:${SECRET}?leaked@db:2113?bogus=1`);
+    expect(attempt).toThrow(/unknown option "bogus"/);
+    expect(catchMessage(attempt)).not.toContain('leaked');
+    expect(catchMessage(attempt)).not.toContain(SECRET);
+  });
+
+  it('refuses throwOnAppendFailure=false, under which a refused append resolves instead of failing', () => {
+    for (const spelling of ['throwOnAppendFailure=false', 'throw_on_append_failure=False']) {
+      const attempt = () => inspectConnectionString(`esdb://admin:${SECRET}@db?${spelling}`);
+      expect(attempt).toThrow(/throwOnAppendFailure/);
+      expect(catchMessage(attempt)).not.toContain(SECRET);
+    }
+    expect(inspectConnectionString('esdb://db?throwOnAppendFailure=true').defaultDeadlineMs).toBe(
+      CLIENT_DEFAULT_DEADLINE_MS,
+    );
+  });
+
+  it('refuses a node preference other than the leader', () => {
+    for (const preference of ['follower', 'random', 'readOnlyReplica', 'read_only_replica']) {
+      expect(() => inspectConnectionString(`esdb+discover://h1,h2?nodePreference=${preference}`)).toThrow(
+        /nodePreference must be leader/,
+      );
+    }
+    expect(() => inspectConnectionString('esdb+discover://h1,h2?nodePreference=Leader')).not.toThrow();
+  });
+
+  it('refuses turning keepalive off, the only way a silently dead subscription is noticed', () => {
+    for (const option of ['keepAliveInterval=-1', 'keepAliveTimeout=-1', 'keepAliveInterval=0']) {
+      expect(() => inspectConnectionString(`esdb://db?${option}`)).toThrow(/keepalive cannot be turned off/);
+    }
+    expect(() =>
+      inspectConnectionString('esdb://db?keepAliveInterval=20000&keepAliveTimeout=5000'),
+    ).not.toThrow();
+  });
+
   it('refuses a bad defaultDeadline and a foreign scheme', () => {
     expect(() => inspectConnectionString('esdb://h?defaultDeadline=soon')).toThrow(/defaultDeadline/);
     expect(() => inspectConnectionString('esdb://h?defaultDeadline=0')).toThrow(/defaultDeadline/);
@@ -45,6 +89,12 @@ describe('inspectConnectionString', () => {
 });
 
 describe('redactCredentials', () => {
+  it('hides a password that holds "?", "/" or "#", as the client reads it', () => {
+    expect(redactCredentials(`esdb://admin:${SECRET}?x/y#z@a:2113?tls=false`)).toBe(
+      'esdb://***@a:2113?tls=false',
+    );
+  });
+
   it('hides user and password of every URL in a text', () => {
     expect(redactCredentials(`esdb://admin:${SECRET}@a:2113,b:2113?tls=true`)).toBe(
       'esdb://***@a:2113,b:2113?tls=true',
@@ -66,6 +116,7 @@ describe('openEsdbEventStore with a malformed connection string', () => {
       `esdb://admin:${SECRET}@db:notaport?tls=false`,
       `esdb://admin:${SECRET}@db:2113?tls=maybe`,
       `esdb://admin:${SECRET}@db:2113?nonsense=1`,
+      `esdb://admin:${SECRET}?more@db:2113?nonsense=1`,
     ]) {
       let thrown: unknown;
       try {

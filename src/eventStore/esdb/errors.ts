@@ -12,7 +12,8 @@ import { redactCredentials } from './connectionString.ts';
 
 /**
  * gRPC status codes that mean "the server could not be reached or did not answer in time":
- * the operation did not happen, or its outcome is unknown and a retry by event id is safe.
+ * a read did not happen; an append may or may not have been written, which the repository
+ * resolves by sending the same events (same ids, same expected revision) again.
  * CANCELLED counts only when the server cancelled (our own cancellations never reach here).
  * https://grpc.github.io/grpc/core/md_doc_statuscodes.html
  */
@@ -23,7 +24,11 @@ const UNAVAILABLE_GRPC_CODES = new Set([
   14, // UNAVAILABLE
 ]);
 
-/** Socket-level failures (HTTP gossip discovery for esdb+discover:// goes through Node's net). */
+/**
+ * Node's socket error codes. Every call of the client, cluster discovery included (gRPC
+ * Gossip/Read, Client/discovery.js), reports a numeric gRPC status instead; these are only a
+ * safety net for an error that escapes from a socket as it is.
+ */
 const UNAVAILABLE_SOCKET_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -66,7 +71,8 @@ export function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'number') return UNAVAILABLE_GRPC_CODES.has(code);
   if (typeof code === 'string') return UNAVAILABLE_SOCKET_CODES.has(code);
-  // Cluster discovery gives up with a plain Error (Client/discovery.js).
+  // Cluster discovery gives up with a plain Error after its gossip reads all failed
+  // (Client/discovery.js).
   return error instanceof Error && error.message.startsWith('Failed to discover after');
 }
 

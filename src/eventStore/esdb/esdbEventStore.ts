@@ -2,6 +2,8 @@ import {
   type AllStreamResolvedEvent,
   BACKWARDS,
   END,
+  type RecordedEvent as EsdbRecordedEvent,
+  StreamDeletedError as EsdbStreamDeletedError,
   EventStoreDBClient,
   excludeSystemEvents,
   FORWARDS,
@@ -22,6 +24,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   StoreUnavailableError,
+  StreamDeletedError,
   type Subscription,
 } from '../eventStore.ts';
 import { drain, itemsOf, WatchedStream } from './clientStreams.ts';
@@ -32,19 +35,24 @@ import {
   redactCredentials,
 } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
+import { readAllFiltered } from './filteredReadAll.ts';
 import { maxCountOf, nonNegativeBigint } from './input.ts';
 import {
+  allPositionOf,
+  appendOutcome,
+  isSoftDeletedMetadata,
   isSystemEvent,
+  positionOf,
   readAllStart,
   toEsdbExpectedRevision,
   toPortActualRevision,
   toRecordedEvent,
+  UnaddressablePositionError,
   withEsdbTracingMetadata,
 } from './mapping.ts';
 
-/** Events asked of the server per read of `$all`; system events interleave, so we page. */
+/** Events asked of the server per read of `$all`: bounds what one call holds open. */
 const READ_ALL_PAGE_SIZE = 1_000;
-const MIN_READ_ALL_PAGE_SIZE = 100;
 
 /**
  * The event store port on EventStoreDB / KurrentDB through @eventstore/db-client 6.x.
@@ -59,10 +67,17 @@ const MIN_READ_ALL_PAGE_SIZE = 100;
  *   recently committed events (ESConsts.CommitedEventsMemCacheLimit, 8 MiB; emptied by a
  *   restart or a new leader) — best effort, which is why command handling never uses it.
  * - a retry that arrives before the original write is replicated to a quorum is dropped by
- *   the server and times out; it surfaces as StoreUnavailableError and is safe to retry.
+ *   the server and times out; it surfaces as StoreUnavailableError, and the repository sends
+ *   the same events again (appendResolvingUnknownOutcome) until it learns the outcome.
  *
- * Reads and subscriptions assume the connection's node preference is the leader (the
- * client's default), so that a read after an acknowledged append sees that append.
+ * Every read and subscription asks for the leader (`requiresLeader`), and the connection
+ * string may not prefer another node, so a read after an acknowledged append sees that
+ * append; a node that lost leadership answers NotLeader and the client moves to the new one.
+ *
+ * Streams deleted by an operator: a tombstoned stream fails reads and appends with the
+ * port's StreamDeletedError; a soft-deleted stream reads as empty (the server's answer), and
+ * an append that would recreate it (`no-stream`) is refused with StreamDeletedError, since the
+ * server would continue its old revision numbers instead of starting again at 0.
  */
 export function openEsdbEventStore(connectionString: string): EventStore {
   const settings = inspectConnectionString(connectionString);
@@ -74,6 +89,11 @@ export function openEsdbEventStore(connectionString: string): EventStore {
       `EVENTSTORE_CONNECTION_STRING is not valid: ${describeParseError(error)}`,
     );
   }
+  return new EsdbEventStore(client, settings);
+}
+
+/** The adapter over a client the caller made (tests feed it the client's own answers). */
+export function esdbEventStoreOver(client: EventStoreDBClient, settings: ConnectionSettings): EventStore {
   return new EsdbEventStore(client, settings);
 }
 
@@ -89,7 +109,14 @@ function describeParseError(error: unknown): string {
   return error instanceof Error ? redactCredentials(error.message) : 'unparsable';
 }
 
-const closedError = () => new StoreUnavailableError('the EventStoreDB event store is closed');
+const closedError = (cause?: unknown) =>
+  new StoreUnavailableError(
+    'the EventStoreDB event store is closed',
+    cause === undefined ? undefined : { cause },
+  );
+
+/** Every read asks for the leader (see the class comment). */
+const LEADER = { requiresLeader: true } as const;
 
 class EsdbEventStore implements EventStore {
   #closing: Promise<void> | undefined;
@@ -102,6 +129,19 @@ class EsdbEventStore implements EventStore {
 
   get #closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /**
+   * The port's error for what the client threw. Once closing, whatever an operation still in
+   * flight ends with (dispose() cancels its calls, which the client reports as an
+   * UnknownError) is the closing, and says so.
+   */
+  #failure(operation: string, error: unknown, streamName?: string): unknown {
+    if (this.#closed) return error instanceof StoreUnavailableError ? error : closedError(error);
+    if (error instanceof EsdbStreamDeletedError && streamName !== undefined) {
+      return new StreamDeletedError(streamName, 'tombstoned');
+    }
+    return toPortError(operation, error);
   }
 
   async appendToStream(
@@ -123,6 +163,7 @@ class EsdbEventStore implements EventStore {
     );
     let result: Awaited<ReturnType<EventStoreDBClient['appendToStream']>>;
     try {
+      if (expectedRevision === 'no-stream') await this.#refuseSoftDeleted(streamName);
       result = await withDeadline(
         'append',
         // One second on top of the server-side write deadline, so that the server's own
@@ -133,18 +174,65 @@ class EsdbEventStore implements EventStore {
         }),
       );
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) {
+      if (error instanceof WrongExpectedVersionError && !this.#closed) {
         throw new ConcurrencyConflictError(
           streamName,
           expectedRevision,
           toPortActualRevision(error.actualVersion),
         );
       }
-      throw toPortError('append', error);
+      if (error instanceof StreamDeletedError) throw error;
+      throw this.#failure('append', error, streamName);
+    }
+    const outcome = appendOutcome(result);
+    if (outcome.kind === 'refused') {
+      // The answer's revision is not the stream's (see appendOutcome): ask the stream.
+      throw new ConcurrencyConflictError(
+        streamName,
+        expectedRevision,
+        await this.#currentRevision(streamName),
+      );
     }
     const position =
-      result.position?.commit ?? (await this.#positionOfRevision(streamName, result.nextExpectedRevision));
-    return { nextExpectedRevision: result.nextExpectedRevision, position };
+      outcome.position ?? (await this.#positionOfRevision(streamName, outcome.nextExpectedRevision));
+    return { nextExpectedRevision: outcome.nextExpectedRevision, position };
+  }
+
+  /**
+   * A soft-deleted stream reads as empty, but the server accepts a `no-stream` append to it
+   * and numbers the new events after the deleted ones (IndexWriter.CheckCommit): the
+   * stream would not start at revision 0, as the port promises. Its metadata says so.
+   */
+  async #refuseSoftDeleted(streamName: string): Promise<void> {
+    const { metadata } = await withDeadline(
+      'append',
+      this.settings.defaultDeadlineMs,
+      this.client.getStreamMetadata(streamName, LEADER),
+    );
+    if (isSoftDeletedMetadata(metadata)) throw new StreamDeletedError(streamName, 'soft-deleted');
+  }
+
+  /** The stream's last revision, for the report of a refused append. */
+  async #currentRevision(streamName: string): Promise<bigint | 'no-stream'> {
+    const read = this.client.readStream(streamName, {
+      direction: BACKWARDS,
+      fromRevision: END,
+      maxCount: 1,
+      ...LEADER,
+    });
+    try {
+      for await (const resolved of itemsOf<ResolvedEvent>(new WatchedStream(read), {
+        operation: 'readStream',
+        cancel: () => read.cancel(),
+        idleMs: this.settings.defaultDeadlineMs,
+      })) {
+        if (resolved.event !== undefined) return resolved.event.revision;
+      }
+      return 'no-stream';
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return 'no-stream';
+      throw this.#failure('readStream', error, streamName);
+    }
   }
 
   /**
@@ -171,6 +259,7 @@ class EsdbEventStore implements EventStore {
       direction: FORWARDS,
       fromRevision,
       ...(maxCount === Number.POSITIVE_INFINITY ? {} : { maxCount }),
+      ...LEADER,
     });
     const watched = new WatchedStream(read);
     const items = itemsOf<ResolvedEvent>(watched, {
@@ -178,17 +267,83 @@ class EsdbEventStore implements EventStore {
       cancel: () => read.cancel(),
       idleMs: this.settings.defaultDeadlineMs,
     });
+    // Events whose position the server did not send, waiting for the next one that has one:
+    // they lie in $all between the last known position and that one.
+    let unplaced: EsdbRecordedEvent[] = [];
+    let lastKnown: bigint | undefined;
+    const place = async (before: bigint | undefined) => {
+      const after = lastKnown ?? (await this.#positionBefore(streamName, unplaced[0]!.revision));
+      const found = await this.#locateInAll(streamName, unplaced, after, before);
+      const placed = unplaced.map((event) => toRecordedEvent(event, found.get(event.id)!));
+      unplaced = [];
+      return placed;
+    };
     try {
       for await (const resolved of items) {
-        if (resolved.event === undefined) continue;
-        yield toRecordedEvent(resolved.event, resolved.commitPosition);
+        const event = resolved.event;
+        if (event === undefined) continue;
+        const position = positionOf(event, resolved.commitPosition);
+        if (position === undefined) {
+          unplaced.push(event);
+          continue;
+        }
+        if (unplaced.length > 0) yield* await place(position);
+        lastKnown = position;
+        yield toRecordedEvent(event, position);
       }
+      if (unplaced.length > 0) yield* await place(undefined);
     } catch (error) {
-      // The server answers a read of a stream that never existed with a "stream not found"
-      // message before any event, which the client throws while iterating.
+      // The server answers a read of a stream that never existed (or was soft-deleted) with
+      // a "stream not found" message before any event, which the client throws while iterating.
       if (error instanceof StreamNotFoundError) return;
-      throw toPortError('readStream', error);
+      if (error instanceof UnaddressablePositionError) throw error;
+      throw this.#failure('readStream', error, streamName);
     }
+  }
+
+  /** A position at or before the event at `revision` of the stream: its predecessor's, if known. */
+  async #positionBefore(streamName: string, revision: bigint): Promise<bigint> {
+    if (revision === 0n) return 0n;
+    const read = this.client.readStream(streamName, {
+      direction: FORWARDS,
+      fromRevision: revision - 1n,
+      maxCount: 1,
+      ...LEADER,
+    });
+    for await (const resolved of itemsOf<ResolvedEvent>(new WatchedStream(read), {
+      operation: 'readStream',
+      cancel: () => read.cancel(),
+      idleMs: this.settings.defaultDeadlineMs,
+    })) {
+      if (resolved.event !== undefined) return positionOf(resolved.event, resolved.commitPosition) ?? 0n;
+    }
+    return 0n;
+  }
+
+  /**
+   * Finds the positions of a stream's events in `$all`, reading it from `after` (a position
+   * at or before the first of them) up to `before` (the position of the stream's next event,
+   * when known). Only servers that leave positions out of stream reads get here.
+   */
+  async #locateInAll(
+    streamName: string,
+    events: readonly EsdbRecordedEvent[],
+    after: bigint,
+    before: bigint | undefined,
+  ): Promise<Map<string, bigint>> {
+    const wanted = new Set(events.map((event) => event.id));
+    const found = new Map<string, bigint>();
+    for await (const event of this.#readAll({ after })) {
+      if (before !== undefined && event.position >= before) break;
+      if (event.streamName === streamName && wanted.has(event.id)) {
+        found.set(event.id, event.position);
+        if (found.size === wanted.size) return found;
+      }
+    }
+    throw new UnaddressablePositionError(
+      `EventStoreDB did not report the log position of ${wanted.size - found.size} event(s) of stream ` +
+        `${streamName}, and they were not found in $all`,
+    );
   }
 
   readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
@@ -199,20 +354,15 @@ class EsdbEventStore implements EventStore {
     if (this.#closed) throw closedError();
     let cursor = nonNegativeBigint(options.after ?? 0n, 'after');
     let remaining = maxCountOf(options.maxCount);
-    // Client 6.2.1 sends NoFilter on every readAll (only subscribeToAll takes a filter), so
-    // system events come along and are dropped here; they interleave, hence the paging.
+    // The server filters out system events (see filteredReadAll.ts); the check below also
+    // drops the rare event in a `$` stream whose type has no `$`.
     try {
       while (remaining > 0) {
         // readAll is inclusive of its start (AllReader.ReadAllEventsForward keeps events
         // `>= pos`: "for forward pass position is inclusive"), so the event at the cursor
-        // comes again and is skipped; hence the one extra. Small reads still ask for a
-        // fair page: the log starts with hundreds of system events to step over.
-        const pageSize = Math.min(READ_ALL_PAGE_SIZE, Math.max(MIN_READ_ALL_PAGE_SIZE, remaining + 1));
-        const read = this.client.readAll({
-          direction: FORWARDS,
-          fromPosition: readAllStart(cursor),
-          maxCount: pageSize,
-        });
+        // comes again and is skipped; hence the one extra.
+        const pageSize = Math.min(READ_ALL_PAGE_SIZE, remaining + 1);
+        const read = readAllFiltered(this.client, { fromPosition: readAllStart(cursor), maxCount: pageSize });
         const items = itemsOf<AllStreamResolvedEvent>(new WatchedStream(read), {
           operation: 'readAll',
           cancel: () => read.cancel(),
@@ -222,18 +372,20 @@ class EsdbEventStore implements EventStore {
         for await (const resolved of items) {
           seen += 1;
           const event = resolved.event;
-          if (event === undefined || event.position.commit <= cursor) continue;
-          // System events move the cursor too, so the next page starts past them.
-          cursor = event.position.commit;
+          if (event === undefined) continue;
+          const position = allPositionOf(event, resolved.commitPosition);
+          if (position <= cursor) continue;
+          cursor = position;
           if (isSystemEvent(event)) continue;
-          yield toRecordedEvent(event, resolved.commitPosition);
+          yield toRecordedEvent(event, position);
           remaining -= 1;
           if (remaining <= 0) return;
         }
         if (seen < pageSize) return;
       }
     } catch (error) {
-      throw toPortError('readAll', error);
+      if (error instanceof UnaddressablePositionError) throw error;
+      throw this.#failure('readAll', error);
     }
   }
 
@@ -249,6 +401,7 @@ class EsdbEventStore implements EventStore {
     const subscription = this.client.subscribeToAll({
       fromPosition: readAllStart(after),
       filter: excludeSystemEvents(),
+      ...LEADER,
     });
     // Watched from the start: the connection may fail before anyone iterates.
     const watched = new WatchedStream(subscription);
@@ -280,6 +433,7 @@ class EsdbEventStore implements EventStore {
     };
     this.#subscriptions.add(handle);
 
+    const failure = (operation: string, error: unknown) => this.#failure(operation, error);
     async function* events(): AsyncGenerator<RecordedEvent> {
       try {
         for await (const resolved of itemsOf<AllStreamResolvedEvent>(watched, {
@@ -290,14 +444,15 @@ class EsdbEventStore implements EventStore {
           if (stopRequested) return;
           const event = resolved.event;
           if (event === undefined || isSystemEvent(event)) continue;
-          const recorded = toRecordedEvent(event, resolved.commitPosition);
+          const recorded = toRecordedEvent(event, allPositionOf(event, resolved.commitPosition));
           // Exclusive start, whatever the server version does.
           if (recorded.position <= after) continue;
           yield recorded;
         }
       } catch (error) {
         if (stopRequested) return;
-        throw toPortError('subscribeToAll', error);
+        if (error instanceof UnaddressablePositionError) throw error;
+        throw failure('subscribeToAll', error);
       }
       if (!stopRequested) {
         // The server never ends a subscription by itself; an end without close() is a lost
@@ -317,7 +472,7 @@ class EsdbEventStore implements EventStore {
     if (this.#closed) throw closedError();
     // The last event of $all is one cheap round trip, and it proves the permission the
     // projections need (reading $all) as well as reachability.
-    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 });
+    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, ...LEADER });
     const items = itemsOf<AllStreamResolvedEvent>(new WatchedStream(read), {
       operation: 'ping',
       cancel: () => read.cancel(),

@@ -62,16 +62,36 @@ export class UnaddressablePositionError extends Error {
 }
 
 /**
- * The port's position of an event read from EventStoreDB.
- *
- * `event.position` is filled for reads of `$all` by every server, and for reads of a
- * single stream only by servers from 22.6 on (see RecordedEvent.position in the client's
- * typings). On older servers the resolved event's `commitPosition` is the next best source;
- * when neither exists there is no correct number to give, so we say which server is needed.
+ * What the server sends where it has no position: -1 as an unsigned 64-bit number
+ * (`Position.FromInt64(-1, -1)` in Streams.Read.cs). Client 6.2.1 passes it on as a real
+ * position, and fills `event.position` even when the server sent nothing at all, with the
+ * protobuf default 0/0. Neither is a place in the log.
  */
-export function positionOf(event: EsdbRecordedEvent, commitPosition?: bigint): bigint {
+export const NO_POSITION = 2n ** 64n - 1n;
+
+function isAbsent(commit: bigint, prepare: bigint): boolean {
+  return commit === NO_POSITION || prepare === NO_POSITION || (commit === 0n && prepare === 0n);
+}
+
+/** The commit position the server reported for an append, or undefined when it reported none. */
+export function appendedPosition(position: Position | undefined): bigint | undefined {
+  if (position === undefined || isAbsent(position.commit, position.prepare)) return undefined;
+  return position.commit;
+}
+
+/**
+ * The port's position of an event read from EventStoreDB, or undefined when the server did
+ * not say.
+ *
+ * Reads of `$all` always carry it. Reads of one stream carry it only on servers from 22.6
+ * on, and then only for events the server knows were committed where they were written
+ * (ResolvedEvent.CalculatePosition: an event "committed itself"); elsewhere the server sends
+ * NO_POSITION. The resolved event's `commitPosition` (the original event's, for reads that do
+ * not resolve links) is the next best source. The caller finds the rest another way.
+ */
+export function positionOf(event: EsdbRecordedEvent, commitPosition?: bigint): bigint | undefined {
   const position = event.position;
-  if (position !== undefined) {
+  if (position !== undefined && !isAbsent(position.commit, position.prepare)) {
     if (position.commit !== position.prepare) {
       throw new UnaddressablePositionError(
         `event ${event.id} in ${event.streamId} was written in an explicit transaction ` +
@@ -81,11 +101,59 @@ export function positionOf(event: EsdbRecordedEvent, commitPosition?: bigint): b
     }
     return position.commit;
   }
-  if (commitPosition !== undefined) return commitPosition;
-  throw new UnaddressablePositionError(
-    `EventStoreDB did not report the log position of event ${event.id} in ${event.streamId}; ` +
-      'this adapter needs EventStoreDB 22.6 or later',
-  );
+  if (commitPosition !== undefined && commitPosition !== NO_POSITION && commitPosition !== 0n) {
+    return commitPosition;
+  }
+  return undefined;
+}
+
+/** The position of an event read from `$all`, where the server always gives one. */
+export function allPositionOf(event: EsdbRecordedEvent, commitPosition?: bigint): bigint {
+  const position = positionOf(event, commitPosition);
+  if (position === undefined) {
+    throw new UnaddressablePositionError(
+      `EventStoreDB did not report the log position of event ${event.id} in ${event.streamId} read from $all`,
+    );
+  }
+  return position;
+}
+
+/** What became of an append the client answered without throwing. */
+export type AppendOutcome =
+  | {
+      readonly kind: 'appended';
+      readonly nextExpectedRevision: bigint;
+      readonly position: bigint | undefined;
+    }
+  | { readonly kind: 'refused' };
+
+/**
+ * The client answers a wrong-expected-version append with `{ success: false, position:
+ * undefined }` instead of throwing whenever its throwOnAppendFailure is off; its
+ * nextExpectedRevision is then not the stream's revision (-1n, or 1n for any existing stream
+ * through batch appends). Whatever the setting, such an answer is a refusal, never a write.
+ */
+export function appendOutcome(result: {
+  readonly success: boolean;
+  readonly nextExpectedRevision: bigint;
+  readonly position?: Position | undefined;
+}): AppendOutcome {
+  if (result.success !== true) return { kind: 'refused' };
+  return {
+    kind: 'appended',
+    nextExpectedRevision: result.nextExpectedRevision,
+    position: appendedPosition(result.position),
+  };
+}
+
+/**
+ * Whether stream metadata (as the client's getStreamMetadata returns it) marks the stream
+ * soft-deleted: `$tb` is EventNumber.DeletedStream, long.MaxValue, which JSON parsing rounds
+ * to 2^63.
+ */
+export function isSoftDeletedMetadata(metadata: { readonly truncateBefore?: unknown } | undefined): boolean {
+  const truncateBefore = metadata?.truncateBefore;
+  return typeof truncateBefore === 'number' && truncateBefore >= 2 ** 63;
 }
 
 /*
@@ -156,12 +224,12 @@ function asJsonObject(value: unknown, what: string, event: EsdbRecordedEvent): J
  * Unix epoch and the client divides by 10 000 (convertGrpcEvent.js), so `recordedAt` has
  * millisecond precision, like the embedded store's.
  */
-export function toRecordedEvent(event: EsdbRecordedEvent, commitPosition?: bigint): RecordedEvent {
+export function toRecordedEvent(event: EsdbRecordedEvent, position: bigint): RecordedEvent {
   return {
     id: event.id,
     streamName: event.streamId,
     revision: event.revision,
-    position: positionOf(event, commitPosition),
+    position,
     type: event.type,
     data: asJsonObject(event.data, 'data', event),
     // The client returns undefined for empty metadata.

@@ -1,9 +1,18 @@
 import type { RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  appendAnswers,
+  resolvedFromServer,
+  type ServerEvent,
+} from '../../../test/support/esdbServerMessages.ts';
 import type { JsonObject } from '../eventStore.ts';
 import {
+  allPositionOf,
+  appendOutcome,
+  isSoftDeletedMetadata,
   isSystemEvent,
+  NO_POSITION,
   positionOf,
   readAllStart,
   toEsdbExpectedRevision,
@@ -15,19 +24,27 @@ import {
   withoutEsdbTracingMetadata,
 } from './mapping.ts';
 
-const esdbEvent = (overrides: Partial<Record<keyof EsdbRecordedEvent, unknown>> = {}): EsdbRecordedEvent =>
-  ({
-    streamId: 'two-factor-u1',
-    id: '5f0b1a9e-3c0d-4e53-9a55-0b8f0c6a4f11',
-    isJson: true,
+const ID = '5f0b1a9e-3c0d-4e53-9a55-0b8f0c6a4f11';
+
+/** An event as the client hands it over for what the server sent (see esdbServerMessages.ts). */
+const fromServer = (
+  overrides: Partial<ServerEvent> = {},
+): { event: EsdbRecordedEvent; commitPosition?: bigint } => {
+  const resolved = resolvedFromServer({
+    streamName: 'two-factor-u1',
+    id: ID,
     revision: 3n,
-    type: 'TwoFactorEnabled',
-    created: new Date('2025-01-02T03:04:05.678Z'),
     data: { enabled: true },
     metadata: { correlationId: 'c-1', $correlationId: 'c-1' },
     position: { commit: 4242n, prepare: 4242n },
+    originalCommit: 4242n,
     ...overrides,
-  }) as EsdbRecordedEvent;
+  });
+  if (resolved.event === undefined) throw new Error('no event');
+  return { event: resolved.event, commitPosition: resolved.commitPosition };
+};
+
+const esdbEvent = (overrides: Partial<ServerEvent> = {}): EsdbRecordedEvent => fromServer(overrides).event;
 
 describe('expected revisions', () => {
   it("maps 'no-stream', 'any' and an exact revision to the client's values", () => {
@@ -58,21 +75,76 @@ describe('positions', () => {
   });
 
   it("takes the event's commit position", () => {
-    expect(positionOf(esdbEvent())).toBe(4242n);
+    const { event, commitPosition } = fromServer();
+    expect(positionOf(event, commitPosition)).toBe(4242n);
   });
 
-  it('falls back to the resolved commit position when the server sent no event position', () => {
-    expect(positionOf(esdbEvent({ position: undefined }), 99n)).toBe(99n);
+  it('recognises the "no position" the server sends for a stream read (2^64-1), which the client passes on', () => {
+    const { event, commitPosition } = fromServer({ position: 'unknown', originalCommit: 'none' });
+    // The client's own shape: a position object holding 2^64-1, not undefined.
+    expect(event.position).toEqual({ commit: NO_POSITION, prepare: NO_POSITION });
+    expect(positionOf(event, commitPosition)).toBeUndefined();
   });
 
-  it('refuses to invent a position when the server sent none', () => {
-    expect(() => positionOf(esdbEvent({ position: undefined }))).toThrow(UnaddressablePositionError);
-    expect(() => positionOf(esdbEvent({ position: undefined }))).toThrow(/22\.6 or later/);
+  it('recognises the 0/0 the client fills in when the server sent no position fields', () => {
+    const { event, commitPosition } = fromServer({ position: 'unset', originalCommit: 'none' });
+    expect(event.position).toEqual({ commit: 0n, prepare: 0n });
+    expect(positionOf(event, commitPosition)).toBeUndefined();
+  });
+
+  it("falls back to the read event's own commit position when the record has none", () => {
+    const { event, commitPosition } = fromServer({ position: 'unknown', originalCommit: 99n });
+    expect(positionOf(event, commitPosition)).toBe(99n);
+    const unknownToo = fromServer({ position: 'unknown', originalCommit: 2n ** 64n - 1n });
+    expect(positionOf(unknownToo.event, unknownToo.commitPosition)).toBeUndefined();
+  });
+
+  it('refuses to invent a position for an event read from $all', () => {
+    const { event, commitPosition } = fromServer({ position: 'unknown', originalCommit: 'none' });
+    expect(() => allPositionOf(event, commitPosition)).toThrow(UnaddressablePositionError);
   });
 
   it('refuses events of explicit transactions, whose commit and prepare positions differ', () => {
-    const legacy = esdbEvent({ position: { commit: 500n, prepare: 420n } });
-    expect(() => positionOf(legacy)).toThrow(UnaddressablePositionError);
+    const legacy = fromServer({ position: { commit: 500n, prepare: 420n } });
+    expect(() => positionOf(legacy.event, legacy.commitPosition)).toThrow(UnaddressablePositionError);
+  });
+});
+
+describe('append answers', () => {
+  it('takes the revision and position of a successful append', () => {
+    expect(appendOutcome(appendAnswers.success(4n, { commit: 900n, prepare: 900n }))).toEqual({
+      kind: 'appended',
+      nextExpectedRevision: 4n,
+      position: 900n,
+    });
+  });
+
+  it('leaves the position open when the server sent none or "no position"', () => {
+    expect(appendOutcome(appendAnswers.success(4n, undefined))).toMatchObject({ position: undefined });
+    const none = { commit: NO_POSITION, prepare: NO_POSITION };
+    expect(appendOutcome(appendAnswers.success(4n, none))).toMatchObject({ position: undefined });
+  });
+
+  it('never takes success: false for a write, whatever revision it carries', () => {
+    for (const answer of [
+      appendAnswers.refusedUnary('no-stream'),
+      appendAnswers.refusedUnary(0n),
+      appendAnswers.refusedUnary(7n),
+      appendAnswers.refusedBatch(),
+    ]) {
+      expect(appendOutcome(answer)).toEqual({ kind: 'refused' });
+    }
+  });
+});
+
+describe('soft-deleted streams', () => {
+  it('recognises the metadata of a soft-deleted stream, as the client parses it from JSON', () => {
+    // {"$tb": 9223372036854775807}, long.MaxValue, through JSON.parse.
+    const parsed = JSON.parse('{"$tb":9223372036854775807}') as { $tb: number };
+    expect(isSoftDeletedMetadata({ truncateBefore: parsed.$tb })).toBe(true);
+    expect(isSoftDeletedMetadata({ truncateBefore: 12 })).toBe(false);
+    expect(isSoftDeletedMetadata({})).toBe(false);
+    expect(isSoftDeletedMetadata(undefined)).toBe(false);
   });
 });
 
@@ -147,8 +219,8 @@ describe('system events', () => {
 
 describe('toRecordedEvent', () => {
   it("maps the client's event to the port's, stripping the $ twins", () => {
-    expect(toRecordedEvent(esdbEvent())).toEqual({
-      id: '5f0b1a9e-3c0d-4e53-9a55-0b8f0c6a4f11',
+    expect(toRecordedEvent(esdbEvent(), 4242n)).toEqual({
+      id: ID,
       streamName: 'two-factor-u1',
       revision: 3n,
       position: 4242n,
@@ -160,21 +232,23 @@ describe('toRecordedEvent', () => {
   });
 
   it('reads absent metadata as an empty object', () => {
-    expect(toRecordedEvent(esdbEvent({ metadata: undefined })).metadata).toEqual({});
+    const event = esdbEvent({ metadata: undefined });
+    expect(event.metadata).toBeUndefined();
+    expect(toRecordedEvent(event, 1n).metadata).toEqual({});
   });
 
   it('parses JSON that arrives as bytes', () => {
     const bytes = new Uint8Array(Buffer.from('{"a":[1,"ü"]}', 'utf8'));
-    const event = toRecordedEvent(esdbEvent({ isJson: false, data: bytes, metadata: bytes }));
+    const event = toRecordedEvent({ ...esdbEvent(), isJson: false, data: bytes, metadata: bytes }, 1n);
     expect(event.data).toEqual({ a: [1, 'ü'] });
     expect(event.metadata).toEqual({ a: [1, 'ü'] });
   });
 
   it('refuses data that is not a JSON object', () => {
-    expect(() => toRecordedEvent(esdbEvent({ data: [1, 2] }))).toThrow(/not a JSON object/);
-    expect(() => toRecordedEvent(esdbEvent({ data: 'text' }))).toThrow(/not a JSON object/);
-    expect(() => toRecordedEvent(esdbEvent({ data: new Uint8Array([0xff, 0x00]) }))).toThrow(
-      /not a JSON object/,
-    );
+    expect(() => toRecordedEvent(esdbEvent({ data: [1, 2] }), 1n)).toThrow(/not a JSON object/);
+    expect(() => toRecordedEvent(esdbEvent({ data: 'text' }), 1n)).toThrow(/not a JSON object/);
+    expect(() =>
+      toRecordedEvent({ ...esdbEvent(), isJson: false, data: new Uint8Array([0xff, 0x00]) }, 1n),
+    ).toThrow(/not a JSON object/);
   });
 });
