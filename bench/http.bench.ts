@@ -1,0 +1,238 @@
+import { join } from 'node:path';
+import { median, sideBySide } from './sideBySide.ts';
+import { type Child, startChild } from './support/child.ts';
+import { httpLoad, type LoadRequest, type LoadResult } from './support/load.ts';
+import type { TargetResult } from './support/result.ts';
+import {
+  benchCredentials,
+  currentCode,
+  END_USER,
+  enrollUsers,
+  type SeededUser,
+  seedInMemoryThenCopy,
+  seedingService,
+} from './support/seed.ts';
+
+export type HttpBenchOptions = {
+  readonly quick: boolean;
+  readonly workDir: string;
+  /** write CPU profiles of the service process here */
+  readonly profileDir?: string;
+};
+
+const CONNECTIONS = 50;
+const END_USER_HEADERS = { 'x-end-user-ip': END_USER.ip, 'x-end-user-agent': END_USER.agent };
+
+const MB = 1024 * 1024;
+
+/**
+ * Targets 1, 2, 3 and the memory half of 8: the service (src/main.ts, the production entry
+ * point with request logging and metrics) and a bare Fastify server, each in its own process
+ * on 127.0.0.1, loaded in turn by autocannon with the same requests on the same connections.
+ */
+export async function httpTargets(options: HttpBenchOptions): Promise<TargetResult[]> {
+  const rounds = options.quick ? 3 : 5;
+  const readSeconds = options.quick ? 2 : 5;
+  const signInsPerRound = options.quick ? 3000 : 8000;
+  const guardSignIns = options.quick ? 1000 : 3000;
+  const readers = 500;
+
+  const dataDir = join(options.workDir, 'http');
+  const credentials = benchCredentials();
+  const seedStarted = performance.now();
+  const { readerUsers, signInUsers, guardUsers } = await seedInMemoryThenCopy(dataDir, async (scratch) => {
+    const seeding = seedingService({ dataDir: scratch, encryptionKeys: credentials.encryptionKeys });
+    try {
+      return {
+        readerUsers: await enrollUsers(seeding.service, { prefix: 'reader', count: readers }),
+        signInUsers: await enrollUsers(seeding.service, {
+          prefix: 'signer',
+          count: rounds * signInsPerRound,
+        }),
+        guardUsers: await enrollUsers(seeding.service, { prefix: 'guarded', count: guardSignIns }),
+      };
+    } finally {
+      await seeding.close();
+    }
+  });
+  process.stdout.write(
+    `seeded ${readers + rounds * signInsPerRound + guardSignIns} enrolled users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`,
+  );
+
+  const auth = { authorization: `Bearer ${credentials.webKey}` };
+  let readIndex = 0;
+  const nextRead = (): LoadRequest => {
+    const user = readerUsers[readIndex++ % readerUsers.length]!;
+    return { method: 'GET', path: `/v1/users/${user.userId}/two-factor`, headers: auth };
+  };
+  const signIns = (users: readonly SeededUser[]): LoadRequest[] =>
+    users.map((user) => ({
+      method: 'POST',
+      path: `/v1/users/${user.userId}/two-factor/verify`,
+      headers: { ...auth, 'content-type': 'application/json', ...END_USER_HEADERS },
+      body: JSON.stringify({ code: currentCode(user.secret) }),
+    }));
+  const cycle = (requests: readonly LoadRequest[]) => {
+    let i = 0;
+    return () => requests[i++ % requests.length]!;
+  };
+
+  const serviceEnv = {
+    ...credentials.env,
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+  };
+  const results: TargetResult[] = [];
+  const failures: string[] = [];
+
+  // 1. The default configuration, exactly as shipped: any 429 from our own guard is a miss.
+  {
+    const guarded = await startChild({
+      kind: 'service',
+      env: serviceEnv,
+      logFile: join(options.workDir, 'service-default.log'),
+    });
+    try {
+      const reads = await httpLoad({
+        url: guarded.url,
+        connections: CONNECTIONS,
+        next: nextRead,
+        seconds: readSeconds,
+      });
+      const signs = await httpLoad({
+        url: guarded.url,
+        connections: CONNECTIONS,
+        next: cycle(signIns(guardUsers)),
+        amount: guardUsers.length,
+      });
+      const limited = (reads.statuses['429'] ?? 0) + (signs.statuses['429'] ?? 0);
+      const total = reads.total + signs.total;
+      results.push({
+        name: '1. no 429 from our own guard (default config)',
+        value: limited,
+        baseline: total,
+        ratio: limited / total,
+        target: '0 answers 429',
+        ok: limited === 0 && total > 0,
+        unit: 'x 429',
+        note: `default config: ${describe(reads)} on status reads, ${describe(signs)} on sign-ins`,
+      });
+    } finally {
+      await guarded.stop();
+    }
+  }
+
+  // 2, 3, 8: the limit lifted by configuration for as long as the default has one.
+  const bare = await startChild({ kind: 'bare' });
+  let service: Child | undefined;
+  try {
+    service = await startChild({
+      kind: 'service',
+      env: { ...serviceEnv, RATE_LIMIT_PER_MINUTE: '1000000000' },
+      logFile: join(options.workDir, 'service.log'),
+      ...(options.profileDir ? { cpuProfileDir: options.profileDir } : {}),
+    });
+    const svc = service;
+    const checked = (label: string) => (result: LoadResult) => {
+      if (result.ok !== result.total || result.errors > 0) failures.push(`${label}: ${describe(result)}`);
+      return result.rate;
+    };
+
+    // Warm both (JIT, caches), as in a running deployment.
+    await httpLoad({ url: bare.url, connections: CONNECTIONS, next: nextRead, seconds: 1 });
+    await httpLoad({ url: svc.url, connections: CONNECTIONS, next: nextRead, seconds: 1 });
+    const reads = await sideBySide({
+      name: 'status reads',
+      rounds,
+      baselineLabel: 'bare Fastify',
+      candidateLabel: 'service',
+      baseline: () =>
+        httpLoad({ url: bare.url, connections: CONNECTIONS, next: nextRead, seconds: readSeconds }).then(
+          checked('bare status reads'),
+        ),
+      candidate: () =>
+        httpLoad({ url: svc.url, connections: CONNECTIONS, next: nextRead, seconds: readSeconds }).then(
+          checked('service status reads'),
+        ),
+    });
+    results.push({
+      name: '2. status reads vs bare Fastify',
+      value: reads.candidate,
+      baseline: reads.baseline,
+      ratio: reads.ratio,
+      target: '>= 0.5x',
+      ok: reads.ratio >= 0.5,
+      unit: 'req/s',
+    });
+
+    let round = 0;
+    const signInRounds = sideBySide({
+      name: 'sign-ins (valid TOTP, one per user)',
+      rounds,
+      baselineLabel: 'bare Fastify',
+      candidateLabel: 'service',
+      // The bare route answers anything: it gets this round's requests several times over, so
+      // that it runs about as long as the service does.
+      baseline: () => {
+        const users = signInUsers.slice(round * signInsPerRound, (round + 1) * signInsPerRound);
+        return httpLoad({
+          url: bare.url,
+          connections: CONNECTIONS,
+          next: cycle(signIns(users)),
+          amount: signInsPerRound * 4,
+        }).then(checked('bare sign-ins'));
+      },
+      candidate: () => {
+        const users = signInUsers.slice(round * signInsPerRound, (round + 1) * signInsPerRound);
+        round += 1;
+        return httpLoad({
+          url: svc.url,
+          connections: CONNECTIONS,
+          next: cycle(signIns(users)),
+          amount: users.length,
+        }).then(checked('service sign-ins'));
+      },
+    });
+    const signs = await signInRounds;
+    results.push({
+      name: '3. sign-ins (fsync) vs bare Fastify',
+      value: signs.candidate,
+      baseline: signs.baseline,
+      ratio: signs.ratio,
+      target: '>= 0.5x',
+      ok: signs.ratio >= 0.5,
+      unit: 'req/s',
+    });
+    const peak = svc.peakRssBytes() / MB;
+    const barePeak = bare.peakRssBytes() / MB;
+    results.push({
+      name: '8. memory: peak RSS of the service',
+      value: peak,
+      baseline: barePeak,
+      ratio: peak / barePeak,
+      target: '< 200 MB',
+      ok: peak < 200,
+      unit: 'MB',
+      note: `peak RSS over seeding-free start, ${rounds} rounds of status reads and of sign-ins; baseline: the bare Fastify process`,
+    });
+  } finally {
+    await service?.stop();
+    await bare.stop();
+  }
+  if (failures.length > 0) {
+    process.stdout.write(`unexpected answers:\n  ${failures.join('\n  ')}\n`);
+    for (const result of results.splice(1))
+      results.push({ ...result, ok: false, note: 'unexpected answers (see above)' });
+  }
+  return results;
+}
+
+function describe(result: LoadResult): string {
+  const codes = Object.entries(result.statuses)
+    .map(([code, count]) => `${count} x ${code}`)
+    .join(', ');
+  return `${result.total} answers (${codes || 'none'}), ${result.errors} errors`;
+}
+
+export { median };
