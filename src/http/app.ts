@@ -8,12 +8,7 @@ import Fastify, {
   LogController,
   type onRequestHookHandler,
 } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
 import type { ApiKey, Role } from '../config/apiKeys.ts';
@@ -28,6 +23,7 @@ import { auditStateRoutes } from './routes/auditState.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { TypedApp } from './routes/routeDeps.ts';
 import { twoFactorRoutes } from './routes/twoFactor.ts';
+import { responseSerializerCompiler } from './serialisation.ts';
 
 export type Readiness = () => Promise<{ readonly ready: boolean; readonly detail: string }>;
 
@@ -85,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const rolesOf = createAuthenticator(deps.apiKeys);
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   installErrorHandling(app, clock);
 
   app.addHook('onRequest', async (request, reply) => {
