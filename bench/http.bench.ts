@@ -32,10 +32,10 @@ const MB = 1024 * 1024;
  */
 export async function httpTargets(options: HttpBenchOptions): Promise<TargetResult[]> {
   const rounds = options.quick ? 3 : 5;
-  const readSeconds = options.quick ? 2 : 5;
-  const signInsPerRound = options.quick ? 3000 : 8000;
-  const guardSignIns = options.quick ? 1000 : 3000;
-  const readers = 500;
+  const readSeconds = options.quick ? 1.5 : 5;
+  const signInsPerRound = options.quick ? 1200 : 6000;
+  const guardSignIns = options.quick ? 300 : 2000;
+  const readers = options.quick ? 200 : 1000;
 
   const dataDir = join(options.workDir, 'http');
   const credentials = benchCredentials();

@@ -51,14 +51,14 @@ async function buildLog(
       const template = Number(db.prepare('SELECT COUNT(*) FROM events').pluck().get());
       const copy = db.prepare(
         `INSERT INTO events (id, stream_name, revision, type, data, metadata, recorded_at)
-         SELECT lower(hex(randomblob(16))), stream_name || '.' || ?1, revision, type,
-                json_set(data, '$.userId', json_extract(data, '$.userId') || '.' || ?1), metadata, recorded_at
-           FROM events WHERE position <= ?2 ORDER BY position LIMIT ?3`,
+         SELECT lower(hex(randomblob(16))), stream_name || '.' || @copy, revision, type,
+                json_set(data, '$.userId', json_extract(data, '$.userId') || '.' || @copy), metadata, recorded_at
+           FROM events WHERE position <= @template ORDER BY position LIMIT @take`,
       );
       db.transaction(() => {
         for (let k = 1, have = template; have < total; k++) {
           const take = Math.min(template, total - have);
-          copy.run(k, template, take);
+          copy.run({ copy: k, template, take });
           have += take;
         }
       })();
@@ -73,7 +73,7 @@ async function buildLog(
  * rows; then the start-up half of 8: the service ready on that log, already projected.
  */
 export async function projectionTargets(options: ProjectionBenchOptions): Promise<TargetResult[]> {
-  const total = options.quick ? 100_000 : 1_000_000;
+  const total = options.quick ? 50_000 : 1_000_000;
   const rounds = 3;
   const dataDir = join(options.workDir, 'projections');
   const credentials = benchCredentials();

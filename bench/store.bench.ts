@@ -291,7 +291,7 @@ export async function appendTarget(options: StoreBenchOptions): Promise<TargetRe
 
 /** 9. Bytes on disk per sign-in event in the event store: event, metadata, chain hash, indexes. */
 export async function storageTarget(options: StoreBenchOptions): Promise<TargetResult> {
-  const signIns = options.quick ? 2000 : 10_000;
+  const signIns = options.quick ? 1000 : 10_000;
   const dataDir = join(options.workDir, 'storage');
   const { encryptionKeys } = benchCredentials();
   let offset = -60_000;
