@@ -95,12 +95,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   // For debugging an integration: what arrived, with credentials and codes redacted by the logger.
-  app.addHook('preHandler', async (request) => {
-    request.log.trace(
-      { headers: request.headers, params: request.params, body: request.body },
-      'request received',
-    );
-  });
+  // Only at trace level: an async hook that logs nothing still costs every request a turn.
+  if (deps.logger.isLevelEnabled('trace')) {
+    app.addHook('preHandler', async (request) => {
+      request.log.trace(
+        { headers: request.headers, params: request.params, body: request.body },
+        'request received',
+      );
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
