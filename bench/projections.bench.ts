@@ -24,7 +24,7 @@ const SIGN_INS_PER_USER = 48;
  * A log of `total` events: a template written by the service itself (enrollments, then
  * sign-ins), copied in SQL under other user ids until the log is long enough.
  */
-async function buildLog(
+export async function buildLog(
   dataDir: string,
   total: number,
   encryptionKeys: ReturnType<typeof benchCredentials>['encryptionKeys'],
@@ -124,7 +124,7 @@ export async function projectionTargets(options: ProjectionBenchOptions): Promis
   });
 
   // Start-up: the service and the bare server, each spawned and polled until ready, in turn.
-  const startupRounds = options.quick ? 3 : 5;
+  const startupRounds = options.quick ? 1 : 5;
   const started = await sideBySide({
     name: `start-up with ${total.toLocaleString('en-US')} events projected`,
     rounds: startupRounds,

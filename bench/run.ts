@@ -33,16 +33,23 @@ process.stdout.write(
 );
 
 const results: TargetResult[] = [];
+/** Runs one part of the bench and says how long it took, so a slow part is easy to spot. */
+const part = async (label: string, run: () => Promise<TargetResult | TargetResult[]>) => {
+  const started = performance.now();
+  const got = await run();
+  results.push(...(Array.isArray(got) ? got : [got]));
+  process.stdout.write(`  (${label}: ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+};
 try {
   const options = { quick, workDir };
   if (wanted(1, 2, 3, 8)) {
-    results.push(...(await httpTargets({ ...options, ...(profileDir ? { profileDir } : {}) })));
+    await part('HTTP', () => httpTargets({ ...options, ...(profileDir ? { profileDir } : {}) }));
   }
-  if (wanted(4)) results.push(await recoveryCodeTarget(options));
-  if (wanted(5)) results.push(await historyTarget(options));
-  if (wanted(6)) results.push(await appendTarget(options));
-  if (wanted(7, 8)) results.push(...(await projectionTargets(options)));
-  if (wanted(9)) results.push(await storageTarget(options));
+  if (wanted(4)) await part('recovery code', () => recoveryCodeTarget(options));
+  if (wanted(5)) await part('history', () => historyTarget(options));
+  if (wanted(6)) await part('appends', () => appendTarget(options));
+  if (wanted(7, 8)) await part('projections and start-up', () => projectionTargets(options));
+  if (wanted(9)) await part('storage', () => storageTarget(options));
   if (!quick && only === undefined) await projectionLagBench();
 } finally {
   rmSync(workDir, { recursive: true, force: true });
