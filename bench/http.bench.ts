@@ -141,6 +141,27 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       if (result.ok !== result.total || result.errors > 0) failures.push(`${label}: ${describe(result)}`);
       return result.rate;
     };
+    // CPU time each process spends per answer: steadier than rates on a shared machine, and
+    // what a capacity estimate divides a core by.
+    const cpu = { bare: { seconds: 0, answers: 0 }, service: { seconds: 0, answers: 0 } };
+    const metered = async (which: 'bare' | 'service', child: Child, run: () => Promise<LoadResult>) => {
+      const before = child.cpuSeconds();
+      const result = await run();
+      cpu[which].seconds += child.cpuSeconds() - before;
+      cpu[which].answers += result.total;
+      return result;
+    };
+    const cpuReport = (what: string) => {
+      const perAnswer = (m: { seconds: number; answers: number }) =>
+        (1e6 * m.seconds) / Math.max(1, m.answers);
+      process.stdout.write(
+        `  CPU per ${what}: service ${perAnswer(cpu.service).toFixed(0)} us, bare Fastify ${perAnswer(cpu.bare).toFixed(0)} us\n`,
+      );
+      const perAnswerService = perAnswer(cpu.service);
+      cpu.bare = { seconds: 0, answers: 0 };
+      cpu.service = { seconds: 0, answers: 0 };
+      return perAnswerService;
+    };
 
     // Warm both (JIT, caches), as in a running deployment.
     await httpLoad({ url: bare.url, connections: CONNECTIONS, next: nextRead, seconds: 1 });
@@ -151,14 +172,15 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       baselineLabel: 'bare Fastify',
       candidateLabel: 'service',
       baseline: () =>
-        httpLoad({ url: bare.url, connections: CONNECTIONS, next: nextRead, seconds: readSeconds }).then(
-          checked('bare status reads'),
-        ),
+        metered('bare', bare, () =>
+          httpLoad({ url: bare.url, connections: CONNECTIONS, next: nextRead, seconds: readSeconds }),
+        ).then(checked('bare status reads')),
       candidate: () =>
-        httpLoad({ url: svc.url, connections: CONNECTIONS, next: nextRead, seconds: readSeconds }).then(
-          checked('service status reads'),
-        ),
+        metered('service', svc, () =>
+          httpLoad({ url: svc.url, connections: CONNECTIONS, next: nextRead, seconds: readSeconds }),
+        ).then(checked('service status reads')),
     });
+    const readCpuUs = cpuReport('status read');
     results.push({
       name: '2. status reads vs bare Fastify',
       value: reads.candidate,
@@ -167,6 +189,7 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       target: '>= 0.5x',
       ok: reads.ratio >= 0.5,
       unit: 'req/s',
+      note: `the service used ${readCpuUs.toFixed(0)} us of CPU per status read`,
     });
 
     let round = 0;
@@ -179,24 +202,29 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       // that it runs about as long as the service does.
       baseline: () => {
         const users = signInUsers.slice(round * signInsPerRound, (round + 1) * signInsPerRound);
-        return httpLoad({
-          url: bare.url,
-          connections: CONNECTIONS,
-          next: cycle(signIns(users)),
-          amount: signInsPerRound * 4,
-        }).then(checked('bare sign-ins'));
+        return metered('bare', bare, () =>
+          httpLoad({
+            url: bare.url,
+            connections: CONNECTIONS,
+            next: cycle(signIns(users)),
+            amount: signInsPerRound * 4,
+          }),
+        ).then(checked('bare sign-ins'));
       },
       candidate: () => {
         const users = signInUsers.slice(round * signInsPerRound, (round + 1) * signInsPerRound);
         round += 1;
-        return httpLoad({
-          url: svc.url,
-          connections: CONNECTIONS,
-          next: cycle(signIns(users)),
-          amount: users.length,
-        }).then(checked('service sign-ins'));
+        return metered('service', svc, () =>
+          httpLoad({
+            url: svc.url,
+            connections: CONNECTIONS,
+            next: cycle(signIns(users)),
+            amount: users.length,
+          }),
+        ).then(checked('service sign-ins'));
       },
     });
+    const signInCpuUs = cpuReport('sign-in');
     results.push({
       name: '3. sign-ins (fsync) vs bare Fastify',
       value: signs.candidate,
@@ -205,6 +233,7 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       target: '>= 0.5x',
       ok: signs.ratio >= 0.5,
       unit: 'req/s',
+      note: `the service used ${signInCpuUs.toFixed(0)} us of CPU per sign-in (its projections included)`,
     });
     const peak = svc.peakRssBytes() / MB;
     const barePeak = bare.peakRssBytes() / MB;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashRaw } from '@node-rs/argon2';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { createTwoFactorService } from '../src/application/twoFactorService.ts';
 import { createRecoveryCodeHasher, DEFAULT_DIGEST_PARAMETERS } from '../src/crypto/recoveryCodeHasher.ts';
 import { createSecretBox, type EncryptionKey } from '../src/crypto/secretBox.ts';
@@ -10,6 +11,7 @@ import type { DigestParameters } from '../src/domain/twoFactor/recoveryCodes.ts'
 import type { EventToAppend } from '../src/eventStore/eventStore.ts';
 import { migrate } from '../src/eventStore/sqlite/migrations.ts';
 import { openSqliteEventStore } from '../src/eventStore/sqlite/sqliteEventStore.ts';
+import { openReadModels } from '../src/projections/readModels.ts';
 import { openSqliteSnapshotStore } from '../src/snapshots/sqliteSnapshotStore.ts';
 import { sideBySide } from './sideBySide.ts';
 import type { TargetResult } from './support/result.ts';
@@ -299,8 +301,8 @@ export async function storageTarget(options: StoreBenchOptions): Promise<TargetR
   const clock = () => Date.now() + offset;
   const seeding = seedingService({ dataDir, encryptionKeys, clock });
   const file = join(dataDir, 'events.sqlite');
-  const usedBytes = () => {
-    const db = new Database(file);
+  const usedBytes = (path: string) => {
+    const db = new Database(path);
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
       const pages = Number(db.pragma('page_count', { simple: true }));
@@ -310,9 +312,21 @@ export async function storageTarget(options: StoreBenchOptions): Promise<TargetR
       db.close();
     }
   };
+  const readModelsFile = join(dataDir, 'read-models.sqlite');
+  const readModels = openReadModels({ dataDir, store: seeding.store, logger: pino({ level: 'silent' }) });
+  const projected = async () => {
+    for (let waited = 0; waited < 60_000; waited += 20) {
+      if ((await readModels.status()).every((p) => p.lagEvents === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('the read models did not catch up within a minute');
+  };
   try {
     const users = await enrollUsers(seeding.service, { prefix: 'user-3f2a9c1e-7b4d', count: signIns, clock });
-    const before = usedBytes();
+    await readModels.start();
+    await projected();
+    const before = usedBytes(file);
+    const readModelsBefore = usedBytes(readModelsFile);
     offset = 0;
     let payload = 0;
     for (let from = 0; from < users.length; from += 256) {
@@ -323,7 +337,9 @@ export async function storageTarget(options: StoreBenchOptions): Promise<TargetR
         }),
       );
     }
-    const after = usedBytes();
+    const after = usedBytes(file);
+    await projected();
+    const readModelsPerSignIn = (usedBytes(readModelsFile) - readModelsBefore) / signIns;
     const db = new Database(file, { readonly: true });
     try {
       const row = db
@@ -349,7 +365,8 @@ export async function storageTarget(options: StoreBenchOptions): Promise<TargetR
     }
     const perEvent = (after - before) / signIns;
     process.stdout.write(
-      `storage: ${signIns} sign-ins grew the event store by ${(after - before).toLocaleString('en-US')} bytes\n`,
+      `storage: ${signIns} sign-ins grew the event store by ${(after - before).toLocaleString('en-US')} bytes, ` +
+        `and the read models by ${readModelsPerSignIn.toFixed(0)} bytes a sign-in (audit record and its indexes)\n`,
     );
     return {
       name: '9. bytes on disk per sign-in event',
@@ -362,6 +379,7 @@ export async function storageTarget(options: StoreBenchOptions): Promise<TargetR
       note: `baseline: the bytes of the row's own fields (ids, JSON data and metadata, time, two integers); user ids like ${users[0]?.userId}, with the end user's IP and a ${END_USER.agent.length}-character user agent`,
     };
   } finally {
+    await readModels.stop();
     await seeding.close();
   }
 }

@@ -40,6 +40,8 @@ export type ChildOptions = {
   /** write a V8 CPU profile into this directory when the process exits */
   readonly cpuProfileDir?: string;
   readonly readyTimeoutMs?: number;
+  /** the checkout whose code runs; default this one (another lets two versions be compared) */
+  readonly root?: string;
 };
 
 /** Starts a server in its own process on 127.0.0.1 and waits until it answers ready. */
@@ -57,7 +59,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
       entry,
     ],
     {
-      cwd: ROOT,
+      cwd: options.root ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...options.env },
       stdio: ['ignore', out, out],
     },

@@ -10,6 +10,7 @@ import { createSecretBox, type EncryptionKey } from '../../src/crypto/secretBox.
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
 import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.ts';
 import { totpCodeForStep } from '../../src/domain/twoFactor/totp.ts';
+import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { openSqliteSnapshotStore } from '../../src/snapshots/sqliteSnapshotStore.ts';
 
@@ -75,7 +76,7 @@ export function seedingService(input: {
   readonly encryptionKeys: readonly EncryptionKey[];
   readonly digestParameters?: DigestParameters;
   readonly clock?: () => number;
-}): { service: TwoFactorService; close(): Promise<void> } {
+}): { service: TwoFactorService; store: EventStore; close(): Promise<void> } {
   const store = openSqliteEventStore({ dataDir: input.dataDir });
   const snapshots = openSqliteSnapshotStore(input.dataDir);
   const service = createTwoFactorService({
@@ -90,6 +91,7 @@ export function seedingService(input: {
   });
   return {
     service,
+    store,
     async close() {
       await store.close();
       snapshots.close();
