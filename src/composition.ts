@@ -4,8 +4,10 @@ import { createTwoFactorService, type TwoFactorService } from './application/two
 import type { ApiKey } from './config/apiKeys.ts';
 import type { Config } from './config/config.ts';
 import { loadOrCreateDevelopmentCredentials } from './config/developmentCredentials.ts';
+import { createPepperRing } from './crypto/pepper.ts';
 import { createRecoveryCodeHasher } from './crypto/recoveryCodeHasher.ts';
 import { createSecretBox, type EncryptionKey, secretBoxWithoutKeys } from './crypto/secretBox.ts';
+import { argon2Limits, createWorkLimiter } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
@@ -70,6 +72,8 @@ export function createRuntime(
   options: {
     readonly clock?: () => number;
     readonly digestParameters?: DigestParameters;
+    /** concurrent argon2 computations and queued checks; default: sized to the machine */
+    readonly argon2Limits?: { readonly maxConcurrent: number; readonly maxQueued: number };
     /** false for the command line: read development keys that exist, never make new ones */
     readonly generateCredentials?: boolean;
   } = {},
@@ -85,10 +89,15 @@ export function createRuntime(
     store,
     snapshots,
     secretBox: encryptionKeys ? createSecretBox(encryptionKeys) : secretBoxWithoutKeys(),
-    hasher: createRecoveryCodeHasher(options.digestParameters),
+    hasher: createRecoveryCodeHasher(options.digestParameters, {
+      limiter: createWorkLimiter(options.argon2Limits ?? argon2Limits()),
+      ...(encryptionKeys ? { peppers: createPepperRing(encryptionKeys) } : {}),
+    }),
     clock: options.clock ?? Date.now,
     issuer: config.issuer,
     onAppended: metrics.observeEvents,
+    onBackgroundError: (error) =>
+      logger.warn({ err: error }, 'counted refusals not recorded yet; kept and tried again'),
     repository: {
       onSnapshotError: (error) =>
         logger.warn({ err: error }, 'snapshot not saved; loading goes on from the log'),
@@ -101,6 +110,8 @@ export function createRuntime(
     encryptionKeys,
     metrics,
     async close() {
+      // Refusals still counted in memory are recorded while the store is open.
+      await service.close();
       await store.close();
       snapshots.close();
     },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { createRuntime, type Runtime } from './composition.ts';
-import type { Config } from './config/config.ts';
+import { type Config, ConfigError } from './config/config.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
 import type { Metrics } from './http/metrics.ts';
@@ -26,6 +26,7 @@ export type Server = {
 export type ServerOptions = {
   readonly clock?: () => number;
   readonly digestParameters?: DigestParameters;
+  readonly argon2Limits?: { readonly maxConcurrent: number; readonly maxQueued: number };
   /**
    * How long `stop()` waits for requests in flight (a slow client reading a long audit export)
    * before closing their connections; default 10 s.
@@ -67,6 +68,31 @@ function registerProjectionMetrics(metrics: Metrics, readModels: ReadModels): vo
   });
 }
 
+/** How many users' stored secrets are opened at start to prove the configured keys. */
+export const KEY_CHECK_SAMPLE = 25;
+
+/**
+ * Refuses to start when the configured keys cannot open a sample of stored secrets (a key
+ * left out of SECRET_ENCRYPTION_KEYS, or replaced by another under the same id): better a
+ * clear message now than every sign-in of those users failing later.
+ */
+async function refuseUnusableKeys(runtime: Runtime, readModels: ReadModels, nowMs: number): Promise<void> {
+  const sample = [
+    ...readModels.listUsers({ status: 'enabled', limit: KEY_CHECK_SAMPLE, nowMs }).users,
+    ...readModels.listUsers({ status: 'pending', limit: 5, nowMs }).users,
+  ];
+  const unusable = new Set<string>();
+  for (const { userId } of sample) {
+    for (const keyId of (await runtime.service.keyUse(userId)).unusable) unusable.add(keyId);
+  }
+  if (unusable.size > 0) {
+    throw new ConfigError(
+      `stored secrets cannot be opened with the configured keys: key ${[...unusable].join(', ')} ` +
+        'is missing from SECRET_ENCRYPTION_KEYS (or is not the key it names)',
+    );
+  }
+}
+
 /** Wires the runtime into the HTTP app and listens; shared by `main.ts` and the end-to-end tests. */
 export async function startServer(
   config: Config,
@@ -76,6 +102,7 @@ export async function startServer(
   const runtime = createRuntime(config, logger, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.digestParameters ? { digestParameters: options.digestParameters } : {}),
+    ...(options.argon2Limits ? { argon2Limits: options.argon2Limits } : {}),
   });
   const clock = options.clock ?? Date.now;
   const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
@@ -91,6 +118,8 @@ export async function startServer(
     await readModels.stop();
     await runtime.close();
   };
+  // Keys stored data needs and the configuration lacks, as met at sign-in: for readiness.
+  const missingKeys = new Set<string>();
   let app: FastifyInstance;
   try {
     registerProjectionMetrics(runtime.metrics, readModels);
@@ -99,9 +128,12 @@ export async function startServer(
       apiKeys: runtime.apiKeys,
       logger,
       metrics: runtime.metrics,
-      rateLimitPerMinute: config.rateLimitPerMinute,
+      throttleFailuresPerMinute: config.throttleFailuresPerMinute,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       ...(options.clock ? { clock: options.clock } : {}),
       readModelRoutes: readModelRoutes(readModels, clock),
+      onKeyUnavailable: (keyId) => missingKeys.add(keyId),
       readiness: async () => {
         try {
           await runtime.store.ping();
@@ -121,7 +153,13 @@ export async function startServer(
         if (!health.caughtUp) {
           return { ready: false, detail: 'the read models are catching up with the event log' };
         }
-        return { ready: true, detail: 'the event store answers and the read models have caught up' };
+        // Reported, not failed: every instance shares the configuration, and taking them all out
+        // of rotation would deny every user for what denies only those whose secrets need the key.
+        const keys =
+          missingKeys.size === 0
+            ? ''
+            : `; but stored secrets need keys that are not configured (${[...missingKeys].join(', ')}): add them to SECRET_ENCRYPTION_KEYS`;
+        return { ready: true, detail: `the event store answers and the read models have caught up${keys}` };
       },
     });
   } catch (error) {
@@ -134,6 +172,7 @@ export async function startServer(
     // rebuild from the command line in progress, stops the start here with a clear message.
     // The catch-up itself runs in the background: readiness says when it is done.
     await readModels.start();
+    await refuseUnusableKeys(runtime, readModels, clock());
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();

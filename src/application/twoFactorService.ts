@@ -9,8 +9,9 @@ import {
   POLICY_STREAM,
   type PolicyState,
 } from '../domain/policy/policy.ts';
-import { DomainRejection } from '../domain/shared/domainError.ts';
+import { DomainRejection, FactorLockedRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
+import { confirmationIsChecked, proofIsChecked } from '../domain/twoFactor/attemptChecks.ts';
 import type {
   ConfirmEnrollment,
   Proof,
@@ -22,14 +23,8 @@ import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
 import type { ProofMethod, TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
 import { issuesRecoveryCodes } from '../domain/twoFactor/issuesRecoveryCodes.ts';
-import { isLocked } from '../domain/twoFactor/lockout.ts';
 import { outcomeOf } from '../domain/twoFactor/outcome.ts';
-import {
-  hasLivePendingEnrollment,
-  initialState,
-  recoveryCodesRemaining,
-  type TwoFactorState,
-} from '../domain/twoFactor/state.ts';
+import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../domain/twoFactor/state.ts';
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
@@ -38,6 +33,7 @@ import { handleCommand } from './commandHandler.ts';
 import { enrollmentUri } from './enrollmentUri.ts';
 import { UseCaseError } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
+import { createRefusalTally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
 import type { SnapshotStore } from './snapshotStore.ts';
 
@@ -52,6 +48,19 @@ export type TwoFactorServiceDeps = {
   readonly repository?: RepositoryOptions;
   /** told of every event appended, e.g. to count verifications and lockouts */
   readonly onAppended?: (events: readonly AnyEvent[]) => void;
+  /** told when counted refusals could not be recorded yet (they are kept and tried again) */
+  readonly onBackgroundError?: (error: unknown) => void;
+};
+
+/** How often counted refusals whose lock has ended are recorded, when nothing else records them. */
+export const REFUSAL_COUNT_SWEEP_MS = 5_000;
+
+/** What a user's stored data needs of the key ring (ids only: never a key). */
+export type KeyUse = {
+  readonly sealedWith: readonly string[];
+  /** the pepper key id of the recovery codes in force, or what they have instead */
+  readonly recoveryCodes: string | 'unpeppered' | 'none';
+  readonly unusable: readonly string[];
 };
 
 /** A code as the caller presents it: exactly one of the two. */
@@ -66,18 +75,19 @@ export type PolicyView = {
 const presentedMethod = (presented: PresentedCode): ProofMethod =>
   'code' in presented ? 'totp' : 'recovery-code';
 
+const lockedError = (lockedUntil: string | null) =>
+  new UseCaseError(
+    'locked',
+    lockedUntil === null
+      ? 'too many failed attempts: use a recovery code, or ask an administrator to unlock two-factor authentication'
+      : 'too many failed attempts: try again later, or use a recovery code',
+    lockedUntil,
+  );
+
 function throwUnlessAccepted(events: readonly TwoFactorEvent[]): void {
   const outcome = outcomeOf(events);
   if (outcome.kind === 'invalid-code') throw new UseCaseError('invalid-code', 'the code is not valid');
-  if (outcome.kind === 'locked') {
-    throw new UseCaseError(
-      'locked',
-      outcome.lockedUntil === null
-        ? 'too many failed attempts: an administrator must unlock two-factor authentication'
-        : 'too many failed attempts: try again later',
-      outcome.lockedUntil,
-    );
-  }
+  if (outcome.kind === 'locked') throw lockedError(outcome.lockedUntil);
 }
 
 function rethrowRejection(error: unknown): never {
@@ -93,6 +103,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   const users = createRepository(deps.store, twoFactorKind, deps.snapshots, deps.repository);
   const policies = createRepository(deps.store, policyKind, deps.snapshots, deps.repository);
   const mutex = createKeyedMutex();
+  const refusals = createRefusalTally();
 
   /** Prepares a presented code for checking, skipping the slow work when no check will run. */
   async function prepareProof(
@@ -102,7 +113,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     nowMs: number,
     willCheck = true,
   ): Promise<Proof> {
-    const checked = willCheck && state.enabled && !isLocked(state.lockout, nowMs);
+    const checked = willCheck && proofIsChecked(state, presentedMethod(presented), nowMs);
     if ('code' in presented) {
       const secretBase32 =
         checked && state.authenticator ? deps.secretBox.open(state.authenticator.secret, userId) : null;
@@ -125,13 +136,56 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return { events: decide(prepared as typeof command, state), result: fresh?.codes ?? [] };
   }
 
+  /** Records the refusals counted for a user as one event. */
+  async function recordRefusals(userId: string): Promise<void> {
+    const tally = refusals.take(userId);
+    if (tally === undefined) return;
+    const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
+    try {
+      const { events } = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => ({
+        events: decide(
+          {
+            type: 'CountRefusedAttempts',
+            data: {
+              userId,
+              nowMs: deps.clock(),
+              attempts: tally.attempts,
+              firstAtMs: tally.firstAtMs,
+              lastAtMs: tally.lastAtMs,
+              endUserIps: tally.endUserIps,
+              lockedUntil: tally.lockedUntil,
+            },
+            metadata,
+          },
+          state,
+        ),
+        result: null,
+      }));
+      deps.onAppended?.(events);
+    } catch (error) {
+      refusals.restore(userId, tally);
+      throw error;
+    }
+  }
+
+  const recordInBackground = (userId: string) =>
+    recordRefusals(userId).catch((error: unknown) => deps.onBackgroundError?.(error));
+
+  const sweep = setInterval(() => {
+    for (const userId of refusals.due(deps.clock())) void recordInBackground(userId);
+  }, REFUSAL_COUNT_SWEEP_MS);
+  sweep.unref();
+
   async function run<R>(
     userId: string,
+    metadata: CommandMetadata,
     decideWith: (
       state: TwoFactorState,
       nowMs: number,
     ) => Promise<{ events: readonly TwoFactorEvent[]; result: R }>,
   ) {
+    // The lock these refusals were counted under has ended: record them before what follows.
+    if (refusals.isDue(userId, deps.clock())) await recordRefusals(userId);
     try {
       const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), (state) =>
         decideWith(state, deps.clock()),
@@ -139,6 +193,16 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       deps.onAppended?.(handled.events);
       return handled;
     } catch (error) {
+      if (error instanceof FactorLockedRejection) {
+        const crowded = refusals.add({
+          userId,
+          atMs: deps.clock(),
+          lockedUntil: error.lockedUntil,
+          metadata,
+        });
+        if (crowded !== null) void recordInBackground(crowded);
+        throw lockedError(error.lockedUntil);
+      }
       rethrowRejection(error);
     }
   }
@@ -161,7 +225,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       input: { readonly accountName: string; readonly proof: PresentedCode | null },
       metadata: CommandMetadata,
     ) {
-      const { events, result } = await run(userId, async (state, nowMs) => {
+      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
@@ -190,12 +254,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await run(userId, async (state, nowMs) => {
-        // A replacement on a locked factor is refused unchecked: no decryption for it.
-        const refused = state.enabled && isLocked(state.lockout, nowMs);
-        const live = hasLivePendingEnrollment(state, nowMs) && !refused;
+      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
         const pendingSecretBase32 =
-          live && state.pending ? deps.secretBox.open(state.pending.secret, userId) : null;
+          confirmationIsChecked(state, nowMs) && state.pending
+            ? deps.secretBox.open(state.pending.secret, userId)
+            : null;
         const command: ConfirmEnrollment = {
           type: 'ConfirmEnrollment',
           data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: null },
@@ -208,7 +271,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events, after } = await run(userId, async (state, nowMs) => ({
+      const { events, after } = await run(userId, metadata, async (state, nowMs) => ({
         events: decide(
           {
             type: 'VerifySignIn',
@@ -228,7 +291,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await run(userId, async (state, nowMs) => {
+      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
         const proof = (await prepareProof(userId, state, { code }, nowMs)) as TotpProof;
         const command: RegenerateRecoveryCodes = {
           type: 'RegenerateRecoveryCodes',
@@ -242,7 +305,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events } = await run(userId, async (state, nowMs) => {
+      const { events } = await run(userId, metadata, async (state, nowMs) => {
         // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
         const { requireTwoFactor } = await policy();
         return {
@@ -268,7 +331,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async reset(userId: string, reason: string, metadata: CommandMetadata) {
-      await run(userId, async (state, nowMs) => ({
+      await run(userId, metadata, async (state, nowMs) => ({
         events: decide({ type: 'ResetTwoFactor', data: { userId, nowMs, reason }, metadata }, state),
         result: null,
       }));
@@ -276,7 +339,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async unlock(userId: string, metadata: CommandMetadata) {
-      const { after } = await run(userId, async (state, nowMs) => ({
+      const { after } = await run(userId, metadata, async (state, nowMs) => ({
         events: decide({ type: 'UnlockFactor', data: { userId, nowMs }, metadata }, state),
         result: null,
       }));
@@ -289,6 +352,39 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async policy(): Promise<PolicyView> {
       return policy();
+    },
+
+    /**
+     * The keys this user's stored secrets (the authenticator's, a pending one's) and recovery
+     * codes (their pepper) depend on, and which of them the service cannot use: missing from
+     * the configuration, or not the key they were sealed with.
+     */
+    async keyUse(userId: string): Promise<KeyUse> {
+      const { state } = await users.load(twoFactorStreamName(userId));
+      const sealedWith: string[] = [];
+      const unusable = new Set<string>();
+      for (const sealed of [state.authenticator?.secret, state.pending?.secret]) {
+        if (sealed === undefined) continue;
+        sealedWith.push(sealed.keyId);
+        try {
+          deps.secretBox.open(sealed, userId);
+        } catch {
+          unusable.add(sealed.keyId);
+        }
+      }
+      const set = state.enabled ? state.recoveryCodes?.set : undefined;
+      if (set?.pepperKeyId !== undefined && !deps.hasher.canCheck(set)) unusable.add(set.pepperKeyId);
+      return {
+        sealedWith,
+        recoveryCodes: set === undefined ? 'none' : (set.pepperKeyId ?? 'unpeppered'),
+        unusable: [...unusable],
+      };
+    },
+
+    /** Records every refusal still counted, and stops counting in the background; before the store closes. */
+    async close(): Promise<void> {
+      clearInterval(sweep);
+      await Promise.all(refusals.users().map(recordInBackground));
     },
 
     async changePolicy(requireTwoFactor: boolean, metadata: CommandMetadata): Promise<PolicyView> {

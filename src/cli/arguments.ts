@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { userIdSchema } from '../http/schemas.ts';
+import { reasonSchema, userIdSchema } from '../http/schemas.ts';
 
 /*
  * Parsers for commander's `argParser`: each checks one value by the same rule as the HTTP
@@ -18,8 +18,7 @@ const checked = <T>(schema: z.ZodType<T>, value: string): T => {
 export const parseId = (value: string): string => checked(userIdSchema, value);
 
 /** Why an administrator acted; kept in the history, so as long as the API allows and no longer. */
-export const parseReason = (value: string): string =>
-  checked(z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'), value);
+export const parseReason = (value: string): string => checked(reasonSchema, value);
 
 const timeSchema = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
   message: 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z (or a date, meaning its start in UTC)',

@@ -1,3 +1,5 @@
+import { escapeUnsafeCharacters } from '../domain/shared/text.ts';
+
 /**
  * Lines to a stream that may be a slow pipe or one that closes early (`| head`): a write
  * waits while the pipe is full, so a long export runs in constant memory, and a reader
@@ -38,7 +40,8 @@ export class LineOutput {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
 
-/** Control characters (C0, DEL, C1) as visible escapes: recorded text must not drive a terminal. */
-export function printable(text: string): string {
-  return text.replace(CONTROL_CHARACTERS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+/**
+ * Control characters (C0, DEL, C1) and bidirectional overrides as visible escapes: recorded
+ * text must not drive a terminal, nor reorder what a person reads in it.
+ */
+export const printable = escapeUnsafeCharacters;

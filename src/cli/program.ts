@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerAdminCommands } from './commands/adminCommands.ts';
 import { registerAuditCommands } from './commands/auditCommands.ts';
+import { registerKeyCommands } from './commands/keyCommands.ts';
 import { registerProjectionCommands } from './commands/projectionCommands.ts';
 import type { CliContext } from './context.ts';
 import { describeFailure } from './errorReport.ts';
@@ -56,6 +57,7 @@ export function buildProgram(context: CliContext): Command {
   registerAdminCommands(program, context);
   registerAuditCommands(program, context);
   registerProjectionCommands(program, context);
+  registerKeyCommands(program, context);
   return program;
 }
 

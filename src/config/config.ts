@@ -20,7 +20,9 @@ const environmentSchema = z.object({
   SECRET_ENCRYPTION_KEYS: z.string().optional(),
   TOTP_ISSUER: z.string().min(1).max(64).default('Usertour'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  THROTTLE_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export type Config = {
@@ -34,7 +36,11 @@ export type Config = {
   readonly encryptionKeys: readonly EncryptionKey[] | null;
   readonly issuer: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly rateLimitPerMinute: number;
+  /** failed attempts per end-user address (across users) a minute */
+  readonly throttleFailuresPerMinute: number;
+  /** the longest a request may take to arrive, and a connection may stay silent */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
 };
 
 export class ConfigError extends Error {
@@ -76,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKeys: parse('SECRET_ENCRYPTION_KEYS', e.SECRET_ENCRYPTION_KEYS, parseEncryptionKeys),
     issuer: e.TOTP_ISSUER,
     logLevel: e.LOG_LEVEL,
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    throttleFailuresPerMinute: e.THROTTLE_FAILURES_PER_MINUTE,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
   };
 }

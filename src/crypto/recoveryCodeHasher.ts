@@ -8,6 +8,9 @@ import {
   RECOVERY_CODES_PER_SET,
   type RecoveryCodeSet,
 } from '../domain/twoFactor/recoveryCodes.ts';
+import type { PepperRing } from './pepper.ts';
+import { KeyUnavailableError } from './secretBox.ts';
+import { unlimitedWork, type WorkLimiter } from './workLimiter.ts';
 
 // `Algorithm` is a const enum in an ambient module, which isolated modules cannot inline.
 const ARGON2ID = 2 as Algorithm.Argon2id;
@@ -28,15 +31,26 @@ export type RecoveryCodeHasher = {
   digestOf(presented: string, set: RecoveryCodeSet): Promise<string | null>;
   /** how many argon2 computations have run; lets tests prove a check costs one */
   readonly computations: () => number;
+  /** whether codes of a set peppered with this key can be checked here */
+  canCheck(set: RecoveryCodeSet): boolean;
+};
+
+export type RecoveryCodeHasherOptions = {
+  /** bounds concurrent argon2 work and sheds what is past its queue; default: no bound */
+  readonly limiter?: WorkLimiter;
+  /** peppers new sets and checks peppered ones; without it, sets are issued unpeppered */
+  readonly peppers?: PepperRing;
 };
 
 export function createRecoveryCodeHasher(
   parameters: DigestParameters = DEFAULT_DIGEST_PARAMETERS,
+  options: RecoveryCodeHasherOptions = {},
 ): RecoveryCodeHasher {
+  const limiter = options.limiter ?? unlimitedWork;
   let computations = 0;
-  const digest = async (canonical: string, salt: Buffer, params: DigestParameters): Promise<string> => {
+  const digest = async (input: string, salt: Buffer, params: DigestParameters): Promise<string> => {
     computations++;
-    const raw = await hashRaw(canonical, {
+    const raw = await hashRaw(input, {
       algorithm: ARGON2ID,
       salt,
       memoryCost: params.memoryCost,
@@ -46,6 +60,12 @@ export function createRecoveryCodeHasher(
     });
     return raw.toString('base64');
   };
+  /** What argon2 hashes for a code: its peppered form when the set is peppered. */
+  const hashInput = (canonical: string, pepperKeyId: string | undefined): string => {
+    if (pepperKeyId === undefined) return canonical;
+    if (options.peppers === undefined) throw new KeyUnavailableError(pepperKeyId);
+    return options.peppers.pepper(canonical, pepperKeyId);
+  };
   return {
     async newSet() {
       const codes = new Set<string>();
@@ -53,16 +73,36 @@ export function createRecoveryCodeHasher(
         codes.add(formatRecoveryCode(randomBytes(RECOVERY_CODE_RANDOM_BYTES)));
       const salt = randomBytes(16);
       const list = [...codes];
-      const digests = await Promise.all(
-        list.map((code) => digest(normalizeRecoveryCode(code) as string, salt, parameters)),
+      const pepperKeyId = options.peppers?.currentKeyId;
+      const inputs = list.map((code) => hashInput(normalizeRecoveryCode(code) as string, pepperKeyId));
+      const digests = await limiter.run((slot) =>
+        Promise.all(inputs.map((input) => slot(() => digest(input, salt, parameters)))),
       );
-      return { codes: list, set: { salt: salt.toString('base64'), parameters, digests } };
+      const set: RecoveryCodeSet = {
+        salt: salt.toString('base64'),
+        parameters,
+        digests,
+        ...(pepperKeyId === undefined ? {} : { pepperKeyId }),
+      };
+      return { codes: list, set };
     },
     async digestOf(presented, set) {
       const canonical = normalizeRecoveryCode(presented);
       if (canonical === null) return null;
-      return digest(canonical, Buffer.from(set.salt, 'base64'), set.parameters);
+      const input = hashInput(canonical, set.pepperKeyId);
+      return limiter.run((slot) =>
+        slot(() => digest(input, Buffer.from(set.salt, 'base64'), set.parameters)),
+      );
     },
     computations: () => computations,
+    canCheck(set) {
+      if (set.pepperKeyId === undefined) return true;
+      try {
+        hashInput('', set.pepperKeyId);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }

@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { matchRecoveryCode } from '../domain/twoFactor/recoveryCodes.ts';
+import { createPepperRing } from './pepper.ts';
 import { createRecoveryCodeHasher } from './recoveryCodeHasher.ts';
+import { KeyUnavailableError } from './secretBox.ts';
+import { createWorkLimiter, WorkOverloadedError } from './workLimiter.ts';
 
 const cheap = {
   algorithm: 'argon2id',
@@ -59,5 +63,72 @@ describe('recovery code hasher', () => {
       timeCost: 2,
       parallelism: 1,
     });
+  });
+});
+
+describe('recovery code pepper', () => {
+  const keys = (...ids: string[]) => ids.map((id) => ({ id, key: randomBytes(32) }));
+
+  it('peppers a new set with the first key, and checks its codes', async () => {
+    const hasher = createRecoveryCodeHasher(cheap, { peppers: createPepperRing(keys('k2', 'k1')) });
+    const { codes, set } = await hasher.newSet();
+    expect(set.pepperKeyId).toBe('k2');
+    const digest = await hasher.digestOf(codes[3]!, set);
+    expect(
+      matchRecoveryCode(
+        set,
+        set.digests.map(() => false),
+        digest ?? '',
+      ),
+    ).toBe(3);
+  });
+
+  it('refuses digests planted by someone without the key, though their codes are known', async () => {
+    const ring = createPepperRing(keys('k1'));
+    const planted = await createRecoveryCodeHasher(cheap).newSet(); // argon2 of the bare codes
+    const forged = { ...planted.set, pepperKeyId: 'k1' };
+    const hasher = createRecoveryCodeHasher(cheap, { peppers: ring });
+    const digest = await hasher.digestOf(planted.codes[0]!, forged);
+    expect(
+      matchRecoveryCode(
+        forged,
+        forged.digests.map(() => false),
+        digest ?? '',
+      ),
+    ).toBeNull();
+  });
+
+  it('still checks a set issued before codes were peppered', async () => {
+    const legacy = await createRecoveryCodeHasher(cheap).newSet();
+    const hasher = createRecoveryCodeHasher(cheap, { peppers: createPepperRing(keys('k1')) });
+    const digest = await hasher.digestOf(legacy.codes[1]!, legacy.set);
+    expect(
+      matchRecoveryCode(
+        legacy.set,
+        legacy.set.digests.map(() => false),
+        digest ?? '',
+      ),
+    ).toBe(1);
+  });
+
+  it('names the missing key when a set was peppered with a key no longer configured', async () => {
+    const { codes, set } = await createRecoveryCodeHasher(cheap, {
+      peppers: createPepperRing(keys('old')),
+    }).newSet();
+    const hasher = createRecoveryCodeHasher(cheap, { peppers: createPepperRing(keys('new')) });
+    const failure = await hasher.digestOf(codes[0]!, set).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(KeyUnavailableError);
+    expect((failure as KeyUnavailableError).keyId).toBe('old');
+  });
+
+  it('sheds a check when the argon2 queue is full, before any work', async () => {
+    const limiter = createWorkLimiter({ maxConcurrent: 1, maxQueued: 0 });
+    const hasher = createRecoveryCodeHasher(cheap, { limiter });
+    const { set } = await hasher.newSet();
+    const before = hasher.computations();
+    const first = hasher.digestOf('00000-00000', set);
+    await expect(hasher.digestOf('00000-00001', set)).rejects.toBeInstanceOf(WorkOverloadedError);
+    await first;
+    expect(hasher.computations()).toBe(before + 1);
   });
 });

@@ -18,7 +18,19 @@ const associatedData = (userId: string, keyId: string): Buffer =>
   Buffer.from(`two-factor-secret\u0000${keyId}\u0000${userId}`, 'utf8');
 
 export class SecretBoxError extends Error {
-  override readonly name = 'SecretBoxError';
+  override readonly name: string = 'SecretBoxError';
+}
+
+/**
+ * Stored data needs a key the configuration does not hold: the operator's to fix (add the
+ * key back), not the user's fault, and nothing to retry blindly. The id is safe to log; the
+ * key never is.
+ */
+export class KeyUnavailableError extends SecretBoxError {
+  override readonly name = 'KeyUnavailableError';
+  constructor(readonly keyId: string) {
+    super(`encryption key ${keyId} is not in the key ring`);
+  }
 }
 
 export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
@@ -43,8 +55,7 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
     },
     open(sealed, userId) {
       const key = ring.get(sealed.keyId);
-      if (key === undefined)
-        throw new SecretBoxError(`encryption key ${sealed.keyId} is not in the key ring`);
+      if (key === undefined) throw new KeyUnavailableError(sealed.keyId);
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.nonce, 'base64'));
         decipher.setAAD(associatedData(userId, sealed.keyId));

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -12,9 +11,11 @@ import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fa
 import type { Logger } from 'pino';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
 import type { ApiKey, Role } from '../config/apiKeys.ts';
-import { authorize, createAuthenticator, keyFingerprint } from './authentication.ts';
+import { createAttemptGuard } from './attemptGuard.ts';
+import { authorize, createAuthenticator } from './authentication.ts';
 import { writeClientErrorProblem } from './clientError.ts';
 import { installErrorHandling, sendProblem } from './errorHandler.ts';
+import { createFailureThrottle } from './failureThrottle.ts';
 import type { Metrics } from './metrics.ts';
 import { HttpProblem } from './problems.ts';
 import { REQUEST_ID_PATTERN } from './requestContext.ts';
@@ -33,8 +34,15 @@ export type AppDeps = {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
+  /** told of the id of a key that stored data needs and the configuration lacks */
+  readonly onKeyUnavailable?: (keyId: string) => void;
   readonly clock?: () => number;
-  readonly rateLimitPerMinute?: number;
+  /** failed attempts per end-user address a minute, across users; default 20 */
+  readonly throttleFailuresPerMinute?: number;
+  /** the longest a request may take to arrive, and a connection may stay silent; default 10 s */
+  readonly requestTimeoutMs?: number;
+  /** how long an idle keep-alive connection is kept; default 5 s */
+  readonly keepAliveTimeoutMs?: number;
   /** routes served from read models, registered by whoever owns them */
   readonly readModelRoutes?: (app: TypedApp, requireRole: (role: Role) => onRequestHookHandler) => void;
 };
@@ -42,14 +50,26 @@ export type AppDeps = {
 /** Bodies are small JSON documents; anything larger is refused before it is read. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+export const DEFAULT_THROTTLE_FAILURES_PER_MINUTE = 20;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
 /** Builds the HTTP service around its dependencies; the process entry point is `main.ts`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
+  const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request is written in onResponse below, with what operators need.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // A client that sends a request slowly, or holds a silent connection, gets it closed:
+    // otherwise a few hundred of them hold every socket the process may open.
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs,
+    keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks for requests past their timeout on this interval (30 s by default).
+    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) },
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -82,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const rolesOf = createAuthenticator(deps.apiKeys);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
-  installErrorHandling(app, clock);
+  installErrorHandling(app, clock, deps.onKeyUnavailable);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -118,22 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  await app.register(rateLimit, {
-    global: true,
-    max: deps.rateLimitPerMinute ?? 1200,
-    timeWindow: 60_000,
-    // An outer guard against floods only; the domain's lockout is what protects a factor.
-    allowList: (request) => request.url.startsWith('/health/'),
-    // Callers are a few trusted servers, often behind one address: each known API key gets its
-    // own budget; requests without a valid key share their address's.
-    keyGenerator: (request) => {
-      const roles = rolesOf(request.headers.authorization);
-      return roles === null
-        ? `ip:${request.ip}`
-        : `key:${keyFingerprint(request.headers.authorization ?? '')}`;
-    },
-  });
-
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -160,7 +164,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   operationsRoutes(typed, deps);
-  twoFactorRoutes(typed, { service: deps.service, requireRole });
+  // No request limit per API key: the web tier is one caller acting for every user. What is
+  // limited is failure, per end-user address (here), per user (the lockout) and expensive work.
+  const attempts = createAttemptGuard(
+    createFailureThrottle({
+      failuresPerWindow: deps.throttleFailuresPerMinute ?? DEFAULT_THROTTLE_FAILURES_PER_MINUTE,
+    }),
+    clock,
+  );
+  twoFactorRoutes(typed, { service: deps.service, requireRole, attempts });
   adminRoutes(typed, { service: deps.service, requireRole });
   auditStateRoutes(typed, { service: deps.service, requireRole });
   deps.readModelRoutes?.(typed, requireRole);

@@ -5,9 +5,20 @@ import { HttpProblem } from './problems.ts';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
-/** A short, one-way name for a credential, for bucketing requests without holding the key. */
-export const keyFingerprint = (authorization: string): string =>
-  digest(authorization).toString('hex').slice(0, 16);
+/** The key of `Authorization: Bearer <key>` (scheme in any case, spacing as RFC 9110 allows), or null. */
+export function presentedKey(authorization: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  return match?.[1] ?? null;
+}
+
+/**
+ * A short, one-way name for the key presented, for bucketing requests without holding the
+ * key: the same key written `bearer KEY` or `Bearer  KEY ` has the same name.
+ */
+export const keyFingerprint = (authorization: string | undefined): string | null => {
+  const key = presentedKey(authorization);
+  return key === null ? null : digest(key).toString('hex').slice(0, 16);
+};
 
 /**
  * Resolves a Bearer key to its roles. Keys are compared as SHA-256 digests with
@@ -17,9 +28,9 @@ export const keyFingerprint = (authorization: string): string =>
 export function createAuthenticator(keys: readonly ApiKey[]) {
   const known = keys.map(({ role, key }) => ({ role, digest: digest(key) }));
   return function rolesOf(authorization: string | undefined): ReadonlySet<Role> | null {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!match?.[1]) return null;
-    const presented = digest(match[1]);
+    const key = presentedKey(authorization);
+    if (key === null) return null;
+    const presented = digest(key);
     const roles = new Set<Role>();
     for (const entry of known) if (timingSafeEqual(entry.digest, presented)) roles.add(entry.role);
     return roles.size > 0 ? roles : null;

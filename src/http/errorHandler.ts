@@ -1,11 +1,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { UseCaseError } from '../application/errors.ts';
+import { KeyUnavailableError } from '../crypto/secretBox.ts';
+import { WorkOverloadedError } from '../crypto/workLimiter.ts';
 import { StoreUnavailableError } from '../eventStore/eventStore.ts';
 import { HttpProblem, LOCKED_UNTIL_ADMIN_STATUS } from './problems.ts';
 
 /** Seconds a client should wait before retrying when the store is unreachable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+/** …when expensive checks were shed: the queue drains in well under a second. */
+export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
+/** …when a key is missing: an operator must act, so not soon. */
+export const KEY_UNAVAILABLE_RETRY_AFTER_SECONDS = 60;
 
 const fieldPath = (context: string | undefined, instancePath: string): string =>
   [context ?? 'request', ...instancePath.split('/').filter((part) => part.length > 0)].join('.');
@@ -30,6 +36,19 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
       {
         headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
       },
+    );
+  }
+  if (error instanceof WorkOverloadedError) {
+    return new HttpProblem('unavailable', 'too many code checks at once; try again in a moment', {
+      headers: { 'retry-after': String(OVERLOADED_RETRY_AFTER_SECONDS) },
+    });
+  }
+  if (error instanceof KeyUnavailableError) {
+    // The user can do nothing about it and must not learn which key: the operator is told.
+    return new HttpProblem(
+      'unavailable',
+      'this account cannot be checked right now: the service is missing a key it needs; try again later',
+      { headers: { 'retry-after': String(KEY_UNAVAILABLE_RETRY_AFTER_SECONDS) } },
     );
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -58,7 +77,6 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new HttpProblem('invalid-request', 'body: not valid JSON');
   }
-  if (fastifyError.statusCode === 429) return new HttpProblem('rate-limited', 'too many requests; slow down');
   if (fastifyError.validation) {
     return new HttpProblem('invalid-request', `${fastifyError.validationContext ?? 'request'}: invalid`);
   }
@@ -82,10 +100,22 @@ export function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyR
   return reply.status(problem.status).type('application/problem+json').send(problem.toDocument());
 }
 
-export function installErrorHandling(app: FastifyInstance, clock: () => number): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  clock: () => number,
+  onKeyUnavailable: (keyId: string) => void = () => {},
+): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error, clock());
-    if (problem.status >= 500 && problem.code !== 'unavailable') {
+    if (error instanceof KeyUnavailableError) {
+      onKeyUnavailable(error.keyId);
+      request.log.error(
+        { keyId: error.keyId },
+        'stored data needs an encryption key that is not configured: add it to SECRET_ENCRYPTION_KEYS',
+      );
+    } else if (error instanceof WorkOverloadedError) {
+      request.log.warn('argon2 work shed: the queue of code checks is full');
+    } else if (problem.status >= 500 && problem.code !== 'unavailable') {
       request.log.error({ err: error }, 'unexpected error');
     } else if (problem.code === 'unavailable') {
       request.log.warn(

@@ -17,11 +17,12 @@ export const PROBLEMS = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'invalid-code': { status: 422, title: 'The code is not valid' },
+  'code-already-used': { status: 422, title: 'The code was already used' },
   /** 429 while temporarily locked; `lockedUntilAdmin` answers 423 instead */
   locked: { status: 429, title: 'Too many failed attempts' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
-  unavailable: { status: 503, title: 'The event store is unavailable' },
+  unavailable: { status: 503, title: 'The service is unavailable for now' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../config/apiKeys.ts';
 import type { CommandMetadata } from '../domain/shared/message.ts';
+import { withoutUnsafeCharacters } from '../domain/shared/text.ts';
 import { HttpProblem } from './problems.ts';
 
 /**
@@ -12,22 +13,30 @@ export const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 const ACTOR_ID_PATTERN = /^[\x20-\x7e]{1,200}$/;
 const USER_AGENT_MAX = 512;
 
-/** The end user's address; a forwarded list (`client, proxy, …`) is recorded by its first entry. */
-const endUserIp = z
-  .string()
-  .transform((value) => value.split(',')[0]?.trim() ?? '')
-  .pipe(z.union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' }));
+/**
+ * The end user's address, as the calling tier asserts it: one address. A forwarded list
+ * (`client, proxy, …`) is refused rather than guessed at: its first entry is whatever the
+ * client wrote, and recording it would let a client choose what the audit says.
+ */
+const endUserIp = z.union([z.ipv4(), z.ipv6()], {
+  message: 'must be one IPv4 or IPv6 address, not a list',
+});
 
 const headersSchema = z.object({
   'x-actor-id': z.string().regex(ACTOR_ID_PATTERN, 'must be 1–200 printable ASCII characters').optional(),
   'x-end-user-ip': endUserIp.optional(),
-  // Kept for the audit, cut to a bounded length rather than refusing a sign-in over it.
+  // Kept for the audit, cleaned and cut to a bounded length rather than refusing a sign-in over it.
   'x-end-user-agent': z
     .string()
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-    .transform((value) => value.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, USER_AGENT_MAX))
+    .transform((value) => withoutUnsafeCharacters(value).slice(0, USER_AGENT_MAX))
     .optional(),
 });
+
+/** The asserted end-user address when it is one well-formed address, else null. */
+export function endUserAddress(request: FastifyRequest): string | null {
+  const parsed = endUserIp.safeParse(request.headers['x-end-user-ip']);
+  return parsed.success ? parsed.data : null;
+}
 
 /**
  * The audit context of a command: the request id as correlation and causation, the actor

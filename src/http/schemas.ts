@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasUnsafeCharacters, UNSAFE_CHARACTERS_MESSAGE } from '../domain/shared/text.ts';
 import { PROBLEMS } from './problems.ts';
 
 export const userIdSchema = z
@@ -12,14 +13,30 @@ export const userParams = z.object({ userId: userIdSchema });
  * Shown in authenticator apps and encoded into the otpauth URI: well-formed Unicode (a lone
  * surrogate cannot be URI-encoded) and no control characters.
  */
+export const ACCOUNT_NAME_MAX_BYTES = 254;
+
 export const accountNameSchema = z
   .string()
   .min(1)
-  .max(254)
+  // Counted in UTF-8 bytes, as the URI carries it (percent-encoded) and the QR code must hold it:
+  // 254 characters of a four-byte script would make a URI no QR code can hold.
+  .refine(
+    (value) => Buffer.byteLength(value, 'utf8') <= ACCOUNT_NAME_MAX_BYTES,
+    `must be at most ${ACCOUNT_NAME_MAX_BYTES} bytes in UTF-8`,
+  )
   .refine((value) => value.isWellFormed(), 'must be well-formed Unicode text')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   .refine((value) => !/[\x00-\x1f\x7f]/.test(value), 'must not contain control characters')
   .describe('Shown in the authenticator app, e.g. an e-mail');
+
+/** Why an administrator acted: kept in the history and read by people, so plain text only. */
+export const reasonSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(500, 'must be at most 500 characters')
+  .refine((value) => !hasUnsafeCharacters(value), UNSAFE_CHARACTERS_MESSAGE)
+  .describe('Why, for the audit');
 
 export const totpCodeSchema = z
   .string()

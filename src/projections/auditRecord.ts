@@ -73,6 +73,15 @@ const DETAILS: Readonly<Record<string, (data: Data) => Record<string, unknown>>>
     method: d.method,
     lockedUntil: d.lockedUntil,
   }),
+  // Refusals after the first of a lock, counted: every attempt stays visible, as a number.
+  RefusedAttemptsCounted: (d) => ({
+    occurredAt: d.at,
+    attempts: d.attempts,
+    firstAt: d.firstAt,
+    lastAt: d.lastAt,
+    endUserIps: d.endUserIps,
+    lockedUntil: d.lockedUntil,
+  }),
   TwoFactorDisabled: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
   AdminReset: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
   LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked }),

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FAILURES_BEFORE_WARNING, FAILURES_PER_LOCK } from '../domain/twoFactor/lockout.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import { currentData, type EventData, stringOrNull } from './eventData.ts';
 import type { Projection } from './projection.ts';
@@ -12,6 +13,7 @@ export const NOTIFICATION_KINDS = [
   'recovery-code-used',
   'recovery-codes-low',
   'factor-locked',
+  'factor-lock-warning',
   'admin-reset',
 ] as const;
 
@@ -59,8 +61,17 @@ function draftsOf(type: string, data: EventData): Draft[] {
         ? [used, { kind: 'recovery-codes-low', details: { remaining } }]
         : [used];
     }
+    case 'VerificationFailed':
+      // Someone is trying codes persistently: the user should know before the lock is for good.
+      return data.consecutiveFailures === FAILURES_BEFORE_WARNING
+        ? [{ kind: 'factor-lock-warning', details: { consecutiveFailures: FAILURES_BEFORE_WARNING } }]
+        : [];
     case 'FactorLocked':
-      return [{ kind: 'factor-locked', details: { lockedUntil: stringOrNull(data.lockedUntil) } }];
+      // One message a run of failures for the first lock and one for the lock that waits for an
+      // administrator; the locks between only grow longer, and a message each would be noise.
+      return data.consecutiveFailures === FAILURES_PER_LOCK || data.lockedUntil === null
+        ? [{ kind: 'factor-locked', details: { lockedUntil: stringOrNull(data.lockedUntil) } }]
+        : [];
     case 'AdminReset':
       // A reset of a user who had no 2FA changed nothing for them: recorded for the audit,
       // nothing to tell the user. The administrator's reason is written for the audit and may
@@ -79,7 +90,7 @@ function draftsOf(type: string, data: EventData): Draft[] {
  */
 export const notificationsProjection: Projection = {
   name: 'notifications',
-  version: 2,
+  version: 3,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (

@@ -138,6 +138,7 @@ function evolveRow(row: Row, type: string, data: Readonly<Record<string, unknown
       };
     case 'EnrollmentConfirmationFailed':
     case 'VerificationRefused':
+    case 'RefusedAttemptsCounted':
     case 'VerificationFailed':
       return row;
     case 'TwoFactorEnabled':

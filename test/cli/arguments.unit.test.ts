@@ -17,6 +17,13 @@ describe('command line arguments', () => {
     expect(() => parseReason('x'.repeat(501))).toThrow(InvalidArgumentError);
   });
 
+  it('refuses a reason with control characters or bidirectional overrides, as the API does', () => {
+    expect(parseReason('lost phone — ticket 42 (日本)')).toBe('lost phone — ticket 42 (日本)');
+    for (const bad of ['a\u0007b', 'a\u009bb', 'ticket \u202E24', 'x\u2066y\u2069', 'a\u202Ab']) {
+      expect(() => parseReason(bad), JSON.stringify(bad)).toThrow(/bidirectional/);
+    }
+  });
+
   it('takes ISO 8601 times with an offset, or a date meaning its start in UTC', () => {
     expect(parseTime('2026-01-31T12:00:00Z')).toBe(Date.UTC(2026, 0, 31, 12));
     expect(parseTime('2026-01-31T13:00:00+01:00')).toBe(Date.UTC(2026, 0, 31, 12));

@@ -44,4 +44,13 @@ describe('audit table', () => {
     expect(row).not.toMatch(new RegExp(CONTROL_CHARACTERS.source));
     expect(row).toContain('\\u001b[2Jy');
   });
+
+  it('shows bidirectional overrides as escapes, so a record cannot read as another', () => {
+    const row = auditTableRow(
+      record({ actor: { role: 'admin', id: 'e\u202Ex' }, details: { reason: 'ok\u2069' } }),
+    );
+    expect(row).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/u);
+    expect(row).toContain('e\\u202ex');
+    expect(row).toContain('ok\\u2069');
+  });
 });

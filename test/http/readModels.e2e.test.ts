@@ -295,7 +295,7 @@ describe('GET /v1/audit/events', () => {
 
     expect(records.map((r) => [r.type, r.correlationId])).toEqual([
       ['EnrollmentStarted', startId],
-      ['EnrollmentConfirmationFailed', failedConfirmId],
+      ['VerificationFailed', failedConfirmId],
       ['TwoFactorEnabled', confirmId],
       ['VerificationFailed', failedVerifyId],
       ['RecoveryCodeConsumed', recoveryId],

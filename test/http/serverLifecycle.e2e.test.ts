@@ -37,7 +37,6 @@ async function start(dataDir: string, options: ServerOptions = {}) {
     API_KEYS: `web:${KEYS.web},admin:${KEYS.admin},audit:${KEYS.audit}`,
     SECRET_ENCRYPTION_KEYS: `k1:${ENCRYPTION_KEY}`,
     LOG_LEVEL: 'info',
-    RATE_LIMIT_PER_MINUTE: '1000000',
   });
   const logs: string[] = [];
   const sink = new Writable({

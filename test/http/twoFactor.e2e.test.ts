@@ -196,6 +196,8 @@ describe('enrollment', () => {
     [{}, 'body.accountName'],
     [{ accountName: '' }, 'body.accountName'],
     [{ accountName: 'a'.repeat(255) }, 'body.accountName'],
+    // 128 characters, 512 bytes in UTF-8: more than a URI (and its QR code) should carry
+    [{ accountName: '😀'.repeat(128) }, 'body.accountName'],
     [{ accountName: 'a', extra: 1 }, 'body'],
     [{ accountName: 'a', code: '12' }, 'body.code'],
     [{ accountName: 'a', code: '123456', recoveryCode: 'abcde-fghij' }, 'body.code'],
@@ -204,6 +206,14 @@ describe('enrollment', () => {
     expect(response.status).toBe(400);
     expect(response.json.code).toBe('invalid-request');
     expect(response.json.detail).toContain(field);
+    expect((await t.call('GET', base(user))).json.status).toBe('disabled');
+  });
+
+  it('takes an account name of 254 bytes in any script, and its QR code', async () => {
+    const name = `${'é'.repeat(126)}@x`; // 126 × 2 bytes + 2
+    const response = await t.call('POST', `${base(user)}/enrollment`, { body: { accountName: name } });
+    expect(response.status).toBe(201);
+    expect(response.json.otpauthUri).toContain(encodeURIComponent(name));
   });
 });
 
@@ -216,11 +226,30 @@ describe('sign-in second step', () => {
     expect(first.json).toEqual({ verified: true, method: 'totp', recoveryCodesRemaining: 10 });
     const again = await t.call('POST', `${base(user)}/verify`, { body: { code } });
     expect(again.status).toBe(422);
-    expect(again.json.code).toBe('invalid-code');
+    expect(again.json.code).toBe('code-already-used');
     const older = await t.call('POST', `${base(user)}/verify`, {
       body: { code: codeAt(secret, t.clock.now() - STEP) },
     });
     expect(older.status).toBe(422);
+    expect(older.json.code).toBe('invalid-code');
+  });
+
+  it('answers a double submit as already used, and does not count it towards the lockout', async () => {
+    const { secret } = await enable();
+    const code = codeAt(secret, t.clock.now());
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => t.call('POST', `${base(user)}/verify`, { body: { code } })),
+    );
+    const codes = answers.map((a) => (a.status === 200 ? 'ok' : `${a.status} ${a.json.code}`));
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(1);
+    expect(codes.filter((c) => c !== 'ok')).toEqual(Array(29).fill('422 code-already-used'));
+    const status = await t.call('GET', base(user));
+    expect(status.json.locked).toBe(false);
+    t.clock.advance(STEP);
+    const next = await t.call('POST', `${base(user)}/verify`, {
+      body: { code: codeAt(secret, t.clock.now()) },
+    });
+    expect(next.status).toBe(200);
   });
 
   it('accepts a recovery code once, case-insensitively, ignoring spaces and dashes', async () => {

@@ -12,6 +12,7 @@ import {
   factorLocked,
   lockoutCleared,
   recoveryCodeConsumed,
+  refusedAttemptsCounted,
   signInVerified,
   twoFactorDisabled,
   twoFactorEnabled,
@@ -71,6 +72,14 @@ const domainEvents: AnyEvent[] = [
   factorLocked(T0 + 5 * MINUTE, 5, T0 + 6 * MINUTE),
   factorLocked(T0 + 5 * MINUTE, 100, null),
   verificationRefused(T0 + 5 * MINUTE, T0 + 6 * MINUTE),
+  refusedAttemptsCounted(
+    T0 + 6 * MINUTE,
+    41,
+    T0 + 5 * MINUTE + 1,
+    T0 + 6 * MINUTE - 1,
+    ['203.0.113.9'],
+    T0 + 6 * MINUTE,
+  ),
   lockoutCleared(T0 + 7 * MINUTE, true),
   twoFactorDisabled(T0 + 8 * MINUTE, 'totp', step + 16),
   adminReset(T0 + 9 * MINUTE, 'enabled', 'lost phone, ticket 42'),
@@ -163,6 +172,14 @@ describe('toAuditRecord', () => {
       consecutiveFailures: 5,
     });
     expect(byType('RecoveryCodeConsumed').details).toMatchObject({ purpose: 'sign-in', remaining: 9 });
+    expect(byType('RefusedAttemptsCounted').details).toEqual({
+      occurredAt: new Date(T0 + 6 * MINUTE).toISOString(),
+      attempts: 41,
+      firstAt: new Date(T0 + 5 * MINUTE + 1).toISOString(),
+      lastAt: new Date(T0 + 6 * MINUTE - 1).toISOString(),
+      endUserIps: ['203.0.113.9'],
+      lockedUntil: new Date(T0 + 6 * MINUTE).toISOString(),
+    });
     expect(byType('AdminReset')).toMatchObject({
       actor: { role: 'admin', id: 'admin-7' },
       endUserIp: null,

@@ -7,7 +7,7 @@ import { Secret, TOTP } from 'otpauth';
 import { loadConfig } from '../../src/config/config.ts';
 import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.ts';
 import { createLogger } from '../../src/http/logger.ts';
-import { type Server, startServer } from '../../src/server.ts';
+import { type Server, type ServerOptions, startServer } from '../../src/server.ts';
 
 /** Real argon2id, with a small cost so that a suite hashing hundreds of codes stays quick. */
 export const TEST_DIGEST_PARAMETERS: DigestParameters = {
@@ -44,8 +44,16 @@ export type TestService = Awaited<ReturnType<typeof startTestService>>;
  * The whole service over a real socket on 127.0.0.1, with the embedded store in a
  * temporary directory, a test clock, and every log line captured for leak checks.
  */
-export async function startTestService(options: { env?: Record<string, string>; logLevel?: string } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-e2e-'));
+export async function startTestService(
+  options: {
+    env?: Record<string, string>;
+    logLevel?: string;
+    server?: Pick<ServerOptions, 'argon2Limits'>;
+    /** an existing DATA_DIR (kept by the caller) instead of a fresh one */
+    dataDir?: string;
+  } = {},
+) {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'two-factor-e2e-'));
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -53,7 +61,6 @@ export async function startTestService(options: { env?: Record<string, string>; 
     API_KEYS: `web:${KEYS.web},admin:${KEYS.admin},audit:${KEYS.audit}`,
     SECRET_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     LOG_LEVEL: options.logLevel ?? 'info',
-    RATE_LIMIT_PER_MINUTE: '1000000',
     ...options.env,
   });
   const logs: string[] = [];
@@ -67,6 +74,7 @@ export async function startTestService(options: { env?: Record<string, string>; 
   const server: Server = await startServer(config, createLogger(config.logLevel, sink), {
     clock: clock.now,
     digestParameters: TEST_DIGEST_PARAMETERS,
+    ...options.server,
   });
   // The read models catch up in the background; an empty log takes no time, but tests that
   // check readiness at once should not depend on how the event loop happens to schedule it.
@@ -107,7 +115,7 @@ export async function startTestService(options: { env?: Record<string, string>; 
     call,
     async stop() {
       await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,7 +4,11 @@ export type RejectionCode =
   | 'already-enabled'
   | 'no-pending-enrollment'
   | 'enrollment-expired'
-  | 'two-factor-required';
+  | 'two-factor-required'
+  /** the code last accepted, presented again (a double submit): not a failure, not recorded */
+  | 'code-already-used'
+  /** a locked factor refused an attempt whose like was already recorded during this lock */
+  | 'locked';
 
 export class DomainRejection extends Error {
   override readonly name = 'DomainRejection';
@@ -13,5 +17,18 @@ export class DomainRejection extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * A locked factor refusing an attempt once its lock already has a recorded refusal: nothing
+ * more is recorded for it (the handler counts it), so a flood cannot grow the log.
+ */
+export class FactorLockedRejection extends DomainRejection {
+  constructor(
+    /** when attempts are checked again; null when only an administrator can unlock */
+    readonly lockedUntil: string | null,
+  ) {
+    super('locked', 'too many failed attempts: the factor is locked');
   }
 }

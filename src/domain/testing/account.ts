@@ -8,6 +8,7 @@ import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
 import { FixedClock, T0 } from './clock.ts';
 import {
   confirmEnrollment,
+  countRefusedAttempts,
   disableTwoFactor,
   regenerateRecoveryCodes,
   resetTwoFactor,
@@ -169,5 +170,10 @@ export class TwoFactorAccount {
 
   unlock(): Attempt {
     return this.run(unlockFactor({ nowMs: this.nowMs }));
+  }
+
+  /** Records refusals counted since `firstAtMs`, as the handler does once a lock ends. */
+  countRefused(attempts: number, firstAtMs: number, lockedUntil: string | null = null): Attempt {
+    return this.run(countRefusedAttempts({ nowMs: this.nowMs, attempts, firstAtMs, lockedUntil }));
   }
 }

@@ -1,6 +1,7 @@
 import type { CommandMetadata } from '../shared/message.ts';
 import type {
   ConfirmEnrollment,
+  CountRefusedAttempts,
   DisableTwoFactor,
   Proof,
   RegenerateRecoveryCodes,
@@ -100,4 +101,26 @@ export const unlockFactor = (input: Common): UnlockFactor => ({
   type: 'UnlockFactor',
   data: { userId: input.userId ?? USER_ID, nowMs: input.nowMs },
   metadata: input.metadata ?? ADMIN,
+});
+
+export const countRefusedAttempts = (
+  input: Common & {
+    readonly attempts: number;
+    readonly firstAtMs: number;
+    readonly lastAtMs?: number;
+    readonly endUserIps?: readonly string[];
+    readonly lockedUntil?: string | null;
+  },
+): CountRefusedAttempts => ({
+  type: 'CountRefusedAttempts',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    attempts: input.attempts,
+    firstAtMs: input.firstAtMs,
+    lastAtMs: input.lastAtMs ?? input.nowMs,
+    endUserIps: input.endUserIps ?? [],
+    lockedUntil: input.lockedUntil ?? null,
+  },
+  metadata: input.metadata ?? WEB,
 });

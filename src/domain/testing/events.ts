@@ -10,6 +10,7 @@ import type {
   LockoutCleared,
   ProofMethod,
   RecoveryCodeConsumed,
+  RefusedAttemptsCounted,
   SignInVerified,
   TwoFactorDisabled,
   TwoFactorEnabled,
@@ -135,3 +136,20 @@ export const adminReset = (
 
 export const lockoutCleared = (nowMs: number, wasLocked: boolean): LockoutCleared =>
   event('LockoutCleared', { ...at(nowMs), wasLocked }, ADMIN);
+
+export const refusedAttemptsCounted = (
+  nowMs: number,
+  attempts: number,
+  firstAtMs: number,
+  lastAtMs: number,
+  endUserIps: readonly string[] = [],
+  lockedUntilMs: number | null = null,
+): RefusedAttemptsCounted =>
+  event('RefusedAttemptsCounted', {
+    ...at(nowMs),
+    attempts,
+    firstAt: iso(firstAtMs),
+    lastAt: iso(lastAtMs),
+    endUserIps,
+    lockedUntil: lockedUntilMs === null ? null : iso(lockedUntilMs),
+  });

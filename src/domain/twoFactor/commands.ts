@@ -53,6 +53,18 @@ export type ResetTwoFactor = Command<'ResetTwoFactor', UserAt & { readonly reaso
 
 export type UnlockFactor = Command<'UnlockFactor', UserAt>;
 
+/** Refused attempts the handler counted on a locked factor, to be recorded as one event. */
+export type CountRefusedAttempts = Command<
+  'CountRefusedAttempts',
+  UserAt & {
+    readonly attempts: number;
+    readonly firstAtMs: number;
+    readonly lastAtMs: number;
+    readonly endUserIps: readonly string[];
+    readonly lockedUntil: string | null;
+  }
+>;
+
 export type TwoFactorCommand =
   | StartEnrollment
   | ConfirmEnrollment
@@ -60,4 +72,5 @@ export type TwoFactorCommand =
   | RegenerateRecoveryCodes
   | DisableTwoFactor
   | ResetTwoFactor
-  | UnlockFactor;
+  | UnlockFactor
+  | CountRefusedAttempts;

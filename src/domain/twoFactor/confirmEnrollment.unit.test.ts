@@ -4,7 +4,6 @@ import { confirmEnrollment, totpProof, verifySignIn } from '../testing/commands.
 import { deciderSpecification } from '../testing/deciderSpecification.ts';
 import {
   authenticatorReplaced,
-  enrollmentConfirmationFailed,
   recoveryCodeConsumed,
   signInVerified,
   twoFactorEnabled,
@@ -54,11 +53,12 @@ describe('ConfirmEnrollment: enrollment', () => {
       .then([twoFactorEnabled(T0, SEALED_A, STEP_NOW - 1, CODES_1.set)]);
   });
 
-  it('pending: a wrong code is recorded as a failed confirmation and leaves the enrollment pending', () => {
+  it('pending: a wrong code is a counted failure and leaves the enrollment pending', () => {
     const { state } = spec
       .given(pendingLive)
       .when(confirmWith(wrongCodeAt(SECRET_A, T0), SECRET_A))
-      .then([enrollmentConfirmationFailed(T0)]);
+      .then([verificationFailed(T0, 1, 'enrollment')]);
+    expect(state.lockout.consecutiveFailures).toBe(1);
     expect(state.enabled).toBe(false);
     expect(state.pending?.secret).toEqual(SEALED_A);
   });
@@ -67,21 +67,21 @@ describe('ConfirmEnrollment: enrollment', () => {
     spec
       .given(pendingLive)
       .when(confirmWith(codeAt(SECRET_A, T0, 2), SECRET_A))
-      .then([enrollmentConfirmationFailed(T0)]);
+      .then([verificationFailed(T0, 1, 'enrollment')]);
   });
 
   it('pending: without the decrypted pending secret nothing can match, so it fails', () => {
     spec
       .given(pendingLive)
       .when(confirmWith(codeAt(SECRET_A, T0), null))
-      .then([enrollmentConfirmationFailed(T0)]);
+      .then([verificationFailed(T0, 1, 'enrollment')]);
   });
 
   it('pending: a code of a secret that is not the pending one fails', () => {
     spec
       .given(pendingLive)
       .when(confirmWith(codeAt(SECRET_B, T0), SECRET_A))
-      .then([enrollmentConfirmationFailed(T0)]);
+      .then([verificationFailed(T0, 1, 'enrollment')]);
   });
 
   it('pending: confirms up to the last millisecond of the 15 minutes', () => {
@@ -192,7 +192,7 @@ describe('ConfirmEnrollment of a replacement authenticator', () => {
       spec
         .given(replaced)
         .when(verifySignIn({ nowMs: T0 + 5_000, proof: totpProof(codeAt(SECRET_B, T0), SECRET_B) }))
-        .then([verificationFailed(T0 + 5_000, 1)]);
+        .thenThrows('code-already-used');
     });
 
     it('a new recovery code works', () => {

@@ -1,7 +1,9 @@
-import { DomainRejection } from '../shared/domainError.ts';
+import { DomainRejection, FactorLockedRejection } from '../shared/domainError.ts';
 import type { CommandMetadata } from '../shared/message.ts';
+import { confirmationIsChecked, proofIsChecked } from './attemptChecks.ts';
 import type {
   ConfirmEnrollment,
+  CountRefusedAttempts,
   DisableTwoFactor,
   Proof,
   RegenerateRecoveryCodes,
@@ -13,10 +15,10 @@ import type {
 } from './commands.ts';
 import type { ProofMethod, TwoFactorEvent, VerificationPurpose } from './events.ts';
 import { isLocked, lockAfterFailure } from './lockout.ts';
-import { matchRecoveryCode } from './recoveryCodes.ts';
+import { matchesUsedRecoveryCode, matchRecoveryCode } from './recoveryCodes.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
 import { recoveryCodesRemaining, statusName, type TwoFactorState } from './state.ts';
-import { acceptedTotpStep } from './totp.ts';
+import { acceptedTotpStep, isLastAcceptedCode } from './totp.ts';
 
 /** A pending enrollment must be confirmed within this time. */
 export const ENROLLMENT_TTL_MS = 15 * 60_000;
@@ -46,7 +48,11 @@ type Attempt = {
   readonly metadata: CommandMetadata;
 };
 
-/** An attempt on a locked factor: recorded, refused, not checked. */
+/**
+ * An attempt refused by a locked factor. The first refusal of a lock is recorded; later ones
+ * are rejected without an event, for the handler to count, so a flood adds a bounded number
+ * of events per lock.
+ */
 function refused(
   state: TwoFactorState,
   purpose: VerificationPurpose,
@@ -54,6 +60,7 @@ function refused(
   { data: { userId, nowMs }, metadata }: Attempt,
 ): readonly TwoFactorEvent[] {
   const lockedUntil = state.lockout.permanent ? null : iso(state.lockout.lockedUntilMs ?? nowMs);
+  if (state.lockout.refusalRecorded) throw new FactorLockedRejection(lockedUntil);
   return [emit('VerificationRefused', { userId, at: iso(nowMs), purpose, method, lockedUntil }, metadata)];
 }
 
@@ -75,7 +82,10 @@ function failed(
 
 /**
  * Checks a code presented for `purpose` against the enabled factor. A locked factor refuses
- * without checking; a failure is recorded and may lock; a recovery code is consumed.
+ * a TOTP code without checking it, but still checks a recovery code: a user holding one can
+ * always let themselves back in. A failure is recorded and may lock (once locked until an
+ * administrator unlocks, a wrong recovery code is refused rather than counted further); a
+ * recovery code is consumed; the code last accepted, sent again, is told apart.
  */
 function checkProof(
   state: TwoFactorState,
@@ -84,7 +94,7 @@ function checkProof(
   command: Attempt,
 ): ProofCheck {
   const { userId, nowMs } = command.data;
-  if (isLocked(state.lockout, nowMs)) {
+  if (!proofIsChecked(state, proof.method, nowMs)) {
     return { accepted: false, events: refused(state, purpose, proof.method, command) };
   }
   if (proof.method === 'totp') {
@@ -98,6 +108,18 @@ function checkProof(
             lastAcceptedStep: state.authenticator.lastAcceptedStep,
           });
     if (step !== null) return { accepted: true, step, events: [] };
+    if (
+      proof.secretBase32 !== null &&
+      state.authenticator !== null &&
+      isLastAcceptedCode({
+        secretBase32: proof.secretBase32,
+        code: proof.code,
+        nowMs,
+        lastAcceptedStep: state.authenticator.lastAcceptedStep,
+      })
+    ) {
+      throw alreadyUsed();
+    }
   } else {
     const index =
       proof.digest === null || state.recoveryCodes === null
@@ -112,9 +134,22 @@ function checkProof(
       );
       return { accepted: true, step: null, events: [consumed] };
     }
+    if (
+      proof.digest !== null &&
+      state.recoveryCodes !== null &&
+      matchesUsedRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.used, proof.digest)
+    ) {
+      throw alreadyUsed();
+    }
+    if (state.lockout.permanent) {
+      return { accepted: false, events: refused(state, purpose, proof.method, command) };
+    }
   }
   return { accepted: false, events: failed(state, purpose, proof.method, command) };
 }
+
+/** The code that just worked, sent again: told apart from a guess, and not counted as one. */
+const alreadyUsed = () => new DomainRejection('code-already-used', 'this code has already been used');
 
 function requireEnabled(state: TwoFactorState): void {
   if (!state.enabled) throw new DomainRejection('not-enabled', 'two-factor authentication is not enabled');
@@ -155,21 +190,17 @@ function confirmEnrollment(command: ConfirmEnrollment, state: TwoFactorState): r
   if (nowMs >= pending.expiresAtMs) {
     throw new DomainRejection('enrollment-expired', 'the enrollment expired; start it again');
   }
-  // Confirming a replacement hands out fresh recovery codes: it is an attempt against the
-  // enabled factor, locked out and counted like any other. A first enrollment protects nothing yet.
-  if (state.enabled && isLocked(state.lockout, nowMs)) {
-    return refused(state, 'replace-authenticator', 'totp', command);
-  }
+  // Every confirmation is an attempt, locked out and counted like any other: a replacement
+  // hands out fresh recovery codes, and a first enrollment's failures would otherwise grow
+  // the log without limit.
+  const purpose = state.enabled ? 'replace-authenticator' : 'enrollment';
+  if (!confirmationIsChecked(state, nowMs)) return refused(state, purpose, 'totp', command);
   const at = iso(nowMs);
   const step =
     pendingSecretBase32 === null
       ? null
       : acceptedTotpStep({ secretBase32: pendingSecretBase32, code, nowMs, lastAcceptedStep: null });
-  if (step === null) {
-    return state.enabled
-      ? failed(state, 'replace-authenticator', 'totp', command)
-      : [emit('EnrollmentConfirmationFailed', { userId, at }, command.metadata)];
-  }
+  if (step === null) return failed(state, purpose, 'totp', command);
   if (newRecoveryCodes === null) throw new Error('ConfirmEnrollment needs a prepared recovery code set');
   const data = { userId, at, secret: pending.secret, step, recoveryCodes: newRecoveryCodes };
   return [
@@ -255,6 +286,26 @@ function unlock(command: UnlockFactor, state: TwoFactorState): readonly TwoFacto
   ];
 }
 
+function countRefused(command: CountRefusedAttempts): readonly TwoFactorEvent[] {
+  const { userId, nowMs, attempts, firstAtMs, lastAtMs, endUserIps, lockedUntil } = command.data;
+  if (attempts < 1) return [];
+  return [
+    emit(
+      'RefusedAttemptsCounted',
+      {
+        userId,
+        at: iso(nowMs),
+        attempts,
+        firstAt: iso(firstAtMs),
+        lastAt: iso(lastAtMs),
+        endUserIps,
+        lockedUntil,
+      },
+      command.metadata,
+    ),
+  ];
+}
+
 export function decide(command: TwoFactorCommand, state: TwoFactorState): readonly TwoFactorEvent[] {
   switch (command.type) {
     case 'StartEnrollment':
@@ -271,5 +322,7 @@ export function decide(command: TwoFactorCommand, state: TwoFactorState): readon
       return reset(command, state);
     case 'UnlockFactor':
       return unlock(command, state);
+    case 'CountRefusedAttempts':
+      return countRefused(command);
   }
 }

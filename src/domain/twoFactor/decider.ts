@@ -12,4 +12,7 @@ export const twoFactorDecider: Decider<TwoFactorState, TwoFactorCommand, TwoFact
   decide,
 };
 
-export const twoFactorStreamName = (userId: string): string => `two-factor-${userId}`;
+/** Every user's 2FA account lives in the stream of this prefix and the user id. */
+export const STREAM_PREFIX = 'two-factor-';
+
+export const twoFactorStreamName = (userId: string): string => `${STREAM_PREFIX}${userId}`;

@@ -3,7 +3,12 @@ import type { EncryptedSecret } from './encryptedSecret.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
 /** What a code was presented for; every purpose counts towards the lockout. */
-export type VerificationPurpose = 'sign-in' | 'regenerate' | 'disable' | 'replace-authenticator';
+export type VerificationPurpose =
+  | 'sign-in'
+  | 'regenerate'
+  | 'disable'
+  | 'replace-authenticator'
+  | 'enrollment';
 export type ProofMethod = 'totp' | 'recovery-code';
 
 type At = { readonly userId: string; readonly at: string };
@@ -20,6 +25,11 @@ export type EnrollmentStarted = Event<
   }
 >;
 
+/**
+ * A wrong code confirming a first enrollment, as recorded before such failures counted
+ * towards the lockout. Still read; no longer decided: a failed confirmation is now a
+ * `VerificationFailed` with purpose `enrollment`.
+ */
 export type EnrollmentConfirmationFailed = Event<'EnrollmentConfirmationFailed', At>;
 
 export type TwoFactorEnabled = Event<
@@ -65,12 +75,31 @@ export type FactorLocked = Event<
   }
 >;
 
-/** An attempt made while the factor was locked: refused without checking the code. */
+/**
+ * An attempt made while the factor was locked: refused without checking the code. Recorded
+ * once per lock; the refusals after it are counted in `RefusedAttemptsCounted`.
+ */
 export type VerificationRefused = Event<
   'VerificationRefused',
   At & {
     readonly purpose: VerificationPurpose;
     readonly method: ProofMethod;
+    readonly lockedUntil: string | null;
+  }
+>;
+
+/**
+ * Attempts refused on a locked factor after its first recorded refusal, counted instead of
+ * stored one by one, so that a flood cannot grow the log: how many, over what time, and
+ * from which end-user addresses (the first few distinct ones).
+ */
+export type RefusedAttemptsCounted = Event<
+  'RefusedAttemptsCounted',
+  At & {
+    readonly attempts: number;
+    readonly firstAt: string;
+    readonly lastAt: string;
+    readonly endUserIps: readonly string[];
     readonly lockedUntil: string | null;
   }
 >;
@@ -98,6 +127,7 @@ export type TwoFactorEvent =
   | VerificationFailed
   | FactorLocked
   | VerificationRefused
+  | RefusedAttemptsCounted
   | TwoFactorDisabled
   | AdminReset
   | LockoutCleared;

@@ -30,8 +30,10 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       };
     }
     case 'EnrollmentConfirmationFailed':
-    case 'VerificationRefused':
+    case 'RefusedAttemptsCounted':
       return state;
+    case 'VerificationRefused':
+      return { ...state, lockout: { ...state.lockout, refusalRecorded: true } };
     case 'TwoFactorEnabled':
       return {
         enabled: true,
@@ -71,6 +73,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
           consecutiveFailures: event.data.consecutiveFailures,
           lockedUntilMs: event.data.lockedUntil === null ? null : ms(event.data.lockedUntil),
           permanent: event.data.lockedUntil === null,
+          refusalRecorded: false,
         },
       };
     case 'TwoFactorDisabled':

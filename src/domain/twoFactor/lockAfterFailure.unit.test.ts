@@ -31,14 +31,17 @@ describe('isLocked', () => {
   });
 
   it('a temporary lock holds before its end and not from its end on', () => {
-    const lockout = { consecutiveFailures: 5, lockedUntilMs: T0, permanent: false };
+    const lockout = { consecutiveFailures: 5, lockedUntilMs: T0, permanent: false, refusalRecorded: false };
     expect(isLocked(lockout, T0 - 1)).toBe(true);
     expect(isLocked(lockout, T0)).toBe(false);
   });
 
   it('a lock until admin holds forever', () => {
     expect(
-      isLocked({ consecutiveFailures: 100, lockedUntilMs: null, permanent: true }, T0 + 10 * 365 * 24 * HOUR),
+      isLocked(
+        { consecutiveFailures: 100, lockedUntilMs: null, permanent: true, refusalRecorded: false },
+        T0 + 10 * 365 * 24 * HOUR,
+      ),
     ).toBe(true);
   });
 });

@@ -2,11 +2,14 @@
  * Failed-attempt throttling (NIST SP 800-63B §5.2.2): every 5 consecutive failures lock the
  * factor, for 1 minute at first and twice as long each time after, up to 1 hour; at 100
  * consecutive failures it stays locked until an administrator unlocks it. A success resets.
+ * The user is warned at 50. While locked, a recovery code is still checked (50 random bits:
+ * trying one costs an attacker nothing worth having), so a user can always let themselves in.
  */
 export const FAILURES_PER_LOCK = 5;
 export const FIRST_LOCK_MS = 60_000;
 export const LONGEST_LOCK_MS = 3_600_000;
 export const FAILURES_BEFORE_PERMANENT_LOCK = 100;
+export const FAILURES_BEFORE_WARNING = 50;
 
 export type Lockout = {
   readonly consecutiveFailures: number;
@@ -14,9 +17,16 @@ export type Lockout = {
   readonly lockedUntilMs: number | null;
   /** locked until an administrator unlocks */
   readonly permanent: boolean;
+  /** a refused attempt was recorded during this lock: later ones are counted, not recorded */
+  readonly refusalRecorded: boolean;
 };
 
-export const noLockout: Lockout = { consecutiveFailures: 0, lockedUntilMs: null, permanent: false };
+export const noLockout: Lockout = {
+  consecutiveFailures: 0,
+  lockedUntilMs: null,
+  permanent: false,
+  refusalRecorded: false,
+};
 
 export function isLocked(lockout: Lockout, nowMs: number): boolean {
   return lockout.permanent || (lockout.lockedUntilMs !== null && nowMs < lockout.lockedUntilMs);

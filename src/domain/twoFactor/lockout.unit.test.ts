@@ -64,15 +64,16 @@ describe('lockout after consecutive failures', () => {
     expect(account.state.lockout.consecutiveFailures).toBe(5);
   });
 
-  it('refused attempts neither count nor lengthen the lock', () => {
+  it('refused attempts neither count nor lengthen the lock, and only the first is recorded', () => {
     const account = enabledAccount();
     failTimes(account, 5);
-    const lockout = account.state.lockout;
-    for (let i = 0; i < 20; i++) {
-      account.advance(SECOND);
-      fail(account);
-    }
-    expect(account.state.lockout).toEqual(lockout);
+    const { consecutiveFailures, lockedUntilMs, permanent } = account.state.lockout;
+    const recordedBefore = account.events.length;
+    const attempts = Array.from({ length: 20 }, () => fail(account.advance(SECOND)));
+    expect(account.state.lockout).toMatchObject({ consecutiveFailures, lockedUntilMs, permanent });
+    expect(account.events.length - recordedBefore).toBe(1);
+    expect(attempts[0]?.events.map((e) => e.type)).toEqual(['VerificationRefused']);
+    expect(attempts.slice(1).every((attempt) => attempt.rejected === 'locked')).toBe(true);
   });
 
   it('the lock holds until its last millisecond, then codes are checked again', () => {

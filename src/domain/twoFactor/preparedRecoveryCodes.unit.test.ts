@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { T0 } from '../testing/clock.ts';
 import { confirmEnrollment, regenerateRecoveryCodes, totpProof } from '../testing/commands.ts';
 import { deciderSpecification } from '../testing/deciderSpecification.ts';
-import { enrollmentConfirmationFailed, verificationFailed, verificationRefused } from '../testing/events.ts';
+import { verificationFailed, verificationRefused } from '../testing/events.ts';
 import { enabled, LOCKED_UNTIL, lockedTemporarily, pendingLive } from '../testing/histories.ts';
 import { codeAt, SECRET_A, wrongCodeAt } from '../testing/totpCodes.ts';
 import { twoFactorDecider } from './decider.ts';
@@ -14,7 +14,7 @@ import { twoFactorDecider } from './decider.ts';
 const spec = deciderSpecification(twoFactorDecider);
 
 describe('a new recovery code set is needed only when one is issued', () => {
-  it('ConfirmEnrollment: a wrong code is recorded as a failed confirmation without a prepared set', () => {
+  it('ConfirmEnrollment: a wrong code is a counted failure without a prepared set', () => {
     spec
       .given(pendingLive)
       .when(
@@ -25,7 +25,7 @@ describe('a new recovery code set is needed only when one is issued', () => {
           newRecoveryCodes: null,
         }),
       )
-      .then([enrollmentConfirmationFailed(T0)]);
+      .then([verificationFailed(T0, 1, 'enrollment')]);
   });
 
   it('ConfirmEnrollment: nothing pending is still no-pending-enrollment without a prepared set', () => {

@@ -24,6 +24,11 @@ export type RecoveryCodeSet = {
   readonly salt: string;
   readonly parameters: DigestParameters;
   readonly digests: readonly string[];
+  /**
+   * The key whose pepper (a keyed hash, before argon2) the digests were made with; absent
+   * for sets issued before codes were peppered, whose digests are of the codes alone.
+   */
+  readonly pepperKeyId?: string;
 };
 
 /**
@@ -44,7 +49,12 @@ export function formatRecoveryCode(randomBytes: Uint8Array): string {
  * look-alike letters read as digits. Null when the input cannot be a recovery code at all.
  */
 export function normalizeRecoveryCode(input: string): string | null {
-  const canonical = input.toLowerCase().replace(/[\s-]/g, '').replace(/[il]/g, '1').replace(/o/g, '0');
+  const canonical = input
+    .toLowerCase()
+    // Hyphens as phones and word processors type them (U+2010–U+2015, U+2212) are dashes too.
+    .replace(/[\s\-\u2010-\u2015\u2212]/g, '')
+    .replace(/[il]/g, '1')
+    .replace(/o/g, '0');
   if (canonical.length !== RECOVERY_CODE_SYMBOLS) return null;
   for (const symbol of canonical) if (!RECOVERY_CODE_ALPHABET.includes(symbol)) return null;
   return canonical;
@@ -63,6 +73,20 @@ export function matchRecoveryCode(
   set.digests.forEach((digest, index) => {
     const matches = constantTimeEqual(digest, presentedDigest);
     if (matches && !used[index] && found === null) found = index;
+  });
+  return found;
+}
+
+/** Whether the presented digest is that of a code of this set already used (every digest compared). */
+export function matchesUsedRecoveryCode(
+  set: RecoveryCodeSet,
+  used: readonly boolean[],
+  presentedDigest: string,
+): boolean {
+  let found = false;
+  set.digests.forEach((digest, index) => {
+    const matches = constantTimeEqual(digest, presentedDigest);
+    found = found || (matches && used[index] === true);
   });
   return found;
 }

@@ -60,6 +60,18 @@ describe('normalizeRecoveryCode', () => {
     expect(normalizeRecoveryCode('AbCdE-fGhJk')).toBe('abcdefghjk');
   });
 
+  it.each([
+    ['hyphen', '\u2010'],
+    ['non-breaking hyphen', '\u2011'],
+    ['figure dash', '\u2012'],
+    ['en dash', '\u2013'],
+    ['em dash', '\u2014'],
+    ['horizontal bar', '\u2015'],
+    ['minus sign', '\u2212'],
+  ])('reads a %s as the dash', (_name, dash) => {
+    expect(normalizeRecoveryCode(`abcde${dash}fghjk`)).toBe('abcdefghjk');
+  });
+
   it('ignores spaces, tabs and any number of dashes', () => {
     expect(normalizeRecoveryCode('  abcde fghjk\t')).toBe('abcdefghjk');
     expect(normalizeRecoveryCode('ab-cd-ef-gh-jk')).toBe('abcdefghjk');

@@ -63,7 +63,7 @@ describe('RegenerateRecoveryCodes: regenerate', () => {
       spec
         .given(regenerated)
         .when(verifySignIn({ nowMs: later, proof: totpProof(codeAt(SECRET_A, T0), SECRET_A) }))
-        .then([verificationFailed(later, 1)]);
+        .thenThrows('code-already-used');
     });
   });
 
@@ -75,10 +75,17 @@ describe('RegenerateRecoveryCodes: regenerate', () => {
     expect(state.recoveryCodes?.set).toEqual(CODES_1.set);
   });
 
-  it('a code already used for sign-in is refused', () => {
+  it('the code just used for sign-in is refused as already used, and not counted', () => {
     spec
       .given([...enabled, signInVerified(T0 - SECOND, 'totp', STEP_NOW)])
       .when(regenerateWith(codeAt(SECRET_A, T0)))
+      .thenThrows('code-already-used');
+  });
+
+  it('an older code than the last accepted one is still a counted failure', () => {
+    spec
+      .given([...enabled, signInVerified(T0 - SECOND, 'totp', STEP_NOW)])
+      .when(regenerateWith(codeAt(SECRET_A, T0, -1)))
       .then([verificationFailed(T0, 1, 'regenerate', 'totp')]);
   });
 

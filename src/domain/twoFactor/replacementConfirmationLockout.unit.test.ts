@@ -20,12 +20,20 @@ function enabledWithPendingReplacement(): TwoFactorAccount {
 }
 
 describe('confirming a replacement authenticator and the lockout', () => {
-  it('a first enrollment has no factor to protect: wrong confirmation codes lock nothing', () => {
+  it('a first enrollment counts wrong confirmation codes and locks too, so they cannot grow the log', () => {
     const account = new TwoFactorAccount(T0);
     account.start(SECRET_A);
-    for (let i = 0; i < 10; i++) account.advance(SECOND).confirm(wrongCodeAt(SECRET_A, account.nowMs));
+    for (let i = 0; i < 5; i++) {
+      const attempt = account.advance(SECOND).confirm(wrongCodeAt(SECRET_A, account.nowMs));
+      expect(attempt.outcome).toEqual({ kind: 'invalid-code' });
+    }
+    expect(account.state.lockout.consecutiveFailures).toBe(5);
+    expect(isLocked(account.state.lockout, account.nowMs)).toBe(true);
+    expect(account.advance(SECOND).confirm().outcome?.kind).toBe('locked');
+    // Further attempts during the same lock are refused without an event of their own.
+    expect(account.advance(SECOND).confirm().rejected).toBe('locked');
+    expect(account.advance(MINUTE).confirm().outcome).toEqual({ kind: 'accepted' });
     expect(account.state.lockout.consecutiveFailures).toBe(0);
-    expect(account.advance(SECOND).confirm().outcome).toEqual({ kind: 'accepted' });
   });
 
   it('five wrong codes confirming a replacement lock the factor, like any failed attempt', () => {

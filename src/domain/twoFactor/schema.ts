@@ -16,6 +16,7 @@ export const TWO_FACTOR_SCHEMA_VERSIONS: Readonly<Record<TwoFactorEventType, num
   VerificationFailed: 1,
   FactorLocked: 1,
   VerificationRefused: 1,
+  RefusedAttemptsCounted: 1,
   TwoFactorDisabled: 1,
   AdminReset: 1,
   LockoutCleared: 1,

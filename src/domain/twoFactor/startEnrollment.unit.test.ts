@@ -166,14 +166,29 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
       .then([verificationRefused(T0, LOCKED_UNTIL, 'replace-authenticator', 'totp')]);
   });
 
-  it('locked until an admin unlocks: a recovery code is refused and not consumed', () => {
-    const { state } = spec
+  it('locked until an admin unlocks: a recovery code still proves the user, and clears the lock', () => {
+    spec
       .given(lockedUntilAdmin)
       .when(
         startEnrollment({
           nowMs: T0,
           newSecret: SEALED_B,
           proof: recoveryCodeProof(CODES_1.set, CODES_1.codes[0]!),
+        }),
+      )
+      .thenSatisfies((events) =>
+        expect(events.map((e) => e.type)).toEqual(['RecoveryCodeConsumed', 'EnrollmentStarted']),
+      );
+  });
+
+  it('locked until an admin unlocks: a wrong recovery code is refused, and nothing is consumed', () => {
+    const { state } = spec
+      .given(lockedUntilAdmin)
+      .when(
+        startEnrollment({
+          nowMs: T0,
+          newSecret: SEALED_B,
+          proof: recoveryCodeProof(CODES_1.set, 'zzzzz-zzzzz'),
         }),
       )
       .then([verificationRefused(T0, null, 'replace-authenticator', 'recovery-code')]);

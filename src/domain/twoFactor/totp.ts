@@ -57,3 +57,23 @@ export function acceptedTotpStep(input: {
   }
   return accepted;
 }
+
+/**
+ * Whether `code` is the very code last accepted — a double submit, or a second tab — while
+ * that step is still within the window. Answered apart from a wrong code: it is no guess.
+ */
+export function isLastAcceptedCode(input: {
+  readonly secretBase32: string;
+  readonly code: string;
+  readonly nowMs: number;
+  readonly lastAcceptedStep: number;
+  readonly parameters?: TotpParameters;
+}): boolean {
+  const parameters = input.parameters ?? AUTHENTICATOR_APP_TOTP;
+  const current = timeStepAt(input.nowMs, parameters);
+  if (Math.abs(input.lastAcceptedStep - current) > TOTP_WINDOW) return false;
+  return constantTimeEqual(
+    totpCodeForStep(input.secretBase32, input.lastAcceptedStep, parameters),
+    input.code,
+  );
+}

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SECOND, STEP_MS, T0 } from '../testing/clock.ts';
+import { MINUTE, SECOND, STEP_MS, T0 } from '../testing/clock.ts';
 import { totpProof, verifySignIn } from '../testing/commands.ts';
 import { deciderSpecification } from '../testing/deciderSpecification.ts';
 import {
+  codesRegenerated,
   enrollmentStarted,
+  factorLocked,
   recoveryCodeConsumed,
   signInVerified,
   twoFactorEnabled,
@@ -15,6 +17,7 @@ import {
   disabledAfterEnabled,
   enabled,
   enabledWithPendingReplacement,
+  LOCKED_AT,
   LOCKED_UNTIL,
   lockedTemporarily,
   lockedUntilAdmin,
@@ -27,6 +30,7 @@ import {
 import { CODES_1, CODES_2, recoveryCodeProof } from '../testing/recoveryCodes.ts';
 import { codeAt, SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
 import { twoFactorDecider } from './decider.ts';
+import { isLocked } from './lockout.ts';
 
 const spec = deciderSpecification(twoFactorDecider);
 
@@ -79,11 +83,11 @@ describe('VerifySignIn with an authenticator code', () => {
       .then([verificationFailed(T0, 1)]);
   });
 
-  it('the same code again is refused: a code works once', () => {
+  it('the same code again is refused as already used: a code works once, and a double submit is no guess', () => {
     spec
       .given([...enabled, signInVerified(T0, 'totp', STEP_NOW)])
       .when(withCode(codeAt(SECRET_A, T0), T0 + 5 * SECOND))
-      .then([verificationFailed(T0 + 5 * SECOND, 1)]);
+      .thenThrows('code-already-used');
   });
 
   it('a code older than the last accepted one is refused, even within the ±1 window', () => {
@@ -109,7 +113,7 @@ describe('VerifySignIn with an authenticator code', () => {
     spec
       .given(confirmedJustNow)
       .when(withCode(codeAt(SECRET_A, T0), T0 + 5 * SECOND))
-      .then([verificationFailed(T0 + 5 * SECOND, 1)]);
+      .thenThrows('code-already-used');
   });
 
   it('a success resets the count of consecutive failures', () => {
@@ -174,7 +178,7 @@ describe('VerifySignIn with a recovery code', () => {
       .then([recoveryCodeConsumed(T0, 2, 7, 'sign-in'), signInVerified(T0, 'recovery-code', null)]);
   });
 
-  it('a consumed recovery code does not work again', () => {
+  it('a consumed recovery code does not work again: refused as already used, and not counted', () => {
     spec
       .given([
         ...enabled,
@@ -182,6 +186,13 @@ describe('VerifySignIn with a recovery code', () => {
         signInVerified(T0 - 1, 'recovery-code', null),
       ])
       .when(withRecoveryCode(CODES_1.codes[4]!))
+      .thenThrows('code-already-used');
+  });
+
+  it('a used code of an earlier set is a counted failure: only the set in force is known', () => {
+    spec
+      .given([...enabled, codesRegenerated(T0 - SECOND, STEP_NOW - 1, CODES_2.set)])
+      .when(verifySignIn({ nowMs: T0, proof: recoveryCodeProof(CODES_2.set, CODES_1.codes[0]!) }))
       .then([verificationFailed(T0, 1, 'sign-in', 'recovery-code')]);
   });
 
@@ -219,12 +230,45 @@ describe('VerifySignIn while locked', () => {
     expect(state.authenticator?.lastAcceptedStep).not.toBe(STEP_NOW);
   });
 
-  it('locked temporarily: a recovery code is refused and not consumed', () => {
+  it('locked temporarily: a recovery code is still checked, and lets the user in', () => {
     const { state } = spec
       .given(lockedTemporarily)
       .when(withRecoveryCode(CODES_1.codes[0]!))
-      .then([verificationRefused(T0, LOCKED_UNTIL, 'sign-in', 'recovery-code')]);
-    expect(state.recoveryCodes?.used[0]).toBe(false);
+      .then([recoveryCodeConsumed(T0, 0, 9, 'sign-in'), signInVerified(T0, 'recovery-code', null)]);
+    expect(isLocked(state.lockout, T0)).toBe(false);
+    expect(state.lockout.consecutiveFailures).toBe(0);
+  });
+
+  it('locked temporarily: a wrong recovery code counts, and the fifth more locks longer', () => {
+    const history = [
+      ...lockedTemporarily,
+      ...[6, 7, 8, 9].map((n) => verificationFailed(T0 - (10 - n) * SECOND, n, 'sign-in', 'recovery-code')),
+    ];
+    spec
+      .given(history)
+      .when(withRecoveryCode(CODES_2.codes[0]!))
+      .then([verificationFailed(T0, 10, 'sign-in', 'recovery-code'), factorLocked(T0, 10, T0 + 2 * MINUTE)]);
+  });
+
+  it('locked temporarily: only the first refused TOTP code of a lock is recorded; later ones are counted', () => {
+    spec
+      .given([...lockedTemporarily, verificationRefused(T0 - SECOND, LOCKED_UNTIL)])
+      .when(withCode(codeAt(SECRET_A, T0)))
+      .thenThrows('locked');
+  });
+
+  it('a new lock records its first refusal again', () => {
+    const relocked = [
+      ...lockedTemporarily,
+      verificationRefused(LOCKED_AT + SECOND, LOCKED_UNTIL),
+      ...[6, 7, 8, 9, 10].map((n) => verificationFailed(LOCKED_UNTIL + n * SECOND, n)),
+      factorLocked(LOCKED_UNTIL + 10 * SECOND, 10, LOCKED_UNTIL + 10 * SECOND + 2 * MINUTE),
+    ];
+    const at = LOCKED_UNTIL + 20 * SECOND;
+    spec
+      .given(relocked)
+      .when(withCode(codeAt(SECRET_A, at), at))
+      .then([verificationRefused(at, LOCKED_UNTIL + 10 * SECOND + 2 * MINUTE)]);
   });
 
   it('locked temporarily: once the lock ends the code is checked again', () => {
@@ -239,6 +283,25 @@ describe('VerifySignIn while locked', () => {
       .given(lockedUntilAdmin)
       .when(withCode(codeAt(SECRET_A, T0)))
       .then([verificationRefused(T0, null)]);
+  });
+
+  it('locked until an admin unlocks: a recovery code still lets the user in, and clears the lock', () => {
+    const { state } = spec
+      .given(lockedUntilAdmin)
+      .when(withRecoveryCode(CODES_1.codes[3]!))
+      .then([recoveryCodeConsumed(T0, 3, 9, 'sign-in'), signInVerified(T0, 'recovery-code', null)]);
+    expect(isLocked(state.lockout, T0)).toBe(false);
+  });
+
+  it('locked until an admin unlocks: a wrong recovery code is refused, not counted further', () => {
+    spec
+      .given(lockedUntilAdmin)
+      .when(withRecoveryCode(CODES_2.codes[0]!))
+      .then([verificationRefused(T0, null, 'sign-in', 'recovery-code')]);
+    spec
+      .given([...lockedUntilAdmin, verificationRefused(T0 - SECOND, null)])
+      .when(withRecoveryCode(CODES_2.codes[0]!))
+      .thenThrows('locked');
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commandMetadata } from '../requestContext.ts';
-import { policyDocument, problemResponses, statusDocument, userParams } from '../schemas.ts';
+import { policyDocument, problemResponses, reasonSchema, statusDocument, userParams } from '../schemas.ts';
 import type { RouteDeps, TypedApp } from './routeDeps.ts';
 
 /** Administrators' commands (role `admin`, `X-Actor-Id` required on every change). */
@@ -21,7 +21,7 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
         "Emergency reset: the user's authenticator and recovery codes stop working; works in any state",
       params: userParams,
       headers: actorHeader,
-      body: z.strictObject({ reason: z.string().trim().min(1).max(500).describe('Why, for the audit') }),
+      body: z.strictObject({ reason: reasonSchema }),
       response: { 200: z.object({ status: z.literal('disabled') }), ...problemResponses(400, 401, 403, 503) },
     },
     handler: async (request) =>

@@ -9,6 +9,7 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { TwoFactorService } from '../../application/twoFactorService.ts';
 import type { Role } from '../../config/apiKeys.ts';
+import type { AttemptGuard } from '../attemptGuard.ts';
 
 export type TypedApp = FastifyInstance<
   RawServerDefault,
@@ -17,6 +18,8 @@ export type TypedApp = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
+
+export type AttemptRouteDeps = RouteDeps & { readonly attempts: AttemptGuard };
 
 export type RouteDeps = {
   readonly service: TwoFactorService;

@@ -13,7 +13,7 @@ import {
   totpCodeSchema,
   userParams,
 } from '../schemas.ts';
-import type { RouteDeps, TypedApp } from './routeDeps.ts';
+import type { AttemptRouteDeps, TypedApp } from './routeDeps.ts';
 
 const presented = (body: { code?: string | undefined; recoveryCode?: string | undefined }): PresentedCode =>
   body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
@@ -21,8 +21,10 @@ const presented = (body: { code?: string | undefined; recoveryCode?: string | un
 const verificationErrors = problemResponses(400, 401, 403, 409, 413, 415, 422, 423, 429, 503);
 
 /** The end user's own 2FA, called by the web API on the user's behalf (role `web`). */
-export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDeps): void {
+export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts }: AttemptRouteDeps): void {
   const web = requireRole('web');
+  // Where a code is tried: throttled per end-user address, failures counted.
+  const attempt = { onRequest: web, preHandler: attempts.preHandler, onError: attempts.onError };
   const tags = ['two-factor'];
 
   app.get('/v1/users/:userId/two-factor', {
@@ -38,7 +40,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
   });
 
   app.post('/v1/users/:userId/two-factor/enrollment', {
-    onRequest: web,
+    ...attempt,
     schema: {
       tags,
       summary: 'Start enrolling an authenticator app (or a replacement, with proof, while enabled)',
@@ -80,7 +82,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
   });
 
   app.post('/v1/users/:userId/two-factor/enrollment/confirm', {
-    onRequest: web,
+    ...attempt,
     schema: {
       tags,
       summary: 'Confirm the enrollment with a code; returns the ten recovery codes, once',
@@ -102,7 +104,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
   });
 
   app.post('/v1/users/:userId/two-factor/verify', {
-    onRequest: web,
+    ...attempt,
     schema: {
       tags,
       summary: 'The sign-in second step: a TOTP code or a recovery code',
@@ -127,7 +129,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
   });
 
   app.post('/v1/users/:userId/two-factor/recovery-codes', {
-    onRequest: web,
+    ...attempt,
     schema: {
       tags,
       summary: 'Regenerate the recovery codes (a current TOTP code is required); earlier codes stop working',
@@ -154,7 +156,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole }: RouteDe
   });
 
   app.post('/v1/users/:userId/two-factor/disable', {
-    onRequest: web,
+    ...attempt,
     schema: {
       tags,
       summary: 'Disable 2FA with a TOTP code or a recovery code (refused when the instance requires 2FA)',

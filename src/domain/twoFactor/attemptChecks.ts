@@ -1,0 +1,20 @@
+import type { ProofMethod } from './events.ts';
+import { isLocked } from './lockout.ts';
+import { hasLivePendingEnrollment, type TwoFactorState } from './state.ts';
+
+/*
+ * Whether an attempt's code will be checked at all. `decide` asks these, and so does the
+ * handler before it does slow or sensitive work (decrypting a secret, an argon2 hash), so
+ * that the answer lives in one place: the handler never prepares what decide will not use.
+ */
+
+/** A code presented against the enabled factor: a TOTP code is not checked while locked; a recovery code always is. */
+export function proofIsChecked(state: TwoFactorState, method: ProofMethod, nowMs: number): boolean {
+  if (!state.enabled) return false;
+  return method === 'recovery-code' || !isLocked(state.lockout, nowMs);
+}
+
+/** A code confirming a pending enrollment (first or replacement): not checked while locked. */
+export function confirmationIsChecked(state: TwoFactorState, nowMs: number): boolean {
+  return hasLivePendingEnrollment(state, nowMs) && !isLocked(state.lockout, nowMs);
+}

@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { toStoredEvents } from '../../src/application/storedEvent.ts';
+import { TwoFactorAccount } from '../../src/domain/testing/account.ts';
+import { MINUTE, SECOND, T0 } from '../../src/domain/testing/clock.ts';
+import { SECRET_A, wrongCodeAt } from '../../src/domain/testing/totpCodes.ts';
+import type { TwoFactorEvent } from '../../src/domain/twoFactor/events.ts';
+import { listNotifications, notificationsProjection } from '../../src/projections/notificationsProjection.ts';
+
+/** Projects one user's history into a fresh notifications table and lists what came out. */
+function notify(events: readonly TwoFactorEvent[]) {
+  const db = new Database(':memory:');
+  notificationsProjection.migrate(db);
+  const { stored } = toStoredEvents('two-factor-user-1', 0n, 'genesis', events);
+  stored.forEach((event, index) => {
+    notificationsProjection.apply(db, {
+      ...event,
+      streamName: 'two-factor-user-1',
+      revision: BigInt(index),
+      position: BigInt(index + 1),
+      recordedAt: new Date(T0),
+    });
+  });
+  const { notifications } = listNotifications(db, { limit: 500 });
+  db.close();
+  return notifications;
+}
+
+describe('notifications of a persistent attack', () => {
+  /** A hundred wrong codes in a row, each lock waited out: locked until an administrator unlocks. */
+  function attacked(): TwoFactorAccount {
+    const account = new TwoFactorAccount(T0);
+    account.enable(SECRET_A);
+    for (let n = 1; n <= 100; n++) {
+      const until = account.state.lockout.lockedUntilMs;
+      if (until !== null && until > account.nowMs) account.advance(until - account.nowMs);
+      account.advance(SECOND).signIn(account.totp(wrongCodeAt(SECRET_A, account.nowMs)));
+    }
+    return account;
+  }
+
+  it('warns once at 50 failures, and tells of the first lock and the lasting one only', () => {
+    const account = attacked();
+    const locks = account.events.filter((e) => e.type === 'FactorLocked');
+    expect(locks.length).toBe(20);
+    const notes = notify(account.events).filter((n) => n.kind !== 'two-factor-enabled');
+    expect(notes.map((n) => n.kind)).toEqual(['factor-locked', 'factor-lock-warning', 'factor-locked']);
+    expect(notes[0]!.details.lockedUntil).not.toBeNull();
+    expect(notes[1]!.details.consecutiveFailures).toBe(50);
+    expect(notes[2]!.details.lockedUntil).toBeNull();
+  });
+
+  it('tells of a new first lock after the user got in again', () => {
+    const account = new TwoFactorAccount(T0);
+    const codes = account.enable(SECRET_A);
+    for (let i = 0; i < 5; i++)
+      account.advance(SECOND).signIn(account.totp(wrongCodeAt(SECRET_A, account.nowMs)));
+    account.advance(SECOND).signIn(account.recovery(codes.codes[0]!));
+    account.advance(MINUTE);
+    for (let i = 0; i < 5; i++)
+      account.advance(SECOND).signIn(account.totp(wrongCodeAt(SECRET_A, account.nowMs)));
+    const kinds = notify(account.events).map((n) => n.kind);
+    expect(kinds.filter((k) => k === 'factor-locked')).toHaveLength(2);
+  });
+});
