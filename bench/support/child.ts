@@ -73,7 +73,12 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   const url = `http://127.0.0.1:${port}`;
   const deadline = began + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (gone) throw new Error(`${options.kind} server exited before it was ready (see ${options.logFile})`);
+    if (gone) {
+      const log = options.logFile ? readFileSync(options.logFile, 'utf8').trim().split('\n').slice(-5) : [];
+      throw new Error(
+        `${options.kind} server exited before it was ready; its last lines:\n${log.join('\n')}`,
+      );
+    }
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${options.kind} server not ready in time`);
