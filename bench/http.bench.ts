@@ -34,7 +34,7 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
   const readRounds = options.quick ? 5 : 9;
   const readSeconds = options.quick ? 1 : 3;
   const signInRounds = options.quick ? 3 : 5;
-  const signInsPerRound = options.quick ? 800 : 5000;
+  const signInsPerRound = options.quick ? 600 : 5000;
   // More than a per-key limit of 1,200 a minute (the default before the failure throttle) allows.
   const guardReads = options.quick ? 3000 : 10_000;
   const guardSignIns = options.quick ? 300 : 2000;

@@ -76,7 +76,7 @@ export async function buildLog(
  * rows; then the start-up half of 8: the service ready on that log, already projected.
  */
 export async function projectionTargets(options: ProjectionBenchOptions): Promise<TargetResult[]> {
-  const total = options.quick ? 50_000 : 1_000_000;
+  const total = options.quick ? 30_000 : 1_000_000;
   const rounds = 3;
   const dataDir = join(options.workDir, 'projections');
   const credentials = benchCredentials();
