@@ -1,6 +1,12 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
+import {
+  codeAt,
+  KEYS,
+  startTestService,
+  TEST_DIGEST_PARAMETERS,
+  type TestService,
+} from '../support/testService.ts';
 
 let t: TestService;
 let n = 0;
@@ -186,7 +192,15 @@ describe('slow clients', () => {
 
 describe('argon2 work is bounded', () => {
   it('sheds a flood of wrong recovery codes with 503, while status reads and TOTP codes are answered', async () => {
-    const s = await startTestService({ server: { argon2Limits: { maxConcurrent: 1, maxQueued: 2 } } });
+    // argon2 at the production cost: each check then lasts tens of milliseconds, so the four
+    // users' checks (one at a time per user) are surely in the limiter together, however the
+    // event loop interleaves the flood; at the test cost they could each end before the next began.
+    const s = await startTestService({
+      server: {
+        argon2Limits: { maxConcurrent: 1, maxQueued: 2 },
+        digestParameters: { ...TEST_DIGEST_PARAMETERS, memoryCost: 19_456, timeCost: 2 },
+      },
+    });
     try {
       const users = ['ra', 'rb', 'rc', 'rd'];
       const secrets: string[] = [];

@@ -48,7 +48,7 @@ export async function startTestService(
   options: {
     env?: Record<string, string>;
     logLevel?: string;
-    server?: Pick<ServerOptions, 'argon2Limits'>;
+    server?: Pick<ServerOptions, 'argon2Limits' | 'digestParameters'>;
     /** an existing DATA_DIR (kept by the caller) instead of a fresh one */
     dataDir?: string;
   } = {},
