@@ -92,6 +92,7 @@ export function createRuntime(
     hasher: createRecoveryCodeHasher(options.digestParameters, {
       limiter: createWorkLimiter(options.argon2Limits ?? argon2Limits()),
       ...(encryptionKeys ? { peppers: createPepperRing(encryptionKeys) } : {}),
+      acceptUnpeppered: config.acceptUnpepperedRecoveryCodes,
     }),
     clock: options.clock ?? Date.now,
     issuer: config.issuer,

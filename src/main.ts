@@ -15,6 +15,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (process.env.RATE_LIMIT_PER_MINUTE) {
+    logger.warn(
+      'RATE_LIMIT_PER_MINUTE is no longer read: there is no per-key request limit; failures are limited per end-user address (THROTTLE_FAILURES_PER_MINUTE)',
+    );
+  }
   const server = await startServer(config, logger);
   logger.info(
     {

@@ -28,6 +28,11 @@ export type ServerOptions = {
   readonly digestParameters?: DigestParameters;
   readonly argon2Limits?: { readonly maxConcurrent: number; readonly maxQueued: number };
   /**
+   * Whether the start-up check opens a sample of stored secrets with the configured keys;
+   * default true. Off only to see what a user the sample missed meets.
+   */
+  readonly checkKeysAtStart?: boolean;
+  /**
    * How long `stop()` waits for requests in flight (a slow client reading a long audit export)
    * before closing their connections; default 10 s.
    */
@@ -70,19 +75,41 @@ function registerProjectionMetrics(metrics: Metrics, readModels: ReadModels): vo
 
 /** How many users' stored secrets are opened at start to prove the configured keys. */
 export const KEY_CHECK_SAMPLE = 25;
+/** How far into the log the start-up check looks for the key ids secrets were sealed with. */
+export const KEY_CHECK_LOG_EVENTS = 10_000;
+
+/** One user for each key id that secrets or recovery codes in the log's first events used. */
+async function usersByKeyIdInLog(runtime: Runtime): Promise<string[]> {
+  const byKey = new Map<string, string>();
+  for await (const event of runtime.store.readAll({ maxCount: KEY_CHECK_LOG_EVENTS })) {
+    const data = event.data as {
+      userId?: unknown;
+      secret?: { keyId?: unknown };
+      recoveryCodes?: { pepperKeyId?: unknown };
+    };
+    if (typeof data.userId !== 'string') continue;
+    for (const keyId of [data.secret?.keyId, data.recoveryCodes?.pepperKeyId]) {
+      if (typeof keyId === 'string' && !byKey.has(keyId)) byKey.set(keyId, data.userId);
+    }
+  }
+  return [...byKey.values()];
+}
 
 /**
  * Refuses to start when the configured keys cannot open a sample of stored secrets (a key
  * left out of SECRET_ENCRYPTION_KEYS, or replaced by another under the same id): better a
- * clear message now than every sign-in of those users failing later.
+ * clear message now than every sign-in of those users failing later. The sample: users from
+ * the read models, and a user of each key id the log's oldest events name (the read models
+ * may still be empty on a new instance); a user whose data no longer needs a key is fine.
  */
 async function refuseUnusableKeys(runtime: Runtime, readModels: ReadModels, nowMs: number): Promise<void> {
-  const sample = [
-    ...readModels.listUsers({ status: 'enabled', limit: KEY_CHECK_SAMPLE, nowMs }).users,
-    ...readModels.listUsers({ status: 'pending', limit: 5, nowMs }).users,
-  ];
+  const sample = new Set([
+    ...readModels.listUsers({ status: 'enabled', limit: KEY_CHECK_SAMPLE, nowMs }).users.map((u) => u.userId),
+    ...readModels.listUsers({ status: 'pending', limit: 5, nowMs }).users.map((u) => u.userId),
+    ...(await usersByKeyIdInLog(runtime)),
+  ]);
   const unusable = new Set<string>();
-  for (const { userId } of sample) {
+  for (const userId of sample) {
     for (const keyId of (await runtime.service.keyUse(userId)).unusable) unusable.add(keyId);
   }
   if (unusable.size > 0) {
@@ -172,7 +199,7 @@ export async function startServer(
     // rebuild from the command line in progress, stops the start here with a clear message.
     // The catch-up itself runs in the background: readiness says when it is done.
     await readModels.start();
-    await refuseUnusableKeys(runtime, readModels, clock());
+    if (options.checkKeysAtStart !== false) await refuseUnusableKeys(runtime, readModels, clock());
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();

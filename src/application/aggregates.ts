@@ -17,7 +17,8 @@ export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
   evolve,
   currentVersions: TWO_FACTOR_SCHEMA_VERSIONS,
   upcasters: twoFactorUpcasters,
-  stateVersion: 1,
+  // 2: the lockout knows whether a refusal was recorded; recovery codes know the one used last
+  stateVersion: 2,
 };
 
 export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {

@@ -11,7 +11,10 @@ export class UseCaseError extends Error {
   constructor(
     readonly code: UseCaseErrorCode,
     message: string,
-    /** for 'locked': when attempts are accepted again; null when only an administrator can unlock */
+    /**
+     * for 'locked': when attempts are accepted again, null when only an administrator can
+     * unlock; for 'rate-limited': when to try again
+     */
     readonly lockedUntil: string | null = null,
   ) {
     super(message);

@@ -62,10 +62,6 @@ export function createRefusalTally({ maxUsers = 100_000 } = {}) {
       if (before !== undefined || tallies.size <= maxUsers) return null;
       return tallies.keys().next().value ?? null;
     },
-    isDue(userId: string, nowMs: number): boolean {
-      const tally = tallies.get(userId);
-      return tally !== undefined && nowMs >= tally.dueAtMs;
-    },
     due(nowMs: number): string[] {
       return [...tallies].filter(([, tally]) => nowMs >= tally.dueAtMs).map(([userId]) => userId);
     },

@@ -9,7 +9,7 @@ import {
   POLICY_STREAM,
   type PolicyState,
 } from '../domain/policy/policy.ts';
-import { DomainRejection, FactorLockedRejection } from '../domain/shared/domainError.ts';
+import { DomainRejection, FactorLockedRejection, TooSoonRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
 import { confirmationIsChecked, proofIsChecked } from '../domain/twoFactor/attemptChecks.ts';
 import type {
@@ -33,7 +33,7 @@ import { handleCommand } from './commandHandler.ts';
 import { enrollmentUri } from './enrollmentUri.ts';
 import { UseCaseError } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
-import { createRefusalTally } from './refusalTally.ts';
+import { createRefusalTally, type Tally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
 import type { SnapshotStore } from './snapshotStore.ts';
 
@@ -91,6 +91,9 @@ function throwUnlessAccepted(events: readonly TwoFactorEvent[]): void {
 }
 
 function rethrowRejection(error: unknown): never {
+  if (error instanceof TooSoonRejection) {
+    throw new UseCaseError(error.code, error.message, new Date(error.retryAtMs).toISOString());
+  }
   if (error instanceof DomainRejection) throw new UseCaseError(error.code, error.message);
   throw error;
 }
@@ -136,29 +139,34 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return { events: decide(prepared as typeof command, state), result: fresh?.codes ?? [] };
   }
 
-  /** Records the refusals counted for a user as one event. */
+  /** The event that records refusals counted for a user. */
+  function countOf(userId: string, tally: Tally, state: TwoFactorState): readonly TwoFactorEvent[] {
+    const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
+    return decide(
+      {
+        type: 'CountRefusedAttempts',
+        data: {
+          userId,
+          nowMs: deps.clock(),
+          attempts: tally.attempts,
+          firstAtMs: tally.firstAtMs,
+          lastAtMs: tally.lastAtMs,
+          endUserIps: tally.endUserIps,
+          lockedUntil: tally.lockedUntil,
+        },
+        metadata,
+      },
+      state,
+    );
+  }
+
+  /** Records the refusals counted for a user as one event, on its own. */
   async function recordRefusals(userId: string): Promise<void> {
     const tally = refusals.take(userId);
     if (tally === undefined) return;
-    const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
     try {
       const { events } = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => ({
-        events: decide(
-          {
-            type: 'CountRefusedAttempts',
-            data: {
-              userId,
-              nowMs: deps.clock(),
-              attempts: tally.attempts,
-              firstAtMs: tally.firstAtMs,
-              lastAtMs: tally.lastAtMs,
-              endUserIps: tally.endUserIps,
-              lockedUntil: tally.lockedUntil,
-            },
-            metadata,
-          },
-          state,
-        ),
+        events: countOf(userId, tally, state),
         result: null,
       }));
       deps.onAppended?.(events);
@@ -176,7 +184,8 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   }, REFUSAL_COUNT_SWEEP_MS);
   sweep.unref();
 
-  async function run<R>(
+  /** One command on a user's stream: decide with what `decideWith` prepares, append, count refusals. */
+  async function decideForUser<R>(
     userId: string,
     metadata: CommandMetadata,
     decideWith: (
@@ -184,15 +193,22 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       nowMs: number,
     ) => Promise<{ events: readonly TwoFactorEvent[]; result: R }>,
   ) {
-    // The lock these refusals were counted under has ended: record them before what follows.
-    if (refusals.isDue(userId, deps.clock())) await recordRefusals(userId);
+    // Refusals counted for this user are recorded ahead of whatever the user's next command
+    // records (an unlock, a success, a reset…), so the log keeps their order.
+    let counted: Tally | undefined;
     try {
-      const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), (state) =>
-        decideWith(state, deps.clock()),
-      );
+      const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => {
+        const decided = await decideWith(state, deps.clock());
+        if (decided.events.length === 0) return decided;
+        counted ??= refusals.take(userId);
+        return counted === undefined
+          ? decided
+          : { ...decided, events: [...countOf(userId, counted, state), ...decided.events] };
+      });
       deps.onAppended?.(handled.events);
       return handled;
     } catch (error) {
+      if (counted !== undefined) refusals.restore(userId, counted);
       if (error instanceof FactorLockedRejection) {
         const crowded = refusals.add({
           userId,
@@ -207,13 +223,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     }
   }
 
-  async function policy(): Promise<PolicyState> {
+  async function currentPolicy(): Promise<PolicyState> {
     return (await policies.load(POLICY_STREAM)).state;
   }
 
   return {
     async status(userId: string): Promise<TwoFactorStatus> {
-      const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), policy()]);
+      const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), currentPolicy()]);
       return twoFactorStatus(userId, loaded.state, {
         nowMs: deps.clock(),
         requireTwoFactor: current.requireTwoFactor,
@@ -225,7 +241,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       input: { readonly accountName: string; readonly proof: PresentedCode | null },
       metadata: CommandMetadata,
     ) {
-      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
@@ -254,7 +270,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
         const pendingSecretBase32 =
           confirmationIsChecked(state, nowMs) && state.pending
             ? deps.secretBox.open(state.pending.secret, userId)
@@ -271,7 +287,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events, after } = await run(userId, metadata, async (state, nowMs) => ({
+      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
         events: decide(
           {
             type: 'VerifySignIn',
@@ -291,7 +307,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await run(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
         const proof = (await prepareProof(userId, state, { code }, nowMs)) as TotpProof;
         const command: RegenerateRecoveryCodes = {
           type: 'RegenerateRecoveryCodes',
@@ -305,9 +321,9 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events } = await run(userId, metadata, async (state, nowMs) => {
+      const { events } = await decideForUser(userId, metadata, async (state, nowMs) => {
         // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
-        const { requireTwoFactor } = await policy();
+        const { requireTwoFactor } = await currentPolicy();
         return {
           events: decide(
             {
@@ -331,7 +347,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async reset(userId: string, reason: string, metadata: CommandMetadata) {
-      await run(userId, metadata, async (state, nowMs) => ({
+      await decideForUser(userId, metadata, async (state, nowMs) => ({
         events: decide({ type: 'ResetTwoFactor', data: { userId, nowMs, reason }, metadata }, state),
         result: null,
       }));
@@ -339,11 +355,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async unlock(userId: string, metadata: CommandMetadata) {
-      const { after } = await run(userId, metadata, async (state, nowMs) => ({
+      const { after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
         events: decide({ type: 'UnlockFactor', data: { userId, nowMs }, metadata }, state),
         result: null,
       }));
-      const current = await policy();
+      const current = await currentPolicy();
       return twoFactorStatus(userId, after.state, {
         nowMs: deps.clock(),
         requireTwoFactor: current.requireTwoFactor,
@@ -351,7 +367,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async policy(): Promise<PolicyView> {
-      return policy();
+      return currentPolicy();
     },
 
     /**

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { reasonSchema, userIdSchema } from '../http/schemas.ts';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
+import { reasonSchema } from '../http/schemas.ts';
 
 /*
  * Parsers for commander's `argParser`: each checks one value by the same rule as the HTTP
@@ -15,7 +16,8 @@ const checked = <T>(schema: z.ZodType<T>, value: string): T => {
 };
 
 /** A user id, or an administrator's id for `--actor`: 1–128 characters of [A-Za-z0-9._:@-]. */
-export const parseId = (value: string): string => checked(userIdSchema, value);
+export const parseId = (value: string): string =>
+  checked(z.string().regex(USER_ID_PATTERN, USER_ID_RULE), value);
 
 /** Why an administrator acted; kept in the history, so as long as the API allows and no longer. */
 export const parseReason = (value: string): string => checked(reasonSchema, value);

@@ -23,6 +23,7 @@ const environmentSchema = z.object({
   THROTTLE_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  ACCEPT_UNPEPPERED_RECOVERY_CODES: z.enum(['true', 'false']).default('false'),
 });
 
 export type Config = {
@@ -38,9 +39,11 @@ export type Config = {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** failed attempts per end-user address (across users) a minute */
   readonly throttleFailuresPerMinute: number;
-  /** the longest a request may take to arrive, and a connection may stay silent */
+  /** the longest a request (headers and body) may take to arrive */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** check recovery-code sets issued before codes were peppered (a migration aid) */
+  readonly acceptUnpepperedRecoveryCodes: boolean;
 };
 
 export class ConfigError extends Error {
@@ -85,5 +88,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throttleFailuresPerMinute: e.THROTTLE_FAILURES_PER_MINUTE,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    acceptUnpepperedRecoveryCodes: e.ACCEPT_UNPEPPERED_RECOVERY_CODES === 'true',
   };
 }

@@ -40,6 +40,11 @@ export type RecoveryCodeHasherOptions = {
   readonly limiter?: WorkLimiter;
   /** peppers new sets and checks peppered ones; without it, sets are issued unpeppered */
   readonly peppers?: PepperRing;
+  /**
+   * With peppers: whether sets issued before the pepper are still checked. Off by default:
+   * anyone who can write to the store could plant such a set for codes they know.
+   */
+  readonly acceptUnpeppered?: boolean;
 };
 
 export function createRecoveryCodeHasher(
@@ -89,6 +94,10 @@ export function createRecoveryCodeHasher(
     async digestOf(presented, set) {
       const canonical = normalizeRecoveryCode(presented);
       if (canonical === null) return null;
+      // An unpeppered set where peppers are required matches nothing, as a wrong code would.
+      if (set.pepperKeyId === undefined && options.peppers !== undefined && !options.acceptUnpeppered) {
+        return null;
+      }
       const input = hashInput(canonical, set.pepperKeyId);
       return limiter.run((slot) =>
         slot(() => digest(input, Buffer.from(set.salt, 'base64'), set.parameters)),

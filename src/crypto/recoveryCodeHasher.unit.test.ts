@@ -98,17 +98,19 @@ describe('recovery code pepper', () => {
     ).toBeNull();
   });
 
-  it('still checks a set issued before codes were peppered', async () => {
+  it('refuses a set without pepper, planted or old, unless told to accept old ones', async () => {
     const legacy = await createRecoveryCodeHasher(cheap).newSet();
-    const hasher = createRecoveryCodeHasher(cheap, { peppers: createPepperRing(keys('k1')) });
-    const digest = await hasher.digestOf(legacy.codes[1]!, legacy.set);
-    expect(
-      matchRecoveryCode(
-        legacy.set,
-        legacy.set.digests.map(() => false),
-        digest ?? '',
-      ),
-    ).toBe(1);
+    const unused = legacy.set.digests.map(() => false);
+    const strict = createRecoveryCodeHasher(cheap, { peppers: createPepperRing(keys('k1')) });
+    const before = strict.computations();
+    expect(await strict.digestOf(legacy.codes[1]!, legacy.set)).toBeNull();
+    expect(strict.computations()).toBe(before);
+    const migrating = createRecoveryCodeHasher(cheap, {
+      peppers: createPepperRing(keys('k1')),
+      acceptUnpeppered: true,
+    });
+    const digest = await migrating.digestOf(legacy.codes[1]!, legacy.set);
+    expect(matchRecoveryCode(legacy.set, unused, digest ?? '')).toBe(1);
   });
 
   it('names the missing key when a set was peppered with a key no longer configured', async () => {

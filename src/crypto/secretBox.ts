@@ -28,8 +28,12 @@ export class SecretBoxError extends Error {
  */
 export class KeyUnavailableError extends SecretBoxError {
   override readonly name = 'KeyUnavailableError';
-  constructor(readonly keyId: string) {
-    super(`encryption key ${keyId} is not in the key ring`);
+  constructor(
+    readonly keyId: string,
+    message = `encryption key ${keyId} is not in the key ring`,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }
 
@@ -65,10 +69,14 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
           decipher.final(),
         ]).toString('utf8');
       } catch (cause) {
-        // No detail from the cipher: it would say nothing useful and could say too much.
-        throw new SecretBoxError(`the secret sealed with key ${sealed.keyId} does not open for this user`, {
-          cause,
-        });
+        // No detail from the cipher: it would say nothing useful and could say too much. The
+        // key under this id is not the one that sealed (or the data was moved or altered):
+        // for the operator to look into, like a missing key.
+        throw new KeyUnavailableError(
+          sealed.keyId,
+          `the secret sealed with key ${sealed.keyId} does not open for this user`,
+          { cause },
+        );
       }
     },
   };

@@ -11,6 +11,7 @@ import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fa
 import type { Logger } from 'pino';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
 import type { ApiKey, Role } from '../config/apiKeys.ts';
+import { USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 import { createAttemptGuard } from './attemptGuard.ts';
 import { authorize, createAuthenticator } from './authentication.ts';
 import { writeClientErrorProblem } from './clientError.ts';
@@ -39,7 +40,7 @@ export type AppDeps = {
   readonly clock?: () => number;
   /** failed attempts per end-user address a minute, across users; default 20 */
   readonly throttleFailuresPerMinute?: number;
-  /** the longest a request may take to arrive, and a connection may stay silent; default 10 s */
+  /** the longest a request may take to arrive; default 10 s */
   readonly requestTimeoutMs?: number;
   /** how long an idle keep-alive connection is kept; default 5 s */
   readonly keepAliveTimeoutMs?: number;
@@ -63,13 +64,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request is written in onResponse below, with what operators need.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // A client that sends a request slowly, or holds a silent connection, gets it closed:
-    // otherwise a few hundred of them hold every socket the process may open.
+    // A client that sends a request slowly (its headers time out with it), or keeps an idle
+    // connection open, gets it closed: otherwise a few hundred of them hold every socket the
+    // process may open. No idle-socket timeout beyond that: a reader pausing an audit export
+    // is not an attacker, and its stream must not be cut.
     requestTimeout: requestTimeoutMs,
-    connectionTimeout: requestTimeoutMs,
     keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    // Node checks for requests past their timeout on this interval (30 s by default).
-    http: { connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) },
+    // Node reads these when the server is made (setting them afterwards, as Fastify does, does
+    // not arm the check), and checks for late requests on this interval (30 s by default).
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    },
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -82,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void sendProblem(
         reply,
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-          ? new HttpProblem('invalid-request', 'params.userId: must be 1–128 characters of [A-Za-z0-9._:@-]')
+          ? new HttpProblem('invalid-request', `params.userId: ${USER_ID_RULE}`)
           : new HttpProblem('invalid-request', 'path: not a valid URL'),
       );
     },

@@ -6,20 +6,27 @@ import { HttpProblem } from './problems.ts';
 import { endUserAddress } from './requestContext.ts';
 import { throttleKeyOfAddress } from './throttleKey.ts';
 
-/** Outcomes that count as a failed attempt against the end-user address. */
-const FAILURES: ReadonlySet<string> = new Set(['invalid-code', 'locked']);
+/**
+ * Outcomes that count against the end-user address: failures, and a used code sent again,
+ * which costs no lockout but is no free ride for argon2 either.
+ */
+const FAILURES: ReadonlySet<string> = new Set(['invalid-code', 'locked', 'code-already-used']);
 
 export type AttemptGuard = {
-  /** route hook: refuses an address that has failed too often, before any work is done */
+  /** route hook: refuses an address that has failed too often, and counts this attempt in advance */
   readonly preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** route hook: counts a failed attempt against its address */
+  /** route hook: keeps the advance count of an attempt that failed */
   readonly onError: (request: FastifyRequest, reply: FastifyReply, error: Error) => Promise<void>;
+  /** route hook: gives back the advance count of an attempt that did not fail */
+  readonly onResponse: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 };
 
 /**
  * The per-address throttle on the routes where a code is tried (verify, confirm, disable,
  * regenerate, replacement enrollment). Requests that name no end-user address share one
- * bucket per API key, so leaving the header out buys no fresh budget.
+ * bucket per API key, so leaving the header out buys no fresh budget. Each attempt is
+ * counted as a failure when it is admitted, so a burst sent at once is bounded as tightly
+ * as one sent in sequence; it is given back when the attempt did not fail.
  */
 export function createAttemptGuard(throttle: FailureThrottle, clock: () => number): AttemptGuard {
   const keyOf = (request: FastifyRequest): string => {
@@ -28,18 +35,29 @@ export function createAttemptGuard(throttle: FailureThrottle, clock: () => numbe
       ? `key:${keyFingerprint(request.headers.authorization) ?? 'none'}`
       : throttleKeyOfAddress(address);
   };
+  /** attempts admitted and not (yet) known to have failed, with the bucket and time of admission */
+  const admitted = new WeakMap<FastifyRequest, { key: string; atMs: number }>();
   return {
     async preHandler(request) {
-      const retryAfter = throttle.retryAfterSeconds(keyOf(request), clock());
-      if (retryAfter === null) return;
+      const key = keyOf(request);
+      const atMs = clock();
+      const retryAfter = throttle.reserve(key, atMs);
+      if (retryAfter === null) {
+        admitted.set(request, { key, atMs });
+        return;
+      }
       throw new HttpProblem('rate-limited', 'too many failed attempts from this address; try again later', {
         headers: { 'retry-after': String(retryAfter) },
       });
     },
     async onError(request, _reply, error) {
-      if (error instanceof UseCaseError && FAILURES.has(error.code)) {
-        throttle.recordFailure(keyOf(request), clock());
-      }
+      if (error instanceof UseCaseError && FAILURES.has(error.code)) admitted.delete(request);
+    },
+    async onResponse(request) {
+      const reserved = admitted.get(request);
+      if (reserved === undefined) return;
+      admitted.delete(request);
+      throttle.release(reserved.key, reserved.atMs);
     },
   };
 }

@@ -27,6 +27,10 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
       const seconds = Math.max(1, Math.ceil((Date.parse(error.lockedUntil) - nowMs) / 1000));
       return new HttpProblem('locked', error.message, { headers: { 'retry-after': String(seconds) } });
     }
+    if (error.code === 'rate-limited' && error.lockedUntil !== null) {
+      const seconds = Math.max(1, Math.ceil((Date.parse(error.lockedUntil) - nowMs) / 1000));
+      return new HttpProblem('rate-limited', error.message, { headers: { 'retry-after': String(seconds) } });
+    }
     return new HttpProblem(error.code, error.message);
   }
   if (error instanceof StoreUnavailableError) {

@@ -10,6 +10,14 @@
 export type FailureThrottle = {
   /** seconds until `key` may try again, or null when it may try now */
   retryAfterSeconds(key: string, nowMs: number): number | null;
+  /**
+   * Admits an attempt by counting it as a failure before it runs, so that requests in flight
+   * at once cannot all pass a check made before any of them failed: seconds to wait, or null
+   * when admitted. An attempt that turns out not to fail is given back with `release`.
+   */
+  reserve(key: string, nowMs: number): number | null;
+  /** gives back an attempt reserved in the window that is still open */
+  release(key: string, reservedAtMs: number): void;
   recordFailure(key: string, nowMs: number): void;
 };
 
@@ -33,29 +41,46 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
 
   function makeRoom(nowMs: number): void {
     if (windows.size < maxKeys) return;
-    for (const [key, window] of windows) if (!live(window, nowMs)) windows.delete(key);
-    // Insertion order is age order: the oldest windows are the first to go.
+    // Insertion order is the order windows opened: the expired ones come first, and the
+    // oldest live ones after them, so neither loop reads past what it removes.
+    for (const [key, window] of windows) {
+      if (live(window, nowMs)) break;
+      windows.delete(key);
+    }
     for (const key of windows.keys()) {
       if (windows.size < maxKeys) break;
       windows.delete(key);
     }
   }
 
+  function retryAfterSeconds(key: string, nowMs: number): number | null {
+    const window = windows.get(key);
+    if (!live(window, nowMs) || window.failures < options.failuresPerWindow) return null;
+    return Math.max(1, Math.ceil((window.startMs + windowMs - nowMs) / 1000));
+  }
+
+  function recordFailure(key: string, nowMs: number): void {
+    const window = windows.get(key);
+    if (live(window, nowMs)) {
+      window.failures++;
+      return;
+    }
+    windows.delete(key);
+    makeRoom(nowMs);
+    windows.set(key, { startMs: nowMs, failures: 1 });
+  }
+
   return {
-    retryAfterSeconds(key, nowMs) {
-      const window = windows.get(key);
-      if (!live(window, nowMs) || window.failures < options.failuresPerWindow) return null;
-      return Math.max(1, Math.ceil((window.startMs + windowMs - nowMs) / 1000));
+    retryAfterSeconds,
+    recordFailure,
+    reserve(key, nowMs) {
+      const wait = retryAfterSeconds(key, nowMs);
+      if (wait === null) recordFailure(key, nowMs);
+      return wait;
     },
-    recordFailure(key, nowMs) {
+    release(key, reservedAtMs) {
       const window = windows.get(key);
-      if (live(window, nowMs)) {
-        window.failures++;
-        return;
-      }
-      windows.delete(key);
-      makeRoom(nowMs);
-      windows.set(key, { startMs: nowMs, failures: 1 });
+      if (window !== undefined && window.startMs <= reservedAtMs && window.failures > 0) window.failures--;
     },
   };
 }

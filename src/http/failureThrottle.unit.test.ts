@@ -44,4 +44,22 @@ describe('failure throttle', () => {
     expect(throttle.retryAfterSeconds('ip:b', T0 + 1_200)).not.toBeNull();
     expect(throttle.retryAfterSeconds('ip:c', T0 + 1_200)).not.toBeNull();
   });
+
+  it('reserves attempts as they are admitted, so a burst cannot pass before any of it failed', () => {
+    const throttle = createFailureThrottle({ failuresPerWindow: 3 });
+    const admitted = Array.from({ length: 10 }, () => throttle.reserve('ip:a', T0)).filter((w) => w === null);
+    expect(admitted).toHaveLength(3);
+    // One of them succeeded after all: its place is given back.
+    throttle.release('ip:a', T0);
+    expect(throttle.reserve('ip:a', T0 + 1)).toBeNull();
+    expect(throttle.reserve('ip:a', T0 + 2)).not.toBeNull();
+  });
+
+  it('gives nothing back to a window opened after the reservation', () => {
+    const throttle = createFailureThrottle({ failuresPerWindow: 1, windowMs: 1_000 });
+    expect(throttle.reserve('ip:a', T0)).toBeNull();
+    throttle.recordFailure('ip:a', T0 + 1_500); // a new window
+    throttle.release('ip:a', T0);
+    expect(throttle.retryAfterSeconds('ip:a', T0 + 1_600)).not.toBeNull();
+  });
 });

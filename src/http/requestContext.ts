@@ -28,7 +28,8 @@ const headersSchema = z.object({
   // Kept for the audit, cleaned and cut to a bounded length rather than refusing a sign-in over it.
   'x-end-user-agent': z
     .string()
-    .transform((value) => withoutUnsafeCharacters(value).slice(0, USER_AGENT_MAX))
+    // Cut by code points, so a character is never split in half.
+    .transform((value) => Array.from(withoutUnsafeCharacters(value)).slice(0, USER_AGENT_MAX).join(''))
     .optional(),
 });
 

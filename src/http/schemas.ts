@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { hasUnsafeCharacters, UNSAFE_CHARACTERS_MESSAGE } from '../domain/shared/text.ts';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 import { PROBLEMS } from './problems.ts';
 
-export const userIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'must be 1–128 characters of [A-Za-z0-9._:@-]')
-  .describe('Opaque user id');
+export const userIdSchema = z.string().regex(USER_ID_PATTERN, USER_ID_RULE).describe('Opaque user id');
 
 export const userParams = z.object({ userId: userIdSchema });
 

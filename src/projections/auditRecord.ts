@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
-import { currentData, type EventData, recoveryCodeCount, stringOrNull } from './eventData.ts';
+import { type DomainEvent, domainEventOf, stringOrNull } from './eventData.ts';
 
 /**
  * One line of the audit stream (`GET /v1/audit/events`): who did what, when, from where.
@@ -18,10 +18,10 @@ export type AuditRecord = {
   details: Record<string, unknown>;
 };
 
-type Data = EventData;
+type DataOf<T extends DomainEvent['type']> = Extract<DomainEvent, { type: T }>['data'];
 
-const proofMethodOf = (proof: unknown): unknown =>
-  proof !== null && typeof proof === 'object' ? ((proof as { method?: unknown }).method ?? null) : null;
+/** One entry per event type the domain has: a new type does not compile until it is added here. */
+type Details = { readonly [T in DomainEvent['type']]: (data: DataOf<T>) => Record<string, unknown> };
 
 /**
  * The fields each event type contributes to `details`. Every value is computed from named,
@@ -29,12 +29,12 @@ const proofMethodOf = (proof: unknown): unknown =>
  * added here on purpose. `occurredAt` is the service clock's time of the decision
  * (`recordedAt` is the store's commit time).
  */
-const DETAILS: Readonly<Record<string, (data: Data) => Record<string, unknown>>> = {
+const DETAILS: Details = {
   EnrollmentStarted: (d) => ({
     occurredAt: d.at,
     expiresAt: d.expiresAt,
     replacement: d.replacement,
-    proofMethod: proofMethodOf(d.proof),
+    proofMethod: d.proof?.method ?? null,
   }),
   EnrollmentConfirmationFailed: (d) => ({ occurredAt: d.at }),
   // The TOTP time step is the 30-second window of the accepted code (a count of periods since
@@ -42,19 +42,19 @@ const DETAILS: Readonly<Record<string, (data: Data) => Record<string, unknown>>>
   TwoFactorEnabled: (d) => ({
     occurredAt: d.at,
     step: d.step,
-    recoveryCodes: recoveryCodeCount(d.recoveryCodes),
+    recoveryCodes: d.recoveryCodes.digests.length,
   }),
   AuthenticatorReplaced: (d) => ({
     occurredAt: d.at,
     step: d.step,
-    recoveryCodes: recoveryCodeCount(d.recoveryCodes),
+    recoveryCodes: d.recoveryCodes.digests.length,
   }),
   SignInVerified: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
   RecoveryCodeConsumed: (d) => ({ occurredAt: d.at, purpose: d.purpose, remaining: d.remaining }),
   CodesRegenerated: (d) => ({
     occurredAt: d.at,
     step: d.step,
-    recoveryCodes: recoveryCodeCount(d.recoveryCodes),
+    recoveryCodes: d.recoveryCodes.digests.length,
   }),
   VerificationFailed: (d) => ({
     occurredAt: d.at,
@@ -99,12 +99,12 @@ function defined(details: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** The audit view of one recorded event. Pure; unknown event types get `details: {}`. */
+/** The audit view of one recorded event. Pure; a type no schema knows gets `details: {}`. */
 export function toAuditRecord(recorded: RecordedEvent): AuditRecord {
-  const metadata = recorded.metadata as Data;
+  const metadata = recorded.metadata as Readonly<Record<string, unknown>>;
   const actor = (metadata.actor ?? null) as { role?: unknown; id?: unknown } | null;
-  const data = currentData(recorded);
-  const pick = DETAILS[recorded.type];
+  const event = domainEventOf(recorded);
+  const data = (event?.data ?? recorded.data) as { readonly userId?: unknown };
   return {
     position: recorded.position.toString(),
     recordedAt: recorded.recordedAt.toISOString(),
@@ -117,6 +117,10 @@ export function toAuditRecord(recorded: RecordedEvent): AuditRecord {
     correlationId: stringOrNull(metadata.correlationId),
     endUserIp: stringOrNull(metadata.endUserIp),
     endUserAgent: stringOrNull(metadata.endUserAgent),
-    details: pick === undefined ? {} : defined(pick(data)),
+    details: event === null ? {} : defined(detailsOf(event)),
   };
+}
+
+function detailsOf<E extends DomainEvent>(event: E): Record<string, unknown> {
+  return (DETAILS[event.type] as (data: E['data']) => Record<string, unknown>)(event.data);
 }

@@ -1,30 +1,39 @@
 import { policyKind, twoFactorKind } from '../application/aggregates.ts';
-import { type EventSchema, fromRecordedEvent } from '../application/storedEvent.ts';
-import type { AnyEvent } from '../domain/shared/message.ts';
+import { fromRecordedEvent } from '../application/storedEvent.ts';
+import type { TwoFactorRequirementChanged } from '../domain/policy/policy.ts';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 
-export type EventData = Readonly<Record<string, unknown>>;
-
-const SCHEMAS: readonly EventSchema[] = [twoFactorKind, policyKind];
+/** What the projections read: the domain's own events, typed. */
+export type DomainEvent = TwoFactorEvent | TwoFactorRequirementChanged;
 
 /**
- * The event's data as the domain reads it today (upcast from the version it was written
- * with), so projections see one shape per type; as stored for a type no schema knows.
+ * The recorded event as the domain reads it today — upcast from the version it was written
+ * with, typed — so that projections switch on one shape per type, and a new event type is a
+ * compile error wherever it must be handled. Null for a type no schema knows, or data that
+ * cannot be read: a projection leaves such an event out rather than stop.
  */
-export function currentData(recorded: RecordedEvent): EventData {
-  const schema = SCHEMAS.find((candidate) => candidate.currentVersions[recorded.type] !== undefined);
-  if (schema === undefined) return recorded.data;
+export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
+  const kind =
+    twoFactorKind.currentVersions[recorded.type as TwoFactorEvent['type']] !== undefined
+      ? twoFactorKind
+      : policyKind.currentVersions[recorded.type as TwoFactorRequirementChanged['type']] !== undefined
+        ? policyKind
+        : null;
+  if (kind === null) return null;
   try {
-    return fromRecordedEvent<AnyEvent>(recorded, schema).data as EventData;
+    return fromRecordedEvent<DomainEvent>(recorded, kind);
   } catch {
-    return recorded.data;
+    return null;
   }
 }
 
+export const isTwoFactorEvent = (event: DomainEvent): event is TwoFactorEvent =>
+  event.type !== 'TwoFactorRequirementChanged';
+
 export const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
-/** Number of codes in a recovery code set as stored (its digests are never read further). */
-export const recoveryCodeCount = (set: unknown): number | null => {
-  const digests = (set as { digests?: unknown } | null | undefined)?.digests;
-  return Array.isArray(digests) ? digests.length : null;
-};
+/** For the `default` of an exhaustive switch: a type left out does not compile. */
+export function unhandled(event: never): never {
+  throw new Error(`an event type no projection handles: ${(event as { type?: unknown }).type}`);
+}

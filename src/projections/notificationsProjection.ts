@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { FAILURES_BEFORE_WARNING, FAILURES_PER_LOCK } from '../domain/twoFactor/lockout.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
-import { currentData, type EventData, stringOrNull } from './eventData.ts';
+import { domainEventOf, isTwoFactorEvent, stringOrNull, unhandled } from './eventData.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -41,45 +42,49 @@ export const NOTIFICATIONS_PAGE_MAX = 500;
 type Draft = { kind: NotificationKind; details: Record<string, unknown> };
 
 /** What each event tells the user, beyond the common fields; nothing secret, no code. */
-function draftsOf(type: string, data: EventData): Draft[] {
-  switch (type) {
+function draftsOf(event: TwoFactorEvent): Draft[] {
+  switch (event.type) {
     case 'TwoFactorEnabled':
       return [{ kind: 'two-factor-enabled', details: {} }];
     case 'TwoFactorDisabled':
-      return [{ kind: 'two-factor-disabled', details: { method: data.method ?? null } }];
+      return [{ kind: 'two-factor-disabled', details: { method: event.data.method } }];
     case 'AuthenticatorReplaced':
       return [{ kind: 'authenticator-replaced', details: {} }];
     case 'CodesRegenerated':
       return [{ kind: 'recovery-codes-regenerated', details: {} }];
     case 'RecoveryCodeConsumed': {
-      const remaining = typeof data.remaining === 'number' ? data.remaining : null;
-      const used: Draft = {
-        kind: 'recovery-code-used',
-        details: { remaining, purpose: data.purpose ?? null },
-      };
-      return remaining !== null && remaining <= RECOVERY_CODES_LOW
+      const { remaining, purpose } = event.data;
+      const used: Draft = { kind: 'recovery-code-used', details: { remaining, purpose } };
+      return remaining <= RECOVERY_CODES_LOW
         ? [used, { kind: 'recovery-codes-low', details: { remaining } }]
         : [used];
     }
     case 'VerificationFailed':
       // Someone is trying codes persistently: the user should know before the lock is for good.
-      return data.consecutiveFailures === FAILURES_BEFORE_WARNING
+      return event.data.consecutiveFailures === FAILURES_BEFORE_WARNING
         ? [{ kind: 'factor-lock-warning', details: { consecutiveFailures: FAILURES_BEFORE_WARNING } }]
         : [];
     case 'FactorLocked':
       // One message a run of failures for the first lock and one for the lock that waits for an
       // administrator; the locks between only grow longer, and a message each would be noise.
-      return data.consecutiveFailures === FAILURES_PER_LOCK || data.lockedUntil === null
-        ? [{ kind: 'factor-locked', details: { lockedUntil: stringOrNull(data.lockedUntil) } }]
+      return event.data.consecutiveFailures === FAILURES_PER_LOCK || event.data.lockedUntil === null
+        ? [{ kind: 'factor-locked', details: { lockedUntil: event.data.lockedUntil } }]
         : [];
     case 'AdminReset':
       // A reset of a user who had no 2FA changed nothing for them: recorded for the audit,
       // nothing to tell the user. The administrator's reason is written for the audit and may
       // name internal tickets or suspicions; the user is told that their 2FA was reset, not why.
-      if (data.previousStatus === 'disabled') return [];
-      return [{ kind: 'admin-reset', details: { previousStatus: data.previousStatus ?? null } }];
-    default:
+      if (event.data.previousStatus === 'disabled') return [];
+      return [{ kind: 'admin-reset', details: { previousStatus: event.data.previousStatus } }];
+    case 'EnrollmentStarted':
+    case 'EnrollmentConfirmationFailed':
+    case 'SignInVerified':
+    case 'VerificationRefused':
+    case 'RefusedAttemptsCounted':
+    case 'LockoutCleared':
       return [];
+    default:
+      return unhandled(event);
   }
 }
 
@@ -107,22 +112,21 @@ export const notificationsProjection: Projection = {
   reset(db) {
     db.exec('DROP TABLE IF EXISTS notifications');
   },
-  apply(db, event) {
-    if (!event.streamName.startsWith('two-factor-')) return;
-    const data = currentData(event);
-    const userId = stringOrNull(data.userId);
-    if (userId === null) return;
-    const drafts = draftsOf(event.type, data);
+  apply(db, recorded) {
+    const event = domainEventOf(recorded);
+    if (event === null || !isTwoFactorEvent(event)) return;
+    const drafts = draftsOf(event);
     if (drafts.length === 0) return;
-    const occurredAt = occurredAtOf(event, data);
-    const common = { occurredAt, ...whereFrom(event) };
+    const { userId } = event.data;
+    const occurredAt = occurredAtOf(recorded, event.data.at);
+    const common = { occurredAt, ...whereFrom(recorded) };
     const insert = cached<[bigint, number, string, string, string, string]>(
       db,
       'INSERT INTO notifications (position, seq, user_id, kind, occurred_at, details) VALUES (?, ?, ?, ?, ?, ?)',
     );
     drafts.forEach((draft, seq) => {
       insert.run(
-        event.position,
+        recorded.position,
         seq,
         userId,
         draft.kind,
@@ -133,9 +137,9 @@ export const notificationsProjection: Projection = {
   },
 };
 
-function occurredAtOf(event: RecordedEvent, data: EventData): string {
-  const parsed = typeof data.at === 'string' ? Date.parse(data.at) : Number.NaN;
-  return Number.isFinite(parsed) ? new Date(parsed).toISOString() : event.recordedAt.toISOString();
+function occurredAtOf(recorded: RecordedEvent, at: string): string {
+  const parsed = Date.parse(at);
+  return Number.isFinite(parsed) ? new Date(parsed).toISOString() : recorded.recordedAt.toISOString();
 }
 
 /**

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import { currentData, recoveryCodeCount } from './eventData.ts';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { isUserId } from '../domain/twoFactor/userId.ts';
+import { domainEventOf, isTwoFactorEvent, unhandled } from './eventData.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -28,8 +30,6 @@ export type UserPage = { readonly users: UserListItem[]; readonly nextCursor: st
 export const USERS_PAGE_DEFAULT = 100;
 export const USERS_PAGE_MAX = 500;
 
-const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-
 /** Thrown for a cursor this service did not hand out. */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -42,7 +42,7 @@ export function decodeUserCursor(cursor: string): string {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor))
     throw new InvalidCursorError('cursor: not a cursor of this list');
   const userId = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!USER_ID.test(userId) || encodeUserCursor(userId) !== cursor) {
+  if (!isUserId(userId) || encodeUserCursor(userId) !== cursor) {
     throw new InvalidCursorError('cursor: not a cursor of this list');
   }
   return userId;
@@ -93,10 +93,10 @@ export const usersProjection: Projection = {
   reset(db) {
     db.exec('DROP TABLE IF EXISTS users');
   },
-  apply(db, event) {
-    const data = currentData(event);
-    const userId = data.userId;
-    if (typeof userId !== 'string' || !event.streamName.startsWith('two-factor-')) return;
+  apply(db, recorded) {
+    const event = domainEventOf(recorded);
+    if (event === null || !isTwoFactorEvent(event)) return;
+    const { userId } = event.data;
     const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
     const before: Row = current ?? {
       user_id: userId,
@@ -108,9 +108,8 @@ export const usersProjection: Projection = {
       locked_permanent: 0,
       updated_at: '',
     };
-    const next = evolveRow(before, event.type, data);
-    if (next === null) return;
-    const at = typeof data.at === 'string' ? data.at : event.recordedAt.toISOString();
+    const next = evolveRow(before, event);
+    const at = event.data.at;
     cached(
       db,
       `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
@@ -127,14 +126,14 @@ export const usersProjection: Projection = {
   },
 };
 
-/** The row after one event, or null for an event type this list does not know. */
-function evolveRow(row: Row, type: string, data: Readonly<Record<string, unknown>>): Row | null {
-  switch (type) {
+/** The row after one event: the domain's `evolve`, for the fields the list shows, without a secret or digest. */
+function evolveRow(row: Row, event: TwoFactorEvent): Row {
+  switch (event.type) {
     case 'EnrollmentStarted':
       return {
         ...row,
-        ...(data.proof !== null && data.proof !== undefined ? unlocked : {}),
-        pending_expires_at_ms: ms(data.expiresAt),
+        ...(event.data.proof !== null ? unlocked : {}),
+        pending_expires_at_ms: ms(event.data.expiresAt),
       };
     case 'EnrollmentConfirmationFailed':
     case 'VerificationRefused':
@@ -146,31 +145,26 @@ function evolveRow(row: Row, type: string, data: Readonly<Record<string, unknown
         ...row,
         ...unlocked,
         enabled: 1,
-        enabled_at: typeof data.at === 'string' ? new Date(ms(data.at) ?? 0).toISOString() : null,
+        enabled_at: new Date(ms(event.data.at) ?? 0).toISOString(),
         pending_expires_at_ms: null,
-        recovery_codes_remaining: recoveryCodeCount(data.recoveryCodes) ?? 0,
+        recovery_codes_remaining: event.data.recoveryCodes.digests.length,
       };
     case 'AuthenticatorReplaced':
       return {
         ...row,
         ...unlocked,
         pending_expires_at_ms: null,
-        recovery_codes_remaining: recoveryCodeCount(data.recoveryCodes) ?? 0,
+        recovery_codes_remaining: event.data.recoveryCodes.digests.length,
       };
     case 'CodesRegenerated':
-      return { ...row, ...unlocked, recovery_codes_remaining: recoveryCodeCount(data.recoveryCodes) ?? 0 };
+      return { ...row, ...unlocked, recovery_codes_remaining: event.data.recoveryCodes.digests.length };
     case 'SignInVerified':
     case 'LockoutCleared':
       return { ...row, ...unlocked };
     case 'RecoveryCodeConsumed':
-      return {
-        ...row,
-        ...unlocked,
-        recovery_codes_remaining:
-          typeof data.remaining === 'number' ? data.remaining : Math.max(0, row.recovery_codes_remaining - 1),
-      };
+      return { ...row, ...unlocked, recovery_codes_remaining: event.data.remaining };
     case 'FactorLocked': {
-      const until = ms(data.lockedUntil);
+      const until = ms(event.data.lockedUntil);
       return { ...row, locked_until_ms: until, locked_permanent: until === null ? 1 : 0 };
     }
     case 'TwoFactorDisabled':
@@ -184,7 +178,7 @@ function evolveRow(row: Row, type: string, data: Readonly<Record<string, unknown
         recovery_codes_remaining: 0,
       };
     default:
-      return null;
+      return unhandled(event);
   }
 }
 

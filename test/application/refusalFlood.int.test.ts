@@ -1,19 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { UseCaseError } from '../../src/application/errors.ts';
 import { createInMemorySnapshotStore } from '../../src/application/snapshotStore.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { tempDirs } from '../eventStore/tempDirs.ts';
-import { META, serviceOver } from './serviceFixture.ts';
+import { META, outcome, serviceOver } from './serviceFixture.ts';
 
 const dirs = tempDirs('two-factor-refusals');
 afterAll(() => dirs.removeAll());
-
-const outcome = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'accepted',
-    (error: unknown) => (error instanceof UseCaseError ? error.code : 'unexpected'),
-  );
 
 async function typesOf(store: EventStore, userId: string): Promise<string[]> {
   const types: string[] = [];
@@ -53,6 +46,22 @@ describe('a flood of attempts on a locked factor', () => {
     expect(counted.attempts).toBe(299);
     expect(counted.endUserIps).toHaveLength(16);
     expect(Date.parse(counted.firstAt as string)).toBeLessThan(Date.parse(counted.lastAt as string));
+    await service.close();
+    await store.close();
+  });
+
+  it('records the count ahead of an unlock during the lock, so the log keeps the order', async () => {
+    const store = openSqliteEventStore({ dataDir: await dirs.make() });
+    const { service, enable } = serviceOver(store, createInMemorySnapshotStore());
+    await enable('dan');
+    for (let i = 0; i < 5; i++) await outcome(service.verify('dan', { code: '000000' }, META));
+    for (let i = 0; i < 4; i++) await outcome(service.verify('dan', { code: '123456' }, META));
+    await service.unlock('dan', { ...META, actor: { role: 'admin', id: 'root' } });
+    expect((await typesOf(store, 'dan')).slice(-3)).toEqual([
+      'VerificationRefused',
+      'RefusedAttemptsCounted',
+      'LockoutCleared',
+    ]);
     await service.close();
     await store.close();
   });

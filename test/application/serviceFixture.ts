@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { UseCaseError } from '../../src/application/errors.ts';
 import type { SnapshotStore } from '../../src/application/snapshotStore.ts';
 import { createTwoFactorService } from '../../src/application/twoFactorService.ts';
 import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
@@ -62,3 +63,10 @@ export function countingReads(store: EventStore) {
   };
   return { store: counted, read: () => streamEventsRead, reset: () => (streamEventsRead = 0) };
 }
+
+/** What a use case answered: 'accepted', or the code of the UseCaseError it was refused with. */
+export const outcome = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    () => 'accepted',
+    (error: unknown) => (error instanceof UseCaseError ? error.code : 'unexpected'),
+  );

@@ -114,6 +114,24 @@ describe('per end-user address', () => {
     expect(later.status).toBe(422);
   });
 
+  it('bounds a burst sent at once as tightly as one sent in sequence', async () => {
+    const users = await enableMany('burst', 4);
+    const answers = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => {
+        const { user, secret } = users[i % users.length]!;
+        return t.call('POST', `${base(user)}/verify`, {
+          body: { code: wrongCode(secret) },
+          headers: { 'x-end-user-ip': '198.51.100.80' },
+        });
+      }),
+    );
+    const checked = answers.filter((a) => a.status === 422 || (a.status === 429 && a.json.code === 'locked'));
+    const throttled = answers.filter((a) => a.status === 429 && a.json.code === 'rate-limited');
+    expect(checked.length).toBeLessThanOrEqual(20);
+    expect(checked.length + throttled.length).toBe(80);
+    t.clock.advance(60_000);
+  });
+
   it('buckets IPv6 by /64, so rotating through the addresses of one subscriber buys nothing', async () => {
     const users = await enableMany('v6', 5);
     let host = 0;
@@ -192,9 +210,7 @@ describe('slow clients', () => {
 
 describe('argon2 work is bounded', () => {
   it('sheds a flood of wrong recovery codes with 503, while status reads and TOTP codes are answered', async () => {
-    // argon2 at the production cost: each check then lasts tens of milliseconds, so the four
-    // users' checks (one at a time per user) are surely in the limiter together, however the
-    // event loop interleaves the flood; at the test cost they could each end before the next began.
+    // Real argon2 cost (19 MiB, 2 passes), so that checks overlap as they do under attack.
     const s = await startTestService({
       server: {
         argon2Limits: { maxConcurrent: 1, maxQueued: 2 },
@@ -202,7 +218,8 @@ describe('argon2 work is bounded', () => {
       },
     });
     try {
-      const users = ['ra', 'rb', 'rc', 'rd'];
+      // One user's commands queue behind each other: the flood spreads over ten users.
+      const users = Array.from({ length: 10 }, (_, i) => `r${i}`);
       const secrets: string[] = [];
       for (const user of [...users, 'signing-in']) {
         const started = await s.call('POST', `${base(user)}/enrollment`, { body: { accountName: user } });
@@ -224,7 +241,7 @@ describe('argon2 work is bounded', () => {
       const [status, signIn] = await Promise.all([
         s.call('GET', base('bystander')),
         s.call('POST', `${base('signing-in')}/verify`, {
-          body: { code: codeAt(secrets[4]!, s.clock.now()) },
+          body: { code: codeAt(secrets[10]!, s.clock.now()) },
         }),
       ]);
       expect(status.status).toBe(200);
@@ -240,5 +257,85 @@ describe('argon2 work is bounded', () => {
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe('locked out, let back in by a recovery code', () => {
+  it('refuses TOTP codes on a locked factor but lets a recovery code in, clearing the lock', async () => {
+    const [{ user, secret, recoveryCodes }] = (await enableMany('locked', 1)) as [
+      { user: string; secret: string; recoveryCodes: string[] },
+    ];
+    const from = { 'x-end-user-ip': '203.0.113.77' };
+    for (let i = 0; i < 5; i++) {
+      await t.call('POST', `${base(user)}/verify`, { body: { code: wrongCode(secret) }, headers: from });
+    }
+    const refused = await t.call('POST', `${base(user)}/verify`, {
+      body: { code: codeAt(secret, t.clock.now()) },
+      headers: from,
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.json.code).toBe('locked');
+    const rescued = await t.call('POST', `${base(user)}/verify`, {
+      body: { recoveryCode: recoveryCodes[0] },
+      headers: from,
+    });
+    expect(rescued.status).toBe(200);
+    expect(rescued.json).toMatchObject({
+      verified: true,
+      method: 'recovery-code',
+      recoveryCodesRemaining: 9,
+    });
+    expect((await t.call('GET', base(user))).json.locked).toBe(false);
+    t.clock.advance(60_000);
+  });
+});
+
+describe('text that enters an event', () => {
+  it('refuses bidirectional overrides and control characters in a reason and an actor id', async () => {
+    const admin = { key: KEYS.admin };
+    const reason = await t.call('POST', '/v1/admin/users/someone/two-factor/reset', {
+      ...admin,
+      headers: { 'x-actor-id': 'root' },
+      body: { reason: 'ticket \u202E24' },
+    });
+    expect(reason.status).toBe(400);
+    expect(reason.json.detail).toContain('body.reason');
+    const actor = await t.call('POST', '/v1/admin/users/someone/two-factor/unlock', {
+      ...admin,
+      headers: { 'x-actor-id': 'root\u0085' },
+    });
+    expect(actor.status).toBe(400);
+    expect(actor.json.detail).toContain('x-actor-id');
+  });
+
+  // Header values travel as Latin-1 bytes: C1 controls are what they can carry; fetch refuses
+  // to send them, so the request is written as a client that does would write it.
+  it('removes control characters from a user agent before it is recorded', async () => {
+    const user = fresh('agent');
+    const body = JSON.stringify({ accountName: user });
+    const { hostname, port } = new URL(t.url);
+    const socket = connect({ host: hostname, port: Number(port) });
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += String(chunk);
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(
+      Buffer.from(
+        `POST ${base(user)}/enrollment HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.web}\r\n` +
+          'X-End-User-Agent: Mozilla\u0085/5.0 \u009b(x)\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        'latin1',
+      ),
+    );
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 201/);
+    await t.server.readModels.caughtUp();
+    const audit = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
+    const [record] = audit.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(record.endUserAgent).toBe('Mozilla/5.0 (x)');
   });
 });

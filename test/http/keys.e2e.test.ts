@@ -41,19 +41,36 @@ describe('a stored secret sealed under a key that is not configured', () => {
     expect((refused as Error).message).not.toContain(K1.slice(3));
   });
 
+  it('finds a key used only by users the read-model sample does not reach', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-keys-'));
+    dirs.push(dataDir);
+    const first = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K1 } });
+    await enable(first, 'zed'); // sealed with k1, last in the users' order
+    await first.stop();
+    // Rotated: k2 seals from now on; enough new users that the read-model sample sees only them.
+    const second = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: `${K2},${K1}` } });
+    for (let i = 0; i < 30; i++) await enable(second, `a${String(i).padStart(2, '0')}`);
+    await second.server.readModels.caughtUp();
+    await second.stop();
+    const refused = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K2 } }).catch(
+      (error: unknown) => error as Error,
+    );
+    expect((refused as Error).message).toMatch(/key k1 is missing/);
+  });
+
   it('answers 503 at sign-in, logs the key id only, and says so in readiness', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-keys-'));
     dirs.push(dataDir);
     const first = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K1 } });
     const secret = await enable(first, 'zed'); // sealed with k1
     await first.stop();
-    // Rotated: k2 seals from now on; enough new users that the start-up sample sees only them.
-    const second = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: `${K2},${K1}` } });
-    for (let i = 0; i < 30; i++) await enable(second, `a${String(i).padStart(2, '0')}`);
-    await second.server.readModels.caughtUp();
-    await second.stop();
 
-    const t = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K2 } });
+    // As an instance whose start-up sample missed the user would meet it.
+    const t = await startTestService({
+      dataDir,
+      env: { SECRET_ENCRYPTION_KEYS: K2 },
+      server: { checkKeysAtStart: false },
+    });
     try {
       t.clock.advance(60_000);
       const signIn = await t.call('POST', `${base('zed')}/verify`, {

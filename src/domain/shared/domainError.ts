@@ -8,7 +8,9 @@ export type RejectionCode =
   /** the code last accepted, presented again (a double submit): not a failure, not recorded */
   | 'code-already-used'
   /** a locked factor refused an attempt whose like was already recorded during this lock */
-  | 'locked';
+  | 'locked'
+  /** too many enrollments started for one user in a while */
+  | 'rate-limited';
 
 export class DomainRejection extends Error {
   override readonly name = 'DomainRejection';
@@ -30,5 +32,15 @@ export class FactorLockedRejection extends DomainRejection {
     readonly lockedUntil: string | null,
   ) {
     super('locked', 'too many failed attempts: the factor is locked');
+  }
+}
+
+/** Refused for now; tried again from `retryAtMs` on, it may be accepted. */
+export class TooSoonRejection extends DomainRejection {
+  constructor(
+    message: string,
+    readonly retryAtMs: number,
+  ) {
+    super('rate-limited', message);
   }
 }

@@ -1,4 +1,4 @@
-import { DomainRejection, FactorLockedRejection } from '../shared/domainError.ts';
+import { DomainRejection, FactorLockedRejection, TooSoonRejection } from '../shared/domainError.ts';
 import type { CommandMetadata } from '../shared/message.ts';
 import { confirmationIsChecked, proofIsChecked } from './attemptChecks.ts';
 import type {
@@ -14,8 +14,13 @@ import type {
   VerifySignIn,
 } from './commands.ts';
 import type { ProofMethod, TwoFactorEvent, VerificationPurpose } from './events.ts';
-import { isLocked, lockAfterFailure } from './lockout.ts';
-import { matchesUsedRecoveryCode, matchRecoveryCode } from './recoveryCodes.ts';
+import {
+  ENROLLMENT_START_WINDOW_MS,
+  ENROLLMENT_STARTS_PER_WINDOW,
+  isLocked,
+  lockAfterFailure,
+} from './lockout.ts';
+import { isJustUsedRecoveryCode, matchRecoveryCode } from './recoveryCodes.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
 import { recoveryCodesRemaining, statusName, type TwoFactorState } from './state.ts';
 import { acceptedTotpStep, isLastAcceptedCode } from './totp.ts';
@@ -85,7 +90,8 @@ function failed(
  * a TOTP code without checking it, but still checks a recovery code: a user holding one can
  * always let themselves back in. A failure is recorded and may lock (once locked until an
  * administrator unlocks, a wrong recovery code is refused rather than counted further); a
- * recovery code is consumed; the code last accepted, sent again, is told apart.
+ * recovery code is consumed; the code last accepted (a recovery code: just now), sent again,
+ * is told apart.
  */
 function checkProof(
   state: TwoFactorState,
@@ -137,7 +143,7 @@ function checkProof(
     if (
       proof.digest !== null &&
       state.recoveryCodes !== null &&
-      matchesUsedRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.used, proof.digest)
+      isJustUsedRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.lastUsed, proof.digest, nowMs)
     ) {
       throw alreadyUsed();
     }
@@ -170,7 +176,20 @@ function startEnrollment(command: StartEnrollment, state: TwoFactorState): reado
       },
       command.metadata,
     );
-  if (!state.enabled) return [started(null)];
+  if (!state.enabled) {
+    const starts = state.enrollmentStarts;
+    if (
+      starts !== null &&
+      nowMs - starts.windowStartMs < ENROLLMENT_START_WINDOW_MS &&
+      starts.count >= ENROLLMENT_STARTS_PER_WINDOW
+    ) {
+      throw new TooSoonRejection(
+        'too many enrollments started; finish the one in progress or try again later',
+        starts.windowStartMs + ENROLLMENT_START_WINDOW_MS,
+      );
+    }
+    return [started(null)];
+  }
   if (proof === null) {
     throw new DomainRejection(
       'already-enabled',

@@ -1,5 +1,5 @@
 import type { TwoFactorEvent } from './events.ts';
-import { noLockout } from './lockout.ts';
+import { ENROLLMENT_START_WINDOW_MS, noLockout } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 import { initialState, type RecoveryCodes, type TwoFactorState } from './state.ts';
 
@@ -8,7 +8,18 @@ const ms = (iso: string): number => Date.parse(iso);
 const freshCodes = (set: RecoveryCodeSet): RecoveryCodes => ({
   set,
   used: set.digests.map(() => false),
+  lastUsed: null,
 });
+
+/** One more first enrollment started at `atMs`, in the window it falls in. */
+function countedStart(
+  starts: TwoFactorState['enrollmentStarts'],
+  atMs: number,
+): NonNullable<TwoFactorState['enrollmentStarts']> {
+  return starts === null || atMs - starts.windowStartMs >= ENROLLMENT_START_WINDOW_MS
+    ? { windowStartMs: atMs, count: 1 }
+    : { ...starts, count: starts.count + 1 };
+}
 
 /** A TOTP step accepted by a success: later codes only from now on. */
 const withAcceptedStep = (state: TwoFactorState, step: number | null): TwoFactorState =>
@@ -22,6 +33,9 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       const proven = event.data.proof === null ? state : { ...state, lockout: noLockout };
       return {
         ...withAcceptedStep(proven, event.data.proof?.step ?? null),
+        enrollmentStarts: event.data.replacement
+          ? state.enrollmentStarts
+          : countedStart(state.enrollmentStarts, ms(event.data.at)),
         pending: {
           secret: event.data.secret,
           expiresAtMs: ms(event.data.expiresAt),
@@ -36,6 +50,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       return { ...state, lockout: { ...state.lockout, refusalRecorded: true } };
     case 'TwoFactorEnabled':
       return {
+        ...state,
         enabled: true,
         enabledAtMs: ms(event.data.at),
         authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
@@ -56,7 +71,8 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
     case 'RecoveryCodeConsumed': {
       if (state.recoveryCodes === null) return state;
       const used = state.recoveryCodes.used.map((u, i) => u || i === event.data.index);
-      return { ...state, recoveryCodes: { ...state.recoveryCodes, used }, lockout: noLockout };
+      const lastUsed = { index: event.data.index, atMs: ms(event.data.at) };
+      return { ...state, recoveryCodes: { ...state.recoveryCodes, used, lastUsed }, lockout: noLockout };
     }
     case 'CodesRegenerated':
       return {

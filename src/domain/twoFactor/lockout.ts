@@ -42,3 +42,10 @@ export function lockAfterFailure(consecutiveFailures: number, nowMs: number): nu
   const locksSoFar = consecutiveFailures / FAILURES_PER_LOCK;
   return nowMs + Math.min(LONGEST_LOCK_MS, FIRST_LOCK_MS * 2 ** (locksSoFar - 1));
 }
+
+/**
+ * First enrollments a user may start in a window. Each start is an event; restarting a
+ * dozen times is a person who mistyped, restarting thousands of times is the log being grown.
+ */
+export const ENROLLMENT_STARTS_PER_WINDOW = 10;
+export const ENROLLMENT_START_WINDOW_MS = 15 * 60_000;

@@ -50,6 +50,8 @@ export function formatRecoveryCode(randomBytes: Uint8Array): string {
  */
 export function normalizeRecoveryCode(input: string): string | null {
   const canonical = input
+    // Full-width letters and dashes, as some keyboards type them, read as their plain forms.
+    .normalize('NFKC')
     .toLowerCase()
     // Hyphens as phones and word processors type them (U+2010–U+2015, U+2212) are dashes too.
     .replace(/[\s\-\u2010-\u2015\u2212]/g, '')
@@ -77,16 +79,20 @@ export function matchRecoveryCode(
   return found;
 }
 
-/** Whether the presented digest is that of a code of this set already used (every digest compared). */
-export function matchesUsedRecoveryCode(
+/** How long after its use a recovery code sent again is taken for a double submit. */
+export const RECOVERY_CODE_RESUBMIT_MS = 2 * 60_000;
+
+/**
+ * Whether the presented digest is that of the code used last, sent again within
+ * RECOVERY_CODE_RESUBMIT_MS: a double submit. Any other used code is a wrong code, counted
+ * like one, so replaying old codes buys no free checks.
+ */
+export function isJustUsedRecoveryCode(
   set: RecoveryCodeSet,
-  used: readonly boolean[],
+  lastUsed: { readonly index: number; readonly atMs: number } | null,
   presentedDigest: string,
+  nowMs: number,
 ): boolean {
-  let found = false;
-  set.digests.forEach((digest, index) => {
-    const matches = constantTimeEqual(digest, presentedDigest);
-    found = found || (matches && used[index] === true);
-  });
-  return found;
+  if (lastUsed === null || nowMs - lastUsed.atMs > RECOVERY_CODE_RESUBMIT_MS) return false;
+  return constantTimeEqual(set.digests[lastUsed.index] ?? '', presentedDigest);
 }

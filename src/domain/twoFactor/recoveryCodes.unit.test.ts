@@ -68,8 +68,13 @@ describe('normalizeRecoveryCode', () => {
     ['em dash', '\u2014'],
     ['horizontal bar', '\u2015'],
     ['minus sign', '\u2212'],
+    ['full-width hyphen-minus', '\uff0d'],
   ])('reads a %s as the dash', (_name, dash) => {
     expect(normalizeRecoveryCode(`abcde${dash}fghjk`)).toBe('abcdefghjk');
+  });
+
+  it('reads full-width letters and digits as their plain forms', () => {
+    expect(normalizeRecoveryCode('ＡＢＣＤＥ－ｆｇｈｊ１')).toBe('abcdefghj1');
   });
 
   it('ignores spaces, tabs and any number of dashes', () => {

@@ -37,7 +37,7 @@ describe('RegenerateRecoveryCodes: regenerate', () => {
       .given([...enabled, recoveryCodeConsumed(T0 - SECOND, 0, 9, 'sign-in')])
       .when(regenerateWith(codeAt(SECRET_A, T0)))
       .then([codesRegenerated(T0, STEP_NOW, CODES_2.set)]);
-    expect(state.recoveryCodes).toEqual({ set: CODES_2.set, used: Array(10).fill(false) });
+    expect(state.recoveryCodes).toEqual({ set: CODES_2.set, used: Array(10).fill(false), lastUsed: null });
     expect(state.authenticator?.lastAcceptedStep).toBe(STEP_NOW);
   });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { T0 } from '../testing/clock.ts';
+import { TooSoonRejection } from '../shared/domainError.ts';
+import { TwoFactorAccount } from '../testing/account.ts';
+import { MINUTE, SECOND, T0 } from '../testing/clock.ts';
 import { startEnrollment, totpProof } from '../testing/commands.ts';
 import { deciderSpecification } from '../testing/deciderSpecification.ts';
 import {
@@ -27,6 +29,7 @@ import { CODES_1, recoveryCodeProof } from '../testing/recoveryCodes.ts';
 import { sealSecret } from '../testing/secrets.ts';
 import { codeAt, SECRET_A, SECRET_C, wrongCodeAt } from '../testing/totpCodes.ts';
 import { twoFactorDecider } from './decider.ts';
+import { initialState } from './state.ts';
 
 const spec = deciderSpecification(twoFactorDecider);
 const SEALED_C = sealSecret(SECRET_C);
@@ -193,5 +196,31 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
       )
       .then([verificationRefused(T0, null, 'replace-authenticator', 'recovery-code')]);
     expect(state.recoveryCodes?.used.every((used) => !used)).toBe(true);
+  });
+});
+
+describe('StartEnrollment, started again and again', () => {
+  const startAt = (nowMs: number) => startEnrollment({ nowMs, newSecret: SEALED_A, proof: null });
+
+  it('takes ten first enrollments in fifteen minutes, then refuses until the window ends', () => {
+    const account = new TwoFactorAccount(T0);
+    for (let i = 0; i < 10; i++) expect(account.advance(SECOND).start(SECRET_A).rejected).toBeNull();
+    const refused = account.advance(SECOND).start(SECRET_A);
+    expect(refused.rejected).toBe('rate-limited');
+    expect(refused.events).toEqual([]);
+    account.advance(15 * MINUTE);
+    expect(account.start(SECRET_A).rejected).toBeNull();
+  });
+
+  it('says when to try again', () => {
+    const history = Array.from({ length: 10 }, (_, i) => enrollmentStarted(T0 + i * SECOND, SEALED_A));
+    let thrown: unknown;
+    try {
+      twoFactorDecider.decide(startAt(T0 + MINUTE), history.reduce(twoFactorDecider.evolve, initialState()));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TooSoonRejection);
+    expect((thrown as TooSoonRejection).retryAtMs).toBe(T0 + 15 * MINUTE);
   });
 });

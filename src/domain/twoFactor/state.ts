@@ -17,6 +17,8 @@ export type PendingEnrollment = {
 export type RecoveryCodes = {
   readonly set: RecoveryCodeSet;
   readonly used: readonly boolean[];
+  /** the code used last, and when: sent again soon after, it is a double submit, not a guess */
+  readonly lastUsed: { readonly index: number; readonly atMs: number } | null;
 };
 
 /** One user's 2FA account. Plain JSON, so it can be snapshotted as it is. */
@@ -27,6 +29,8 @@ export type TwoFactorState = {
   readonly pending: PendingEnrollment | null;
   readonly recoveryCodes: RecoveryCodes | null;
   readonly lockout: Lockout;
+  /** first enrollments started in the current window: a bound on what one user adds to the log */
+  readonly enrollmentStarts: { readonly windowStartMs: number; readonly count: number } | null;
 };
 
 export const initialState = (): TwoFactorState => ({
@@ -36,6 +40,7 @@ export const initialState = (): TwoFactorState => ({
   pending: null,
   recoveryCodes: null,
   lockout: noLockout,
+  enrollmentStarts: null,
 });
 
 export function recoveryCodesRemaining(state: TwoFactorState): number {

@@ -178,7 +178,7 @@ describe('VerifySignIn with a recovery code', () => {
       .then([recoveryCodeConsumed(T0, 2, 7, 'sign-in'), signInVerified(T0, 'recovery-code', null)]);
   });
 
-  it('a consumed recovery code does not work again: refused as already used, and not counted', () => {
+  it('the recovery code just used does not work again: refused as already used, and not counted', () => {
     spec
       .given([
         ...enabled,
@@ -187,6 +187,24 @@ describe('VerifySignIn with a recovery code', () => {
       ])
       .when(withRecoveryCode(CODES_1.codes[4]!))
       .thenThrows('code-already-used');
+  });
+
+  it('the code used last, sent again after two minutes, is a counted failure', () => {
+    spec
+      .given([...enabled, recoveryCodeConsumed(T0 - 2 * MINUTE - 1, 4, 9, 'sign-in')])
+      .when(withRecoveryCode(CODES_1.codes[4]!))
+      .then([verificationFailed(T0, 1, 'sign-in', 'recovery-code')]);
+  });
+
+  it('a code used before the last one is a counted failure, not a free check', () => {
+    spec
+      .given([
+        ...enabled,
+        recoveryCodeConsumed(T0 - 2 * SECOND, 1, 9, 'sign-in'),
+        recoveryCodeConsumed(T0 - SECOND, 2, 8, 'sign-in'),
+      ])
+      .when(withRecoveryCode(CODES_1.codes[1]!))
+      .then([verificationFailed(T0, 1, 'sign-in', 'recovery-code')]);
   });
 
   it('a used code of an earlier set is a counted failure: only the set in force is known', () => {

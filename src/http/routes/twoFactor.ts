@@ -24,7 +24,12 @@ const verificationErrors = problemResponses(400, 401, 403, 409, 413, 415, 422, 4
 export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts }: AttemptRouteDeps): void {
   const web = requireRole('web');
   // Where a code is tried: throttled per end-user address, failures counted.
-  const attempt = { onRequest: web, preHandler: attempts.preHandler, onError: attempts.onError };
+  const attempt = {
+    onRequest: web,
+    preHandler: attempts.preHandler,
+    onError: attempts.onError,
+    onResponse: attempts.onResponse,
+  };
   const tags = ['two-factor'];
 
   app.get('/v1/users/:userId/two-factor', {
