@@ -7,12 +7,7 @@ import Fastify, {
   LogController,
   type onRequestHookHandler,
 } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
 import type { ApiKey, Role } from '../config/apiKeys.ts';
@@ -30,6 +25,7 @@ import { auditStateRoutes } from './routes/auditState.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { TypedApp } from './routes/routeDeps.ts';
 import { twoFactorRoutes } from './routes/twoFactor.ts';
+import { responseSerializerCompiler } from './serialisation.ts';
 
 export type Readiness = () => Promise<{ readonly ready: boolean; readonly detail: string }>;
 
@@ -112,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const rolesOf = createAuthenticator(deps.apiKeys);
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   installErrorHandling(app, clock, deps.onKeyUnavailable);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -126,17 +122,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   // For debugging an integration: what arrived, with credentials and codes redacted by the logger.
-  app.addHook('preHandler', async (request) => {
-    request.log.trace(
-      { headers: request.headers, params: request.params, body: request.body },
-      'request received',
-    );
-  });
+  // Only at trace level: an async hook that logs nothing still costs every request a turn.
+  if (deps.logger.isLevelEnabled('trace')) {
+    app.addHook('preHandler', async (request) => {
+      request.log.trace(
+        { headers: request.headers, params: request.params, body: request.body },
+        'request received',
+      );
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    deps.metrics.duration.observe({ method: request.method, route }, seconds);
+    deps.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info(
       {
         method: request.method,

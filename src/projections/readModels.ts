@@ -77,7 +77,7 @@ export type ReadModelsOptions = {
   logger?: Logger;
   /** for tests: another set of projections */
   projections?: readonly Projection[];
-  /** most events a transaction; default 500 */
+  /** most events a transaction; default 500, and 5000 for a rebuild */
   batchSize?: number;
   /** default `read-models.sqlite` */
   fileName?: string;

@@ -50,6 +50,9 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   return new SqliteEventStore(options);
 }
 
+/** Streams whose head is remembered (about 100 bytes each); the least recently used go first. */
+const MAX_KNOWN_HEADS = 50_000;
+
 const closedError = () => new StoreUnavailableError('the SQLite event store is closed');
 
 type Statements = ReturnType<typeof prepareStatements>;
@@ -87,6 +90,7 @@ function prepareStatements(db: Database.Database) {
       )
       .safeIntegers(true),
     ping: db.prepare('SELECT 1'),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
   };
 }
 
@@ -109,6 +113,16 @@ export class SqliteEventStore implements EventStore {
   readonly #subscriptions = new Set<SqliteSubscription>();
   readonly #pageSize: number;
   readonly #pollIntervalMs: number;
+  /**
+   * For each stream recently read or appended by this connection, a revision no event of it
+   * lies beyond. Valid only while no other connection has committed (`PRAGMA data_version`
+   * unchanged; this connection's own commits update it): then a read of a stream's tail,
+   * as every read-your-writes load does, is answered without a query.
+   */
+  readonly #heads = new Map<string, bigint>();
+  #headsDataVersion = -1;
+  /** head changes of the batch being committed; applied once it has committed */
+  #pendingHeads: [string, bigint | null][] = [];
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   #stats = { committedBatches: 0, acknowledgedAppends: 0, failedBatches: 0 };
@@ -233,9 +247,11 @@ export class SqliteEventStore implements EventStore {
 
   #commitQueued(items: readonly PreparedAppend[]): ItemOutcome<AppendResult>[] {
     let outcomes: ItemOutcome<AppendResult>[];
+    this.#pendingHeads = [];
     try {
       outcomes = this.#commitBatch(items);
     } catch (cause) {
+      this.#pendingHeads = [];
       this.#stats.failedBatches += 1;
       // Rolled back as a whole: nothing of this batch is stored, so a retry by event id is safe.
       throw new StoreUnavailableError(
@@ -243,6 +259,11 @@ export class SqliteEventStore implements EventStore {
         { cause },
       );
     }
+    for (const [streamName, head] of this.#pendingHeads) {
+      if (head === null) this.#heads.delete(streamName);
+      else this.#rememberHead(streamName, head);
+    }
+    this.#pendingHeads = [];
     this.#stats.committedBatches += 1;
     this.#stats.acknowledgedAppends += outcomes.filter((outcome) => outcome.ok).length;
     for (const subscription of this.#subscriptions) subscription.notify();
@@ -266,6 +287,8 @@ export class SqliteEventStore implements EventStore {
       if (!expectedRevisionMatches(expectedRevision, retry.streamStateBefore)) {
         throw new ConcurrencyConflictError(streamName, expectedRevision, current);
       }
+      // The stream may have grown since the original append: its head is not known here.
+      this.#pendingHeads.push([streamName, null]);
       return retry.result;
     }
 
@@ -287,7 +310,28 @@ export class SqliteEventStore implements EventStore {
       position = row!.position;
       revision += 1n;
     }
+    // Under the write lock, these are the stream's last events: its head once committed.
+    this.#pendingHeads.push([streamName, revision - 1n]);
     return { nextExpectedRevision: revision - 1n, position };
+  }
+
+  /** The bound of `#heads` for a stream, after forgetting every bound if another connection committed. */
+  #knownHead(streamName: string): bigint | undefined {
+    const version = this.#statements.dataVersion.get()!;
+    if (version !== this.#headsDataVersion) {
+      this.#heads.clear();
+      this.#headsDataVersion = version;
+    }
+    return this.#heads.get(streamName);
+  }
+
+  #rememberHead(streamName: string, head: bigint): void {
+    this.#heads.delete(streamName);
+    this.#heads.set(streamName, head);
+    if (this.#heads.size > MAX_KNOWN_HEADS) {
+      const oldest = this.#heads.keys().next().value;
+      if (oldest !== undefined) this.#heads.delete(oldest);
+    }
   }
 
   #readAllPage(after: bigint, limit: number): RecordedEvent[] {
@@ -300,8 +344,12 @@ export class SqliteEventStore implements EventStore {
     let remaining = maxCountOf(options.maxCount);
     while (remaining > 0) {
       if (this.#state === 'closed') throw closedError();
+      const head = this.#knownHead(streamName);
+      if (head !== undefined && fromRevision > head) return;
       const limit = Math.min(this.#pageSize, remaining);
       const rows = this.#statements.readStreamPage.all(streamName, fromRevision, limit);
+      // Recorded before yielding: what the query saw is still all there is at this moment.
+      if (rows.length < limit) this.#rememberHead(streamName, rows.at(-1)?.revision ?? fromRevision - 1n);
       for (const row of rows) yield toRecordedEvent(row);
       if (rows.length < limit) return;
       remaining -= rows.length;

@@ -1,0 +1,62 @@
+import autocannon from 'autocannon';
+
+export type LoadRequest = {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+};
+
+export type LoadResult = {
+  /** 2xx answers per second */
+  readonly rate: number;
+  readonly ok: number;
+  readonly total: number;
+  /** count of each status code seen */
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly errors: number;
+  readonly seconds: number;
+};
+
+/**
+ * One bounded HTTP load with autocannon: `amount` requests (then it stops), or `seconds`
+ * when no amount is given; never longer than `timeoutMs` in any case. `next` gives each
+ * request in turn, so every sign-in can carry another user's code.
+ */
+export async function httpLoad(input: {
+  readonly url: string;
+  readonly connections: number;
+  readonly next: () => LoadRequest;
+  readonly amount?: number;
+  readonly seconds?: number;
+  readonly timeoutMs?: number;
+}): Promise<LoadResult> {
+  const began = performance.now();
+  const instance = autocannon({
+    url: input.url,
+    connections: input.connections,
+    ...(input.amount !== undefined ? { amount: input.amount } : { duration: input.seconds ?? 3 }),
+    requests: [
+      {
+        setupRequest: (request: Record<string, unknown>) => {
+          const next = input.next();
+          return { ...request, ...next };
+        },
+      },
+    ],
+  });
+  const timeoutMs = input.timeoutMs ?? 60_000;
+  const timer = setTimeout(() => instance.stop(), timeoutMs);
+  const result = await instance;
+  clearTimeout(timer);
+  const seconds = (performance.now() - began) / 1000;
+  const statuses: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) {
+    statuses[code] = Number(count);
+  }
+  const ok = Object.entries(statuses)
+    .filter(([code]) => code.startsWith('2'))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const total = Object.values(statuses).reduce((sum, count) => sum + count, 0);
+  return { rate: ok / seconds, ok, total, statuses, errors: result.errors, seconds };
+}
