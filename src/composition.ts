@@ -12,7 +12,7 @@ import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
-import { createMetrics, type Metrics } from './http/metrics.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openSqliteSnapshotStore } from './snapshots/sqliteSnapshotStore.ts';
 
 export type Runtime = {

@@ -1,5 +1,5 @@
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
-import { createLogger } from './http/logger.ts';
+import { createLogger } from './observability/logger.ts';
 import { startServer } from './server.ts';
 
 /** The process entry point: configuration, listening, and a graceful stop on SIGTERM/SIGINT. */

@@ -5,8 +5,8 @@ import { createRuntime, type Runtime } from './composition.ts';
 import { type Config, ConfigError } from './config/config.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
-import type { Metrics } from './http/metrics.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { openReadModels, type ReadModels } from './projections/readModels.ts';
 import { registerWebUi } from './ui/webUi.ts';
 

@@ -1,3 +1,4 @@
+import { GENESIS_HASH, HASH_KEY } from '../audit/hashChain.ts';
 import type { AnyEvent } from '../domain/shared/message.ts';
 import {
   type AppendResult,
@@ -7,8 +8,7 @@ import {
   type ExpectedRevision,
   StoreUnavailableError,
 } from '../eventStore/eventStore.ts';
-import { GENESIS_HASH, HASH_KEY } from './hashChain.ts';
-import type { Snapshot, SnapshotStore } from './snapshotStore.ts';
+import type { Snapshot, SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { type EventSchema, fromRecordedEvent, toStoredEvents } from './storedEvent.ts';
 
 export type AggregateKind<S, E extends AnyEvent> = EventSchema & {

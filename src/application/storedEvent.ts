@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { chainHash, HASH_KEY } from '../audit/hashChain.ts';
 import type { AnyEvent } from '../domain/shared/message.ts';
 import { type UpcasterRegistry, upcast } from '../domain/shared/upcast.ts';
 import type { EventToAppend, JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
-import { chainHash, HASH_KEY } from './hashChain.ts';
 
 /** How one aggregate's events are read back: their current versions and upcasters. */
 export type EventSchema = {

@@ -28,6 +28,7 @@ import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../do
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
+import type { SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { policyKind, twoFactorKind } from './aggregates.ts';
 import { handleCommand } from './commandHandler.ts';
 import { enrollmentUri } from './enrollmentUri.ts';
@@ -35,7 +36,6 @@ import { UseCaseError } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
 import { createRefusalTally, type Tally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
-import type { SnapshotStore } from './snapshotStore.ts';
 
 export type TwoFactorServiceDeps = {
   readonly store: EventStore;

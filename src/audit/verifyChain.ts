@@ -1,5 +1,5 @@
-import { chainHash, GENESIS_HASH, HASH_KEY } from '../application/hashChain.ts';
 import { type EventStore, type RecordedEvent, StoreUnavailableError } from '../eventStore/eventStore.ts';
+import { chainHash, GENESIS_HASH, HASH_KEY } from './hashChain.ts';
 import type { StreamHead } from './streamHeads.ts';
 import type { ReachedHeads } from './verifyAgainstHeads.ts';
 

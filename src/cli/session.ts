@@ -6,7 +6,7 @@ import { createRuntime, openEventStore, prepareDataDir, type Runtime } from '../
 import { type Config, loadConfig } from '../config/config.ts';
 import type { CommandMetadata } from '../domain/shared/message.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
-import { createLogger } from '../http/logger.ts';
+import { createLogger } from '../observability/logger.ts';
 import { CliError, EXIT } from './exitCodes.ts';
 
 /** What a command writes to and reads from; the real process's in `main.ts`. */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Snapshot, SnapshotStore } from '../application/snapshotStore.ts';
+import type { Snapshot, SnapshotStore } from './snapshotStore.ts';
 
 /**
  * Snapshots kept beside the service under DATA_DIR. They are a cache of folds, so losing the

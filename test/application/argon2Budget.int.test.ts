@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createInMemorySnapshotStore } from '../../src/application/snapshotStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
+import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { tempDirs } from '../eventStore/tempDirs.ts';
 import { codeAt } from '../support/testService.ts';
 import { META, outcome, serviceOver } from './serviceFixture.ts';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { UseCaseError } from '../../src/application/errors.ts';
-import type { SnapshotStore } from '../../src/application/snapshotStore.ts';
 import { createTwoFactorService } from '../../src/application/twoFactorService.ts';
 import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
 import { createSecretBox } from '../../src/crypto/secretBox.ts';
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
+import type { SnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { codeAt, TEST_DIGEST_PARAMETERS, testClock } from '../support/testService.ts';
 
 export const META: CommandMetadata = {

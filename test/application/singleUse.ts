@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UseCaseError } from '../../src/application/errors.ts';
-import { createInMemorySnapshotStore } from '../../src/application/snapshotStore.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
+import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { META, serviceOver } from './serviceFixture.ts';
 
 const ATTEMPTS = 50;

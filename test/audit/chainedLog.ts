@@ -1,5 +1,5 @@
-import { GENESIS_HASH } from '../../src/application/hashChain.ts';
 import { toStoredEvents } from '../../src/application/storedEvent.ts';
+import { GENESIS_HASH } from '../../src/audit/hashChain.ts';
 import type { AnyEvent } from '../../src/domain/shared/message.ts';
 import type { EventStore, RecordedEvent } from '../../src/eventStore/eventStore.ts';
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { createLogger } from '../../src/http/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { READ_MODELS_FILE } from '../../src/projections/readModels.ts';
 import { type ServerOptions, startServer } from '../../src/server.ts';
 import { KEYS, TEST_DIGEST_PARAMETERS } from '../support/testService.ts';

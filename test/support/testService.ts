@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { Secret, TOTP } from 'otpauth';
 import { loadConfig } from '../../src/config/config.ts';
 import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.ts';
-import { createLogger } from '../../src/http/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { type Server, type ServerOptions, startServer } from '../../src/server.ts';
 
 /** Real argon2id, with a small cost so that a suite hashing hundreds of codes stays quick. */
