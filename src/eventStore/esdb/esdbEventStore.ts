@@ -27,6 +27,7 @@ import {
   StreamDeletedError,
   type Subscription,
 } from '../eventStore.ts';
+import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
 import { drain, itemsOf, WatchedStream } from './clientStreams.ts';
 import {
   type ConnectionSettings,
@@ -36,7 +37,6 @@ import {
 } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
 import { readAllFiltered } from './filteredReadAll.ts';
-import { maxCountOf, nonNegativeBigint } from './input.ts';
 import {
   allPositionOf,
   appendOutcome,

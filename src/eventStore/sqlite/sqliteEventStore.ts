@@ -14,6 +14,7 @@ import {
   StoreUnavailableError,
   type Subscription,
 } from '../eventStore.ts';
+import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
 import { type PreparedAppend, prepareAppend } from './appendInput.ts';
 import { type EventRow, eventColumns, toRecordedEvent } from './eventRows.ts';
 import { expectedRevisionMatches, type StreamState } from './expectedRevision.ts';
@@ -374,17 +375,4 @@ export class SqliteEventStore implements EventStore {
 function positiveInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
   return value;
-}
-
-function nonNegativeBigint(value: bigint, name: string): bigint {
-  if (typeof value !== 'bigint' || value < 0n) throw new TypeError(`${name} must be a bigint >= 0n`);
-  return value;
-}
-
-function maxCountOf(maxCount: number | undefined): number {
-  if (maxCount === undefined) return Number.POSITIVE_INFINITY;
-  if (!Number.isSafeInteger(maxCount) || maxCount < 0) {
-    throw new RangeError('maxCount must be a non-negative integer');
-  }
-  return maxCount;
 }

@@ -1,4 +1,7 @@
-/** Reading options checked before anything goes on the wire (append checks: ../appendInput.ts). */
+/**
+ * Reading options checked the same way by both adapters, before a query runs or anything goes
+ * on the wire (append checks: appendInput.ts).
+ */
 export function nonNegativeBigint(value: unknown, name: string): bigint {
   if (typeof value !== 'bigint' || value < 0n) throw new TypeError(`${name} must be a bigint >= 0n`);
   return value;

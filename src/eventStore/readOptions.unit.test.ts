@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assertAppendInput } from '../appendInput.ts';
-import type { EventToAppend } from '../eventStore.ts';
-import { maxCountOf, nonNegativeBigint } from './input.ts';
+import { assertAppendInput } from './appendInput.ts';
+import type { EventToAppend } from './eventStore.ts';
+import { maxCountOf, nonNegativeBigint } from './readOptions.ts';
 
 const ID = '5f0b1a9e-3c0d-4e53-9a55-0b8f0c6a4f11';
 const event = (overrides: Partial<Record<keyof EventToAppend, unknown>> = {}) =>
