@@ -6,26 +6,21 @@ import {
   StoreUnavailableError,
   type Subscription,
 } from '../eventStore/eventStore.ts';
+import {
+  type CheckpointStatements,
+  openCheckpoints,
+  type ProjectionStatus,
+  readStatuses,
+} from './checkpointStore.ts';
 import type { Projection } from './projection.ts';
+import {
+  CheckpointMovedError,
+  describeFailure,
+  NewerProjectionVersionError,
+  ProjectionFailedError,
+  type RunnerFailure,
+} from './runnerFailures.ts';
 import type { RunnerLock } from './runnerLock.ts';
-
-export type ProjectionStatus = {
-  readonly name: string;
-  readonly version: number;
-  /** the last position applied, decimal ("0": nothing yet) */
-  readonly position: string;
-  /** events in the log after `position`; null when the log could not be read */
-  readonly lagEvents: number | null;
-};
-
-/** Why the runner is failing, in words safe to show (no event data, no error message). */
-export type RunnerFailure = {
-  /** epoch ms of the first failure since the runner last made progress */
-  readonly since: number;
-  readonly reason: string;
-  /** the store did not answer (as opposed to a projection or the read models failing) */
-  readonly storeUnavailable: boolean;
-};
 
 export type RunnerHealth = {
   /** everything up to the log's head as of the (re)start or the last reset is applied */
@@ -56,128 +51,9 @@ export type ProjectionRunnerOptions = {
   readonly lock?: () => RunnerLock;
 };
 
-/** A checkpoint is not where this runner left it: another process wrote the read models. */
-export class CheckpointMovedError extends Error {
-  override readonly name = 'CheckpointMovedError';
-  constructor(readonly projection: string) {
-    super(
-      `projection ${projection}: its checkpoint was moved by another process (a rebuild while the service runs?); starting over from the committed checkpoint`,
-    );
-  }
-}
-
-/** The read models hold a projection written by a newer build: this one must not touch it. */
-export class NewerProjectionVersionError extends Error {
-  override readonly name = 'NewerProjectionVersionError';
-  constructor(readonly projections: readonly { name: string; stored: number; known: number }[]) {
-    const list = projections
-      .map(({ name, stored, known }) => `${name} (version ${stored}; this build knows ${known})`)
-      .join(', ');
-    const names = projections.map(({ name }) => name).join(' ');
-    super(
-      `the read models hold ${list} written by a newer version of the service; refusing to change them. ` +
-        `Run the newer version, or rebuild for this version with \`twofactor projections rebuild ${names}\` ` +
-        '(the newer version rebuilds them again when it starts)',
-    );
-  }
-}
-
-/** One projection failed to apply an event; the others' work in the same batch was kept. */
-export class ProjectionFailedError extends Error {
-  override readonly name = 'ProjectionFailedError';
-  constructor(
-    readonly projection: string,
-    readonly position: bigint,
-    options: { cause: unknown },
-  ) {
-    const cause = options.cause;
-    super(
-      `projection ${projection}: applying the event at position ${position} failed: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
-      options,
-    );
-  }
-}
-
-type CheckpointRow = {
-  name: string;
-  version: number;
-  position: string;
-  event_id: string | null;
-  previous_position: string | null;
-};
-
-type Statements = {
-  readonly read: Database.Statement<[string], CheckpointRow>;
-  readonly write: Database.Statement<[string, number, string, string | null, string | null]>;
-};
-
-const CHECKPOINTS_TABLE = 'projection_checkpoints';
-
 const NOT_READY = Symbol('not ready');
 const nextMacrotask = () =>
   new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
-
-/** What a failure says about itself where anyone may read it (readiness): never a message. */
-function describeFailure(error: unknown): { reason: string; storeUnavailable: boolean } {
-  if (error instanceof StoreUnavailableError) {
-    return { reason: 'the event store is unavailable', storeUnavailable: true };
-  }
-  if (error instanceof ProjectionFailedError) {
-    const cause = error.cause instanceof Error ? error.cause.name : 'error';
-    return {
-      reason: `projection ${error.projection} fails at position ${error.position} (${cause}; see the service log)`,
-      storeUnavailable: false,
-    };
-  }
-  const name = error instanceof Error ? error.name : 'error';
-  return { reason: `the projection runner fails (${name}; see the service log)`, storeUnavailable: false };
-}
-
-/**
- * Checkpoints as committed, with the number of log events after each, read from `db` (null:
- * no read-model file yet, everything at zero) without changing anything. `strict`: a store
- * that does not answer throws (StoreUnavailableError) instead of giving lags of null.
- */
-export async function readStatuses(
-  db: Database.Database | null,
-  store: EventStore,
-  projections: readonly Projection[],
-  options: { readonly strict?: boolean } = {},
-): Promise<ProjectionStatus[]> {
-  const exists =
-    db !== null &&
-    db
-      .prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
-      .get(CHECKPOINTS_TABLE) !== undefined;
-  const read = exists
-    ? db.prepare<[string], { version: number; position: string }>(
-        `SELECT version, position FROM ${CHECKPOINTS_TABLE} WHERE name = ?`,
-      )
-    : null;
-  const checkpoints = projections.map((projection) => ({ projection, row: read?.get(projection.name) }));
-  const positions = checkpoints.map(({ row }) => (row === undefined ? 0n : BigInt(row.position)));
-  let lags: number[] | null = positions.map(() => 0);
-  try {
-    let lowest = positions[0] ?? 0n;
-    for (const position of positions) if (position < lowest) lowest = position;
-    for await (const event of store.readAll({ after: lowest })) {
-      positions.forEach((position, index) => {
-        if (event.position > position) lags![index]! += 1;
-      });
-    }
-  } catch (error) {
-    if (options.strict && error instanceof StoreUnavailableError) throw error;
-    lags = null;
-  }
-  return checkpoints.map(({ projection, row }, index) => ({
-    name: projection.name,
-    version: row?.version ?? projection.version,
-    position: positions[index]!.toString(),
-    lagEvents: lags === null ? null : lags[index]!,
-  }));
-}
 
 /**
  * Folds the global log into the projections. Each projection has a checkpoint (name,
@@ -210,7 +86,7 @@ export class ProjectionRunner {
   readonly #retryDelayMs: number;
   readonly #takeLock: (() => RunnerLock) | undefined;
   #lock: RunnerLock | null = null;
-  #statements: Statements | null = null;
+  #statements: CheckpointStatements | null = null;
   #commitBatch:
     | ((
         events: readonly RecordedEvent[],
@@ -250,48 +126,19 @@ export class ProjectionRunner {
   }
 
   /**
-   * Takes the lock (once) and makes the checkpoint table what this build writes: the only
-   * way to the statements that write, so nothing is written without the lock.
+   * Takes the lock (once) and opens the checkpoints: the only way to the statements that
+   * write, so nothing is written without the lock.
    */
-  #own(): Statements {
+  #ownCheckpoints(): CheckpointStatements {
     if (this.#statements !== null) return this.#statements;
     this.#lock ??= this.#takeLock?.() ?? null;
+    let statements: CheckpointStatements;
     try {
-      this.#db.exec(`
-        CREATE TABLE IF NOT EXISTS ${CHECKPOINTS_TABLE} (
-          name TEXT PRIMARY KEY,
-          version INTEGER NOT NULL,
-          position TEXT NOT NULL,
-          event_id TEXT,
-          previous_position TEXT
-        ) WITHOUT ROWID;
-      `);
-      // Read models written before checkpoints named their event: the columns are added
-      // empty, and such checkpoints are rebuilt (they cannot be checked against the log).
-      const columns = new Set(
-        this.#db
-          .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${CHECKPOINTS_TABLE}')`)
-          .all()
-          .map((column) => column.name),
-      );
-      for (const column of ['event_id', 'previous_position']) {
-        if (!columns.has(column)) this.#db.exec(`ALTER TABLE ${CHECKPOINTS_TABLE} ADD COLUMN ${column} TEXT`);
-      }
+      statements = openCheckpoints(this.#db);
     } catch (error) {
       this.#releaseLock();
       throw error;
     }
-    const statements: Statements = {
-      read: this.#db.prepare(
-        `SELECT name, version, position, event_id, previous_position FROM ${CHECKPOINTS_TABLE} WHERE name = ?`,
-      ),
-      write: this.#db.prepare(
-        `INSERT INTO ${CHECKPOINTS_TABLE} (name, version, position, event_id, previous_position)
-         VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position,
-           event_id = excluded.event_id, previous_position = excluded.previous_position`,
-      ),
-    };
     this.#statements = statements;
 
     // One savepoint per projection inside the batch's transaction: a projection that fails
@@ -362,7 +209,7 @@ export class ProjectionRunner {
 
   /** Commits a batch; a projection that failed is thrown after the others' work is committed. */
   #commit(events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]): void {
-    this.#own();
+    this.#ownCheckpoints();
     const { advanced, failures } = this.#commitBatch!(events, before, projections);
     for (const [name, position] of advanced) this.#expected.set(name, position);
     if (failures.length > 0) throw failures[0];
@@ -375,7 +222,7 @@ export class ProjectionRunner {
    * stored version is refused before anything is changed.
    */
   #prepare(projections: readonly Projection[]): void {
-    const statements = this.#own();
+    const statements = this.#ownCheckpoints();
     const rows = projections.map((projection) => ({ projection, row: statements.read.get(projection.name) }));
     const newer = rows.filter(({ projection, row }) => row !== undefined && row.version > projection.version);
     if (newer.length > 0) {
@@ -405,7 +252,7 @@ export class ProjectionRunner {
   }
 
   #resetToZero(projections: readonly Projection[]): void {
-    const statements = this.#own();
+    const statements = this.#ownCheckpoints();
     this.#db
       .transaction(() => {
         for (const projection of projections) {
@@ -428,7 +275,7 @@ export class ProjectionRunner {
    * rebuilt from zero.
    */
   async #verifyCheckpoints(projections: readonly Projection[]): Promise<void> {
-    const statements = this.#own();
+    const statements = this.#ownCheckpoints();
     const verdicts = new Map<string, string | null>();
     const legacy: Projection[] = [];
     const mismatched: { projection: Projection; position: string; reason: string }[] = [];
@@ -487,7 +334,7 @@ export class ProjectionRunner {
 
   /** Takes the committed checkpoints as this runner's own; returns the lowest. */
   #loadCheckpoints(projections: readonly Projection[]): bigint {
-    const statements = this.#own();
+    const statements = this.#ownCheckpoints();
     let lowest: bigint | null = null;
     for (const projection of projections) {
       const row = statements.read.get(projection.name);
@@ -688,7 +535,7 @@ export class ProjectionRunner {
     const wasRunning = this.#loop !== null;
     if (wasRunning) await this.#pause();
     try {
-      const statements = this.#own();
+      const statements = this.#ownCheckpoints();
       for (const projection of targets) {
         const row = statements.read.get(projection.name);
         if (row !== undefined && row.version > projection.version) {

@@ -5,26 +5,24 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../eventStore/eventStore.ts';
 import { type AuditQuery, auditEvents, auditProjection } from './auditProjection.ts';
 import type { AuditRecord } from './auditRecord.ts';
+import { type ProjectionStatus, readStatuses } from './checkpointStore.ts';
 import {
   listNotifications,
   type NotificationPage,
   notificationsProjection,
 } from './notificationsProjection.ts';
 import type { Projection } from './projection.ts';
-import {
-  ProjectionRunner,
-  type ProjectionStatus,
-  type RunnerHealth,
-  readStatuses,
-} from './projectionRunner.ts';
+import { ProjectionRunner, type RunnerHealth } from './projectionRunner.ts';
 import { acquireRunnerLock } from './runnerLock.ts';
 import { type ListUsersQuery, listUsers, type UserPage, usersProjection } from './usersProjection.ts';
 
 export type { AuditQuery } from './auditProjection.ts';
 export type { AuditRecord } from './auditRecord.ts';
+export type { ProjectionStatus } from './checkpointStore.ts';
 export type { Notification, NotificationKind, NotificationPage } from './notificationsProjection.ts';
-export type { ProjectionStatus, RunnerFailure, RunnerHealth } from './projectionRunner.ts';
-export { NewerProjectionVersionError, ProjectionFailedError } from './projectionRunner.ts';
+export type { RunnerHealth } from './projectionRunner.ts';
+export type { RunnerFailure } from './runnerFailures.ts';
+export { NewerProjectionVersionError, ProjectionFailedError } from './runnerFailures.ts';
 export { type LockOwner, ReadModelsLockedError } from './runnerLock.ts';
 export type { ListUsersQuery, UserListItem, UserPage, UserStatus } from './usersProjection.ts';
 
