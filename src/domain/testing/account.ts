@@ -5,7 +5,7 @@ import type { TwoFactorEvent } from '../twoFactor/events.ts';
 import { evolve } from '../twoFactor/evolve.ts';
 import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
 import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
-import { FixedClock, T0 } from './clock.ts';
+import { SteppedClock, T0 } from './clock.ts';
 import {
   confirmEnrollment,
   countRefusedAttempts,
@@ -31,7 +31,7 @@ export type Attempt =
  * a presented code), decide, append, evolve. For flows and property tests.
  */
 export class TwoFactorAccount {
-  readonly clock: FixedClock;
+  readonly clock: SteppedClock;
   private readonly history: TwoFactorEvent[] = [];
   private current: TwoFactorState = initialState();
   private setsIssued = 0;
@@ -41,7 +41,7 @@ export class TwoFactorAccount {
     nowMs: number = T0,
     private readonly label = 'account',
   ) {
-    this.clock = new FixedClock(nowMs);
+    this.clock = new SteppedClock(nowMs);
   }
 
   get state(): TwoFactorState {

@@ -18,7 +18,7 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 export const stepAt = (ms: number): number => timeStepAt(ms);
 
 /** A clock that only moves when a test moves it. */
-export class FixedClock {
+export class SteppedClock {
   constructor(private current: number = T0) {}
 
   get nowMs(): number {

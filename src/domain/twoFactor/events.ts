@@ -109,6 +109,11 @@ export type TwoFactorDisabled = Event<
   At & { readonly method: ProofMethod; readonly step: number | null }
 >;
 
+/**
+ * The emergency reset. The name says what was done, not through which channel: an
+ * administrator's reset over HTTP and one from the command line (actor role `cli`) are both
+ * `AdminReset`; the actor in the metadata tells them apart.
+ */
 export type AdminReset = Event<
   'AdminReset',
   At & { readonly reason: string; readonly previousStatus: 'disabled' | 'pending' | 'enabled' }
