@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { type Server, type ServerOptions, startServer } from '../../src/server.ts';
+import { responseJson } from './responseJson.ts';
 
 /** Real argon2id, with a small cost so that a suite hashing hundreds of codes stays quick. */
 export const TEST_DIGEST_PARAMETERS: DigestParameters = {
@@ -98,13 +99,7 @@ export async function startTestService(
     }
     const response = await fetch(`${server.url}${path}`, { method, headers, body });
     const text = await response.text();
-    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies by shape in their assertions
-    let json: any = null;
-    try {
-      json = text.length > 0 ? JSON.parse(text) : null;
-    } catch {
-      json = null;
-    }
+    const json = responseJson(text);
     return { status: response.status, headers: response.headers, json, text };
   }
 

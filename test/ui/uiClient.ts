@@ -1,3 +1,5 @@
+import { responseJson } from '../support/responseJson.ts';
+
 /**
  * A client of the web UI's session layer that behaves like the page: it keeps the session
  * cookie and sends the CSRF token the session gave it. Each call may override either.
@@ -35,13 +37,7 @@ export function uiClient(baseUrl: string) {
     const setCookie = response.headers.get('set-cookie');
     if (setCookie !== null) cookie = setCookie.split(';')[0] ?? null;
     const text = await response.text();
-    // biome-ignore lint/suspicious/noExplicitAny: tests read bodies by shape in their assertions
-    let json: any = null;
-    try {
-      json = text.length > 0 ? JSON.parse(text) : null;
-    } catch {
-      json = null;
-    }
+    const json = responseJson(text);
     if (json !== null && typeof json.csrfToken === 'string') csrfToken = json.csrfToken;
     if (json?.session && typeof json.session.csrfToken === 'string') csrfToken = json.session.csrfToken;
     return { status: response.status, headers: response.headers, json, text, setCookie };
