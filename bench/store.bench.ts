@@ -6,11 +6,13 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { createTwoFactorService } from '../src/application/twoFactorService.ts';
 import { createRecoveryCodeHasher, DEFAULT_DIGEST_PARAMETERS } from '../src/crypto/recoveryCodeHasher.ts';
-import { createSecretBox, type EncryptionKey } from '../src/crypto/secretBox.ts';
+import type { EncryptionKey } from '../src/crypto/secretBox.ts';
 import type { DigestParameters } from '../src/domain/twoFactor/recoveryCodes.ts';
 import type { EventToAppend } from '../src/eventStore/eventStore.ts';
 import { migrate } from '../src/eventStore/sqlite/migrations.ts';
 import { openSqliteEventStore } from '../src/eventStore/sqlite/sqliteEventStore.ts';
+import { openSqliteKeyStore } from '../src/keys/sqliteKeyStore.ts';
+import { createUserKeys } from '../src/keys/userKeys.ts';
 import { openReadModels } from '../src/projections/readModels.ts';
 import { openSqliteSnapshotStore } from '../src/snapshots/sqliteSnapshotStore.ts';
 import { median, sideBySide } from './sideBySide.ts';
@@ -37,11 +39,12 @@ function coldService(input: {
 }) {
   const store = openSqliteEventStore({ dataDir: input.dataDir });
   const snapshots = openSqliteSnapshotStore(input.dataDir);
+  const keyStore = openSqliteKeyStore(input.dataDir);
   const fresh = () =>
     createTwoFactorService({
       store,
       snapshots,
-      secretBox: createSecretBox(input.encryptionKeys),
+      keys: createUserKeys(keyStore, input.encryptionKeys),
       hasher: createRecoveryCodeHasher(input.digestParameters ?? DEFAULT_DIGEST_PARAMETERS),
       clock: input.clock,
       issuer: 'bench',
@@ -51,6 +54,7 @@ function coldService(input: {
     store,
     async close() {
       await store.close();
+      await keyStore.close();
       snapshots.close();
     },
   };

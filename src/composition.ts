@@ -6,12 +6,16 @@ import type { Config } from './config/config.ts';
 import { loadOrCreateDevelopmentCredentials } from './config/developmentCredentials.ts';
 import { createPepperRing } from './crypto/pepper.ts';
 import { createRecoveryCodeHasher } from './crypto/recoveryCodeHasher.ts';
-import { createSecretBox, type EncryptionKey, secretBoxWithoutKeys } from './crypto/secretBox.ts';
+import type { EncryptionKey } from './crypto/secretBox.ts';
 import { argon2Limits, createWorkLimiter } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
+import { openEsdbKeyStore } from './keys/esdbKeyStore.ts';
+import type { KeyStore } from './keys/keyStore.ts';
+import { openSqliteKeyStore } from './keys/sqliteKeyStore.ts';
+import { createUserKeys, type UserKeys } from './keys/userKeys.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openSqliteSnapshotStore } from './snapshots/sqliteSnapshotStore.ts';
 
@@ -20,6 +24,8 @@ export type Runtime = {
   readonly service: TwoFactorService;
   readonly apiKeys: readonly ApiKey[];
   readonly encryptionKeys: readonly EncryptionKey[] | null;
+  /** the users' data keys, wrapped by `encryptionKeys` */
+  readonly keys: UserKeys;
   readonly metrics: Metrics;
   close(): Promise<void>;
 };
@@ -29,6 +35,13 @@ export function openEventStore(config: Config): EventStore {
   return config.eventStoreConnectionString
     ? openEsdbEventStore(config.eventStoreConnectionString)
     : openSqliteEventStore({ dataDir: config.dataDir });
+}
+
+/** Where the users' data keys live: beside the events, in the same kind of store. */
+export function openKeyStore(config: Config): KeyStore {
+  return config.eventStoreConnectionString
+    ? openEsdbKeyStore(config.eventStoreConnectionString)
+    : openSqliteKeyStore(config.dataDir);
 }
 
 /**
@@ -84,11 +97,12 @@ export function createRuntime(
   });
   const store = openEventStore(config);
   const snapshots = openSqliteSnapshotStore(config.dataDir);
+  const keys = createUserKeys(openKeyStore(config), encryptionKeys);
   const metrics = createMetrics();
   const service = createTwoFactorService({
     store,
     snapshots,
-    secretBox: encryptionKeys ? createSecretBox(encryptionKeys) : secretBoxWithoutKeys(),
+    keys,
     hasher: createRecoveryCodeHasher(options.digestParameters, {
       limiter: createWorkLimiter(options.argon2Limits ?? argon2Limits()),
       ...(encryptionKeys ? { peppers: createPepperRing(encryptionKeys) } : {}),
@@ -109,11 +123,13 @@ export function createRuntime(
     service,
     apiKeys,
     encryptionKeys,
+    keys,
     metrics,
     async close() {
       // Refusals still counted in memory are recorded while the store is open.
       await service.close();
       await store.close();
+      await keys.store.close();
       snapshots.close();
     },
   };

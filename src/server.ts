@@ -6,6 +6,7 @@ import { type Config, ConfigError } from './config/config.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
+import { DATA_KEY_PREFIX, isDataKeyId } from './keys/userKeys.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { openReadModels, type ReadModels } from './projections/readModels.ts';
 import { registerWebUi } from './ui/webUi.ts';
@@ -90,7 +91,10 @@ async function usersByKeyIdInLog(runtime: Runtime): Promise<string[]> {
     };
     if (typeof data.userId !== 'string') continue;
     for (const keyId of [data.secret?.keyId, data.recoveryCodes?.pepperKeyId]) {
-      if (typeof keyId === 'string' && !byKey.has(keyId)) byKey.set(keyId, data.userId);
+      if (typeof keyId !== 'string') continue;
+      // Data key ids are one per user: one such user stands for them all.
+      const bucket = isDataKeyId(keyId) ? DATA_KEY_PREFIX : keyId;
+      if (!byKey.has(bucket)) byKey.set(bucket, data.userId);
     }
   }
   return [...byKey.values()];
@@ -137,7 +141,12 @@ export async function startServer(
   const failureToleranceMs = options.projectionFailureToleranceMs ?? DEFAULT_PROJECTION_FAILURE_TOLERANCE_MS;
   let readModels: ReadModels;
   try {
-    readModels = openReadModels({ dataDir: config.dataDir, store: runtime.store, logger });
+    readModels = openReadModels({
+      dataDir: config.dataDir,
+      store: runtime.store,
+      keys: runtime.keys,
+      logger,
+    });
   } catch (error) {
     await runtime.close();
     throw error;

@@ -6,12 +6,14 @@ import { createTwoFactorService, type TwoFactorService } from '../../src/applica
 import { formatApiKeys } from '../../src/config/apiKeys.ts';
 import { formatEncryptionKeys } from '../../src/config/encryptionKeys.ts';
 import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
-import { createSecretBox, type EncryptionKey } from '../../src/crypto/secretBox.ts';
+import type { EncryptionKey } from '../../src/crypto/secretBox.ts';
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
 import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.ts';
 import { totpCodeForStep } from '../../src/domain/twoFactor/totp.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
+import { openSqliteKeyStore } from '../../src/keys/sqliteKeyStore.ts';
+import { createUserKeys } from '../../src/keys/userKeys.ts';
 import { openSqliteSnapshotStore } from '../../src/snapshots/sqliteSnapshotStore.ts';
 
 /** Argon2id at its smallest cost, for seeding users whose recovery codes a benchmark never checks. */
@@ -79,10 +81,11 @@ export function seedingService(input: {
 }): { service: TwoFactorService; store: EventStore; close(): Promise<void> } {
   const store = openSqliteEventStore({ dataDir: input.dataDir });
   const snapshots = openSqliteSnapshotStore(input.dataDir);
+  const keyStore = openSqliteKeyStore(input.dataDir);
   const service = createTwoFactorService({
     store,
     snapshots,
-    secretBox: createSecretBox(input.encryptionKeys),
+    keys: createUserKeys(keyStore, input.encryptionKeys),
     hasher: createRecoveryCodeHasher(input.digestParameters ?? CHEAP_DIGEST),
     // A minute in the past: the confirming code's step is then older than any code of now,
     // so every seeded user can sign in at once with the current code.
@@ -94,6 +97,7 @@ export function seedingService(input: {
     store,
     async close() {
       await store.close();
+      await keyStore.close();
       snapshots.close();
     },
   };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Secret } from 'otpauth';
 import type { RecoveryCodeHasher } from '../crypto/recoveryCodeHasher.ts';
-import type { SecretBox } from '../crypto/secretBox.ts';
+import { KeyUnavailableError } from '../crypto/secretBox.ts';
 import {
   decidePolicy,
   evolvePolicy,
@@ -20,6 +20,7 @@ import type {
 } from '../domain/twoFactor/commands.ts';
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
+import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
 import type { ProofMethod, TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
 import { issuesRecoveryCodes } from '../domain/twoFactor/issuesRecoveryCodes.ts';
@@ -28,6 +29,8 @@ import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../do
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
+import { sealPersonalFields } from '../keys/personalFields.ts';
+import { isDataKeyId, type UserKeyring, type UserKeys } from '../keys/userKeys.ts';
 import type { SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { policyKind, twoFactorKind } from './aggregates.ts';
 import { handleCommand } from './commandHandler.ts';
@@ -40,7 +43,8 @@ import { createRepository, type RepositoryOptions } from './repository.ts';
 export type TwoFactorServiceDeps = {
   readonly store: EventStore;
   readonly snapshots: SnapshotStore;
-  readonly secretBox: SecretBox;
+  /** the users' data keys: they seal secrets and personal fields, and pepper recovery codes */
+  readonly keys: UserKeys;
   readonly hasher: RecoveryCodeHasher;
   /** epoch milliseconds; tests hand in their own clock */
   readonly clock: () => number;
@@ -110,7 +114,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
   /** Prepares a presented code for checking, skipping the slow work when no check will run. */
   async function prepareProof(
-    userId: string,
+    keyring: UserKeyring,
     state: TwoFactorState,
     presented: PresentedCode,
     nowMs: number,
@@ -119,12 +123,16 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     const checked = willCheck && proofIsChecked(state, presentedMethod(presented), nowMs);
     if ('code' in presented) {
       const secretBase32 =
-        checked && state.authenticator ? deps.secretBox.open(state.authenticator.secret, userId) : null;
+        checked && state.authenticator ? await keyring.open(state.authenticator.secret) : null;
       return { method: 'totp', code: presented.code, secretBase32 };
     }
     const digest =
       checked && state.recoveryCodes
-        ? await deps.hasher.digestOf(presented.recoveryCode, state.recoveryCodes.set)
+        ? await deps.hasher.digestOf(
+            presented.recoveryCode,
+            state.recoveryCodes.set,
+            await keyring.peppers({ create: false }),
+          )
         : null;
     return { method: 'recovery-code', digest };
   }
@@ -133,11 +141,18 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   async function decideIssuingCodes(
     command: ConfirmEnrollment | RegenerateRecoveryCodes,
     state: TwoFactorState,
+    keyring: UserKeyring,
   ) {
-    const fresh = issuesRecoveryCodes(command, state) ? await deps.hasher.newSet() : null;
+    const fresh = issuesRecoveryCodes(command, state)
+      ? await deps.hasher.newSet(await keyring.peppers({ create: true }))
+      : null;
     const prepared = { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } };
     return { events: decide(prepared as typeof command, state), result: fresh?.codes ?? [] };
   }
+
+  /** The events as the store keeps them: personal fields sealed with the user's data key. */
+  const sealedForStore = (events: readonly TwoFactorEvent[], keyring: UserKeyring) =>
+    Promise.all(events.map((event) => sealPersonalFields(event, keyring)));
 
   /** The event that records refusals counted for a user. */
   function countOf(userId: string, tally: Tally, state: TwoFactorState): readonly TwoFactorEvent[] {
@@ -166,7 +181,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     if (tally === undefined) return;
     try {
       const { events } = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => ({
-        events: countOf(userId, tally, state),
+        events: await sealedForStore(countOf(userId, tally, state), deps.keys.forUser(userId)),
         result: null,
       }));
       deps.onAppended?.(events);
@@ -184,13 +199,18 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   }, REFUSAL_COUNT_SWEEP_MS);
   sweep.unref();
 
-  /** One command on a user's stream: decide with what `decideWith` prepares, append, count refusals. */
+  /**
+   * One command on a user's stream: decide with what `decideWith` prepares, seal the personal
+   * fields of what it decided, append, count refusals. Each attempt (a conflict retries) reads
+   * the user's data key afresh, so it never seals with a key destroyed meanwhile.
+   */
   async function decideForUser<R>(
     userId: string,
     metadata: CommandMetadata,
     decideWith: (
       state: TwoFactorState,
       nowMs: number,
+      keyring: UserKeyring,
     ) => Promise<{ events: readonly TwoFactorEvent[]; result: R }>,
   ) {
     // Refusals counted for this user are recorded ahead of whatever the user's next command
@@ -198,12 +218,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     let counted: Tally | undefined;
     try {
       const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => {
-        const decided = await decideWith(state, deps.clock());
+        const keyring = deps.keys.forUser(userId);
+        const decided = await decideWith(state, deps.clock(), keyring);
         if (decided.events.length === 0) return decided;
         counted ??= refusals.take(userId);
-        return counted === undefined
-          ? decided
-          : { ...decided, events: [...countOf(userId, counted, state), ...decided.events] };
+        const events =
+          counted === undefined ? decided.events : [...countOf(userId, counted, state), ...decided.events];
+        return { ...decided, events: await sealedForStore(events, keyring) };
       });
       deps.onAppended?.(handled.events);
       return handled;
@@ -241,12 +262,12 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       input: { readonly accountName: string; readonly proof: PresentedCode | null },
       metadata: CommandMetadata,
     ) {
-      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
-        const proof = input.proof === null ? null : await prepareProof(userId, state, input.proof, nowMs);
-        const newSecret = deps.secretBox.seal(secretBase32, userId);
+        const proof = input.proof === null ? null : await prepareProof(keyring, state, input.proof, nowMs);
+        const newSecret = await keyring.seal(secretBase32);
         // Built before anything is appended: if it cannot be built, nothing has happened.
         const otpauthUri = enrollmentUri({
           issuer: deps.issuer,
@@ -270,28 +291,28 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async confirmEnrollment(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         const pendingSecretBase32 =
           confirmationIsChecked(state, nowMs) && state.pending
-            ? deps.secretBox.open(state.pending.secret, userId)
+            ? await keyring.open(state.pending.secret)
             : null;
         const command: ConfirmEnrollment = {
           type: 'ConfirmEnrollment',
           data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: null },
           metadata,
         };
-        return decideIssuingCodes(command, state);
+        return decideIssuingCodes(command, state, keyring);
       });
       throwUnlessAccepted(events);
       return { status: 'enabled' as const, recoveryCodes: result };
     },
 
     async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
+      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => ({
         events: decide(
           {
             type: 'VerifySignIn',
-            data: { userId, nowMs, proof: await prepareProof(userId, state, presented, nowMs) },
+            data: { userId, nowMs, proof: await prepareProof(keyring, state, presented, nowMs) },
             metadata,
           },
           state,
@@ -307,21 +328,21 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
-      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs) => {
-        const proof = (await prepareProof(userId, state, { code }, nowMs)) as TotpProof;
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
+        const proof = (await prepareProof(keyring, state, { code }, nowMs)) as TotpProof;
         const command: RegenerateRecoveryCodes = {
           type: 'RegenerateRecoveryCodes',
           data: { userId, nowMs, proof, newRecoveryCodes: null },
           metadata,
         };
-        return decideIssuingCodes(command, state);
+        return decideIssuingCodes(command, state, keyring);
       });
       throwUnlessAccepted(events);
       return { recoveryCodes: result };
     },
 
     async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events } = await decideForUser(userId, metadata, async (state, nowMs) => {
+      const { events } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
         const { requireTwoFactor } = await currentPolicy();
         return {
@@ -333,7 +354,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
                 nowMs,
                 requireTwoFactor,
                 // Refused before any check when the policy requires 2FA: no slow work for it.
-                proof: await prepareProof(userId, state, presented, nowMs, !requireTwoFactor),
+                proof: await prepareProof(keyring, state, presented, nowMs, !requireTwoFactor),
               },
               metadata,
             },
@@ -377,24 +398,83 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
      */
     async keyUse(userId: string): Promise<KeyUse> {
       const { state } = await users.load(twoFactorStreamName(userId));
+      const keyring = deps.keys.forUser(userId);
       const sealedWith: string[] = [];
       const unusable = new Set<string>();
       for (const sealed of [state.authenticator?.secret, state.pending?.secret]) {
         if (sealed === undefined) continue;
         sealedWith.push(sealed.keyId);
         try {
-          deps.secretBox.open(sealed, userId);
-        } catch {
-          unusable.add(sealed.keyId);
+          await keyring.open(sealed);
+        } catch (error) {
+          // A data key is unusable through the instance key that wraps it: name that key.
+          unusable.add(error instanceof KeyUnavailableError ? error.keyId : sealed.keyId);
         }
       }
       const set = state.enabled ? state.recoveryCodes?.set : undefined;
-      if (set?.pepperKeyId !== undefined && !deps.hasher.canCheck(set)) unusable.add(set.pepperKeyId);
+      if (set?.pepperKeyId !== undefined) {
+        let peppers: Awaited<ReturnType<UserKeyring['peppers']>> | null = null;
+        try {
+          peppers = await keyring.peppers({ create: false });
+        } catch (error) {
+          // The data key itself does not unwrap: name the instance key that wraps it.
+          unusable.add(error instanceof KeyUnavailableError ? error.keyId : set.pepperKeyId);
+        }
+        if (peppers !== null && !deps.hasher.canCheck(set, peppers)) unusable.add(set.pepperKeyId);
+      }
       return {
         sealedWith,
         recoveryCodes: set === undefined ? 'none' : (set.pepperKeyId ?? 'unpeppered'),
         unusable: [...unusable],
       };
+    },
+
+    /**
+     * Erasure on request: destroys the user's data key, then records `UserErased`. Both run
+     * under the user's lock and with the stream's expected revision, so a sign-in racing it
+     * either lands before it (and is erased with the rest) or sees the user erased. If the
+     * process stops between the two, the key is gone and the next erase records the event.
+     * Refusals still counted in memory are dropped: their addresses are the user's.
+     */
+    async erase(userId: string, reason: string, metadata: CommandMetadata) {
+      await decideForUser(userId, metadata, async (state, nowMs) => {
+        refusals.take(userId);
+        await deps.keys.erase(userId);
+        return {
+          events: decide({ type: 'EraseUser', data: { userId, nowMs, reason }, metadata }, state),
+          result: null,
+        };
+      });
+      return { status: 'disabled' as const, erased: true as const };
+    },
+
+    /**
+     * Seals again under the user's data key the secrets in force that an instance key sealed
+     * (written before data keys), so that instance key stops being needed for them. True when
+     * something was sealed again.
+     */
+    async resealSecrets(userId: string, metadata: CommandMetadata): Promise<boolean> {
+      const { events } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
+        const resealed = async (sealed: EncryptedSecret | undefined) =>
+          sealed === undefined || isDataKeyId(sealed.keyId) ? null : keyring.seal(await keyring.open(sealed));
+        return {
+          events: decide(
+            {
+              type: 'ResealSecrets',
+              data: {
+                userId,
+                nowMs,
+                authenticator: await resealed(state.authenticator?.secret),
+                pending: await resealed(state.pending?.secret),
+              },
+              metadata,
+            },
+            state,
+          ),
+          result: null,
+        };
+      });
+      return events.length > 0;
     },
 
     /** Records every refusal still counted, and stops counting in the background; before the store closes. */

@@ -14,19 +14,23 @@ export type PepperRing = {
   pepper(canonicalCode: string, keyId: string): string;
 };
 
-const derive = (key: Buffer): Buffer =>
+/** The HMAC key a key gives for peppering: derived, so that one key never serves two ciphers. */
+export const derivePepperKey = (key: Buffer): Buffer =>
   Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'two-factor recovery-code pepper', 32));
+
+export const pepperWith = (pepperKey: Buffer, canonicalCode: string): string =>
+  createHmac('sha256', pepperKey).update(canonicalCode, 'utf8').digest('base64');
 
 export function createPepperRing(keys: readonly EncryptionKey[]): PepperRing {
   const [current] = keys;
   if (current === undefined) throw new Error('the encryption key ring is empty');
-  const ring = new Map(keys.map(({ id, key }) => [id, derive(key)]));
+  const ring = new Map(keys.map(({ id, key }) => [id, derivePepperKey(key)]));
   return {
     currentKeyId: current.id,
     pepper(canonicalCode, keyId) {
       const key = ring.get(keyId);
       if (key === undefined) throw new KeyUnavailableError(keyId);
-      return createHmac('sha256', key).update(canonicalCode, 'utf8').digest('base64');
+      return pepperWith(key, canonicalCode);
     },
   };
 }

@@ -25,14 +25,18 @@ export const DEFAULT_DIGEST_PARAMETERS: DigestParameters = {
 };
 
 export type RecoveryCodeHasher = {
-  /** ten fresh codes, shown once, and the set of digests that is stored */
-  newSet(): Promise<{ readonly codes: readonly string[]; readonly set: RecoveryCodeSet }>;
+  /**
+   * Ten fresh codes, shown once, and the set of digests that is stored. `peppers` (else the
+   * hasher's own) pepper them: the service hands in the user's, whose current key is the
+   * user's data key.
+   */
+  newSet(peppers?: PepperRing): Promise<{ readonly codes: readonly string[]; readonly set: RecoveryCodeSet }>;
   /** the digest of a presented code under a set's salt: one argon2 computation; null if it cannot be a code */
-  digestOf(presented: string, set: RecoveryCodeSet): Promise<string | null>;
+  digestOf(presented: string, set: RecoveryCodeSet, peppers?: PepperRing): Promise<string | null>;
   /** how many argon2 computations have run; lets tests prove a check costs one */
   readonly computations: () => number;
   /** whether codes of a set peppered with this key can be checked here */
-  canCheck(set: RecoveryCodeSet): boolean;
+  canCheck(set: RecoveryCodeSet, peppers?: PepperRing): boolean;
 };
 
 export type RecoveryCodeHasherOptions = {
@@ -66,20 +70,26 @@ export function createRecoveryCodeHasher(
     return raw.toString('base64');
   };
   /** What argon2 hashes for a code: its peppered form when the set is peppered. */
-  const hashInput = (canonical: string, pepperKeyId: string | undefined): string => {
+  const hashInput = (
+    canonical: string,
+    pepperKeyId: string | undefined,
+    peppers = options.peppers,
+  ): string => {
     if (pepperKeyId === undefined) return canonical;
-    if (options.peppers === undefined) throw new KeyUnavailableError(pepperKeyId);
-    return options.peppers.pepper(canonical, pepperKeyId);
+    if (peppers === undefined) throw new KeyUnavailableError(pepperKeyId);
+    return peppers.pepper(canonical, pepperKeyId);
   };
   return {
-    async newSet() {
+    async newSet(peppers = options.peppers) {
       const codes = new Set<string>();
       while (codes.size < RECOVERY_CODES_PER_SET)
         codes.add(formatRecoveryCode(randomBytes(RECOVERY_CODE_RANDOM_BYTES)));
       const salt = randomBytes(16);
       const list = [...codes];
-      const pepperKeyId = options.peppers?.currentKeyId;
-      const inputs = list.map((code) => hashInput(normalizeRecoveryCode(code) as string, pepperKeyId));
+      const pepperKeyId = peppers?.currentKeyId;
+      const inputs = list.map((code) =>
+        hashInput(normalizeRecoveryCode(code) as string, pepperKeyId, peppers),
+      );
       const digests = await limiter.run((slot) =>
         Promise.all(inputs.map((input) => slot(() => digest(input, salt, parameters)))),
       );
@@ -91,23 +101,23 @@ export function createRecoveryCodeHasher(
       };
       return { codes: list, set };
     },
-    async digestOf(presented, set) {
+    async digestOf(presented, set, peppers = options.peppers) {
       const canonical = normalizeRecoveryCode(presented);
       if (canonical === null) return null;
       // An unpeppered set where peppers are required matches nothing, as a wrong code would.
-      if (set.pepperKeyId === undefined && options.peppers !== undefined && !options.acceptUnpeppered) {
+      if (set.pepperKeyId === undefined && peppers !== undefined && !options.acceptUnpeppered) {
         return null;
       }
-      const input = hashInput(canonical, set.pepperKeyId);
+      const input = hashInput(canonical, set.pepperKeyId, peppers);
       return limiter.run((slot) =>
         slot(() => digest(input, Buffer.from(set.salt, 'base64'), set.parameters)),
       );
     },
     computations: () => computations,
-    canCheck(set) {
+    canCheck(set, peppers = options.peppers) {
       if (set.pepperKeyId === undefined) return true;
       try {
-        hashInput('', set.pepperKeyId);
+        hashInput('', set.pepperKeyId, peppers);
         return true;
       } catch {
         return false;

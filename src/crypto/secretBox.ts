@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
+import { openBytes, sealBytes } from './aesGcm.ts';
 
 export type EncryptionKey = { readonly id: string; readonly key: Buffer };
 
@@ -16,6 +16,30 @@ export type SecretBox = {
 
 const associatedData = (userId: string, keyId: string): Buffer =>
   Buffer.from(`two-factor-secret\u0000${keyId}\u0000${userId}`, 'utf8');
+
+/** Seals a secret of `userId` under `key`, named by its id (an instance key's, or a data key's). */
+export function sealSecret(key: EncryptionKey, plaintext: string, userId: string): EncryptedSecret {
+  const sealed = sealBytes(key.key, Buffer.from(plaintext, 'utf8'), associatedData(userId, key.id));
+  return {
+    keyId: key.id,
+    nonce: sealed.nonce.toString('base64'),
+    ciphertext: sealed.ciphertext.toString('base64'),
+    tag: sealed.tag.toString('base64'),
+  };
+}
+
+/** Opens what `sealSecret` sealed; throws when `key` or `userId` is not the one it was sealed for. */
+export function openSecret(key: Buffer, sealed: EncryptedSecret, userId: string): string {
+  return openBytes(
+    key,
+    {
+      nonce: Buffer.from(sealed.nonce, 'base64'),
+      ciphertext: Buffer.from(sealed.ciphertext, 'base64'),
+      tag: Buffer.from(sealed.tag, 'base64'),
+    },
+    associatedData(userId, sealed.keyId),
+  ).toString('utf8');
+}
 
 export class SecretBoxError extends Error {
   override readonly name: string = 'SecretBoxError';
@@ -45,29 +69,12 @@ export function createSecretBox(keys: readonly EncryptionKey[]): SecretBox {
   }
   const ring = new Map(keys.map(({ id, key }) => [id, key]));
   return {
-    seal(plaintext, userId) {
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', current.key, nonce);
-      cipher.setAAD(associatedData(userId, current.id));
-      const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return {
-        keyId: current.id,
-        nonce: nonce.toString('base64'),
-        ciphertext: ciphertext.toString('base64'),
-        tag: cipher.getAuthTag().toString('base64'),
-      };
-    },
+    seal: (plaintext, userId) => sealSecret(current, plaintext, userId),
     open(sealed, userId) {
       const key = ring.get(sealed.keyId);
       if (key === undefined) throw new KeyUnavailableError(sealed.keyId);
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.nonce, 'base64'));
-        decipher.setAAD(associatedData(userId, sealed.keyId));
-        decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-        return Buffer.concat([
-          decipher.update(Buffer.from(sealed.ciphertext, 'base64')),
-          decipher.final(),
-        ]).toString('utf8');
+        return openSecret(key, sealed, userId);
       } catch (cause) {
         // No detail from the cipher: it would say nothing useful and could say too much. The
         // key under this id is not the one that sealed (or the data was moved or altered):

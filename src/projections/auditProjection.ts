@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type AuditRecord, toAuditRecord } from './auditRecord.ts';
+import { type StoredAuditRecord, toAuditRecord } from './auditRecord.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -25,7 +25,8 @@ export type AuditQuery = {
  */
 export const auditProjection: Projection = {
   name: 'audit',
-  version: 2,
+  // 3: personal fields kept sealed as the event has them, opened when read
+  version: 3,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_events (
@@ -129,7 +130,10 @@ export function auditQueryPlan(db: Database.Database, query: AuditQuery): string
  * starts, so a record appended later with a time inside the window (an `until` in the
  * future) is not part of this export.
  */
-export async function* auditEvents(db: Database.Database, query: AuditQuery): AsyncGenerator<AuditRecord> {
+export async function* auditEvents(
+  db: Database.Database,
+  query: AuditQuery,
+): AsyncGenerator<StoredAuditRecord> {
   const pageSize = query.pageSize ?? 500;
   let remaining = query.limit ?? Number.POSITIVE_INFINITY;
   let after = query.after ?? 0n;
@@ -150,7 +154,7 @@ export async function* auditEvents(db: Database.Database, query: AuditQuery): As
   while (remaining > 0) {
     const take = Math.min(pageSize, remaining);
     const rows = page.all({ ...params, ...extra, after, take });
-    for (const row of rows) yield JSON.parse(row.record) as AuditRecord;
+    for (const row of rows) yield JSON.parse(row.record) as StoredAuditRecord;
     if (rows.length < take) return;
     remaining -= rows.length;
     after = rows[rows.length - 1]!.position;

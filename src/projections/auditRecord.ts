@@ -1,5 +1,7 @@
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
 import { type DomainEvent, domainEventOf, stringOrNull } from './eventData.ts';
+import type { PersonalDataReader } from './personalData.ts';
 
 /**
  * One line of the audit stream (`GET /v1/audit/events`): who did what, when, from where.
@@ -15,8 +17,16 @@ export type AuditRecord = {
   correlationId: string | null;
   endUserIp: string | null;
   endUserAgent: string | null;
+  /** true when the user was erased: the event's personal fields can no longer be read */
+  personalDataErased: boolean;
   details: Record<string, unknown>;
 };
+
+/**
+ * A record as the audit read model keeps it: personal fields still sealed with the user's
+ * data key (`sealed`), opened by `revealAuditRecord` when it is read.
+ */
+export type StoredAuditRecord = AuditRecord & { readonly sealed?: string };
 
 type DataOf<T extends DomainEvent['type']> = Extract<DomainEvent, { type: T }>['data'];
 
@@ -85,6 +95,13 @@ const DETAILS: Details = {
   TwoFactorDisabled: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
   AdminReset: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
   LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked }),
+  UserErased: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
+  // Which secrets moved under the data key, never the secrets: the new key ids say it.
+  SecretsResealed: (d) => ({
+    occurredAt: d.at,
+    authenticatorKeyId: d.authenticator?.keyId ?? null,
+    pendingKeyId: d.pending?.keyId ?? null,
+  }),
   TwoFactorRequirementChanged: (d) => ({
     occurredAt: d.at,
     requireTwoFactor: d.requireTwoFactor,
@@ -100,7 +117,7 @@ function defined(details: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** The audit view of one recorded event. Pure; a type no schema knows gets `details: {}`. */
-export function toAuditRecord(recorded: RecordedEvent): AuditRecord {
+export function toAuditRecord(recorded: RecordedEvent): StoredAuditRecord {
   const metadata = recorded.metadata as Readonly<Record<string, unknown>>;
   const actor = (metadata.actor ?? null) as { role?: unknown; id?: unknown } | null;
   const event = domainEventOf(recorded);
@@ -117,7 +134,36 @@ export function toAuditRecord(recorded: RecordedEvent): AuditRecord {
     correlationId: stringOrNull(metadata.correlationId),
     endUserIp: stringOrNull(metadata.endUserIp),
     endUserAgent: stringOrNull(metadata.endUserAgent),
+    personalDataErased: false,
     details: event === null ? {} : defined(detailsOf(event)),
+    ...sealedOf(metadata),
+  };
+}
+
+const sealedOf = (metadata: Readonly<Record<string, unknown>>) => {
+  const sealed = sealedPersonalFieldsOf(metadata);
+  return sealed === null ? {} : { sealed: compactSealed(sealed) };
+};
+
+/** The record as it is shown: its sealed personal fields opened, or marked erased. */
+export async function revealAuditRecord(
+  stored: StoredAuditRecord,
+  read: PersonalDataReader,
+  canRead = true,
+): Promise<AuditRecord> {
+  const { sealed: compact, ...record } = stored;
+  const sealed = parseCompactSealed(compact);
+  if (sealed === null || record.userId === null || !canRead) return record;
+  const opened = await read(record.userId, sealed);
+  if (opened === null) return { ...record, personalDataErased: true };
+  return {
+    ...record,
+    endUserIp: stringOrNull(opened.metadata.endUserIp),
+    endUserAgent: stringOrNull(opened.metadata.endUserAgent),
+    details:
+      opened.data.endUserIps === undefined
+        ? record.details
+        : { ...record.details, endUserIps: opened.data.endUserIps },
   };
 }
 

@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { FAILURES_BEFORE_WARNING, FAILURES_PER_LOCK } from '../domain/twoFactor/lockout.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
 import { domainEventOf, isTwoFactorEvent, stringOrNull, unhandled } from './eventData.ts';
+import type { PersonalDataReader } from './personalData.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -32,6 +34,34 @@ export type NotificationPage = {
   readonly notifications: Notification[];
   readonly nextAfter: string | null;
 };
+
+/** Where a notification row keeps the sealed personal fields of its event. */
+const SEALED = 'sealed';
+
+/** The page as it is shown: sealed addresses and agents opened (null once the user was erased). */
+export async function revealNotifications(
+  page: NotificationPage,
+  read: PersonalDataReader,
+): Promise<NotificationPage> {
+  const notifications = await Promise.all(
+    page.notifications.map(async (notification) => {
+      const { [SEALED]: sealed, ...details } = notification.details;
+      const envelope = parseCompactSealed(sealed);
+      if (envelope === null)
+        return notification.details === details ? notification : { ...notification, details };
+      const opened = await read(notification.userId, envelope);
+      return {
+        ...notification,
+        details: {
+          ...details,
+          endUserIp: opened?.metadata.endUserIp ?? null,
+          endUserAgent: opened?.metadata.endUserAgent ?? null,
+        },
+      };
+    }),
+  );
+  return { ...page, notifications };
+}
 
 /** `recovery-codes-low` accompanies a consumption that leaves this many or fewer. */
 export const RECOVERY_CODES_LOW = 2;
@@ -82,6 +112,10 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
     case 'VerificationRefused':
     case 'RefusedAttemptsCounted':
     case 'LockoutCleared':
+    case 'SecretsResealed':
+    // Erased on the user's own request: nothing is sent to an address the product may no
+    // longer hold, and the erasure is the audit's to show.
+    case 'UserErased':
       return [];
     default:
       return unhandled(event);
@@ -95,7 +129,8 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
  */
 export const notificationsProjection: Projection = {
   name: 'notifications',
-  version: 3,
+  // 4: the end user's address and agent kept sealed, opened when read
+  version: 4,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (
@@ -147,9 +182,12 @@ function occurredAtOf(recorded: RecordedEvent, at: string): string {
  * event; for what an administrator did (a reset, an unlock) those headers describe the
  * administrator's session, which is not the user's to see, so they are null.
  */
-function whereFrom(event: RecordedEvent): { endUserIp: string | null; endUserAgent: string | null } {
+function whereFrom(event: RecordedEvent): Record<string, unknown> {
   const actor = event.metadata.actor as { role?: unknown } | undefined;
   if (actor?.role !== 'web') return { endUserIp: null, endUserAgent: null };
+  // Kept sealed as the event has it; opened when read (`revealNotifications`).
+  const sealed = sealedPersonalFieldsOf(event.metadata);
+  if (sealed !== null) return { endUserIp: null, endUserAgent: null, [SEALED]: compactSealed(sealed) };
   return {
     endUserIp: stringOrNull(event.metadata.endUserIp),
     endUserAgent: stringOrNull(event.metadata.endUserAgent),

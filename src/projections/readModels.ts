@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventStore/eventStore.ts';
+import type { UserKeys } from '../keys/userKeys.ts';
 import { type AuditQuery, auditEvents, auditProjection } from './auditProjection.ts';
-import type { AuditRecord } from './auditRecord.ts';
+import { type AuditRecord, revealAuditRecord, type StoredAuditRecord } from './auditRecord.ts';
 import { type ProjectionStatus, readStatuses } from './checkpointStore.ts';
 import {
   listNotifications,
   type NotificationPage,
   notificationsProjection,
+  revealNotifications,
 } from './notificationsProjection.ts';
+import { personalDataReader } from './personalData.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionRunner, type RunnerHealth } from './projectionRunner.ts';
 import { acquireRunnerLock } from './runnerLock.ts';
@@ -65,7 +68,7 @@ export type ReadModels = {
   /** audit records in log order, read page by page */
   auditEvents(query: AuditQuery): AsyncIterable<AuditRecord>;
   /** a page of the notification feed */
-  notifications(query: { after?: bigint; limit?: number }): NotificationPage;
+  notifications(query: { after?: bigint; limit?: number }): Promise<NotificationPage>;
 };
 
 /** `{ dataDir, store, logger? }`; the rest is for tests. */
@@ -73,6 +76,11 @@ export type ReadModelsOptions = {
   dataDir: string;
   store: EventStore;
   logger?: Logger;
+  /**
+   * The users' data keys, to open the personal fields the read models keep sealed; without
+   * them those fields read as null.
+   */
+  keys?: UserKeys;
   /** for tests: another set of projections */
   projections?: readonly Projection[];
   /** most events a transaction; default 500, and 5000 for a rebuild */
@@ -116,6 +124,12 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
     throw error;
   }
   let stopped: Promise<void> | null = null;
+  // A reader a request: what one request opened is not kept for the next.
+  const reader = () => (options.keys ? personalDataReader(options.keys) : async () => null);
+  async function* revealed(records: AsyncIterable<StoredAuditRecord>): AsyncGenerator<AuditRecord> {
+    const read = reader();
+    for await (const record of records) yield revealAuditRecord(record, read, options.keys !== undefined);
+  }
   return {
     names: runner.names,
     async start() {
@@ -138,8 +152,8 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
       return stopped;
     },
     listUsers: (query) => listUsers(db, query),
-    auditEvents: (query) => ({ [Symbol.asyncIterator]: () => auditEvents(db, query) }),
-    notifications: (query) => listNotifications(db, query),
+    auditEvents: (query) => revealed(auditEvents(db, query)),
+    notifications: (query) => revealNotifications(listNotifications(db, query), reader()),
   };
 }
 

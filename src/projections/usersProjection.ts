@@ -139,6 +139,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     case 'VerificationRefused':
     case 'RefusedAttemptsCounted':
     case 'VerificationFailed':
+    case 'SecretsResealed':
       return row;
     case 'TwoFactorEnabled':
       return {
@@ -169,6 +170,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     }
     case 'TwoFactorDisabled':
     case 'AdminReset':
+    case 'UserErased':
       return {
         ...row,
         ...unlocked,

@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
+import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
+import { createUserKeys } from '../../src/keys/userKeys.ts';
 import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { tempDirs } from '../eventStore/tempDirs.ts';
-import { META, outcome, serviceOver } from './serviceFixture.ts';
+import { META, outcome, serviceOver, TEST_KEY_STORE, TEST_KEYS } from './serviceFixture.ts';
 
 const dirs = tempDirs('two-factor-refusals');
 afterAll(() => dirs.removeAll());
@@ -34,7 +36,7 @@ describe('a flood of attempts on a locked factor', () => {
     // The lock ends; the next attempt records the count first, then is decided as usual.
     clock.set(lockedAt + 61_000);
     expect(await outcome(service.verify('ada', { code: '000000' }, META))).toBe('invalid-code');
-    const events: { type: string; data: Record<string, unknown> }[] = [];
+    const events: { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[] = [];
     for await (const event of store.readStream('two-factor-ada')) events.push(event);
     const after = events.slice(before);
     expect(after.map((e) => e.type)).toEqual([
@@ -44,7 +46,15 @@ describe('a flood of attempts on a locked factor', () => {
     ]);
     const counted = after[1]!.data;
     expect(counted.attempts).toBe(299);
-    expect(counted.endUserIps).toHaveLength(16);
+    // The addresses are the user's personal data: stored sealed with the user's data key.
+    expect(counted.endUserIps).toBeUndefined();
+    const sealed = sealedPersonalFieldsOf(after[1]!.metadata);
+    expect(sealed).not.toBeNull();
+    const opened = await openPersonalFields(
+      sealed!,
+      createUserKeys(TEST_KEY_STORE, TEST_KEYS).forUser('ada'),
+    );
+    expect(opened?.data.endUserIps).toHaveLength(16);
     expect(Date.parse(counted.firstAt as string)).toBeLessThan(Date.parse(counted.lastAt as string));
     await service.close();
     await store.close();

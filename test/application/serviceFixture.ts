@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { UseCaseError } from '../../src/application/errors.ts';
 import { createTwoFactorService } from '../../src/application/twoFactorService.ts';
 import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
-import { createSecretBox } from '../../src/crypto/secretBox.ts';
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
+import { createInMemoryKeyStore } from '../../src/keys/keyStore.ts';
+import { createUserKeys } from '../../src/keys/userKeys.ts';
 import type { SnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { codeAt, TEST_DIGEST_PARAMETERS, testClock } from '../support/testService.ts';
 
@@ -16,13 +17,16 @@ export const META: CommandMetadata = {
 
 export const TEST_KEYS = [{ id: 'k1', key: randomBytes(32) }];
 
+/** One key store for every service of a test process: instances over one log share their keys. */
+export const TEST_KEY_STORE = createInMemoryKeyStore();
+
 /** The real service over a given store, with cheap argon2 and a test clock. */
 export function serviceOver(store: EventStore, snapshots: SnapshotStore, clock = testClock()) {
   const hasher = createRecoveryCodeHasher(TEST_DIGEST_PARAMETERS);
   const service = createTwoFactorService({
     store,
     snapshots,
-    secretBox: createSecretBox(TEST_KEYS),
+    keys: createUserKeys(TEST_KEY_STORE, TEST_KEYS),
     hasher,
     clock: clock.now,
     issuer: 'Test',

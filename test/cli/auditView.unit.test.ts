@@ -10,6 +10,7 @@ const record = (overrides: Partial<AuditRecord> = {}): AuditRecord => ({
   type: 'AdminReset',
   actor: { role: 'cli', id: 'root' },
   correlationId: '7b0f6c1e-0000-4000-8000-000000000000',
+  personalDataErased: false,
   endUserIp: null,
   endUserAgent: null,
   details: { reason: 'lost phone', previousStatus: 'enabled' },

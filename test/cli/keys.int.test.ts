@@ -14,19 +14,30 @@ beforeAll(async () => {
 });
 
 describe('twofactor keys status', () => {
-  it('counts, per key id, the secrets and recovery-code sets that depend on it', async () => {
+  it('counts, per key id, the data keys it wraps and what needs it directly', async () => {
     const env = serviceEnvironment(dataDir);
     const run = await runTwofactor(['keys', 'status', '--json'], env);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       sealingKey: 'k1',
-      keys: [{ keyId: 'k1', configured: true, secrets: 2, recoveryCodeSets: 2, unusable: 0 }],
+      // Both users' secrets and code sets hang off their data keys, which k1 wraps.
+      keys: [
+        {
+          keyId: 'k1',
+          configured: true,
+          dataKeys: 2,
+          secrets: 0,
+          recoveryCodeSets: 0,
+          unusable: 0,
+          removable: false,
+        },
+      ],
       users: 2,
       usersAffected: 0,
       unpepperedRecoveryCodeSets: 0,
     });
     const table = await runTwofactor(['keys', 'status'], env);
-    expect(table.stdout).toMatch(/^k1\s+yes, seals\s+2\s+2\s+0$/m);
+    expect(table.stdout).toMatch(/^k1\s+yes, seals\s+2\s+0\s+0\s+0\s+no$/m);
   });
 
   it('names a key stored data needs and the configuration lacks, exits 1, and prints no key', async () => {
@@ -36,8 +47,24 @@ describe('twofactor keys status', () => {
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.keys).toEqual([
-      { keyId: 'k2', configured: true, secrets: 0, recoveryCodeSets: 0, unusable: 0 },
-      { keyId: 'k1', configured: false, secrets: 2, recoveryCodeSets: 2, unusable: 2 },
+      {
+        keyId: 'k2',
+        configured: true,
+        dataKeys: 0,
+        secrets: 0,
+        recoveryCodeSets: 0,
+        unusable: 0,
+        removable: true,
+      },
+      {
+        keyId: 'k1',
+        configured: false,
+        dataKeys: 2,
+        secrets: 0,
+        recoveryCodeSets: 0,
+        unusable: 2,
+        removable: false,
+      },
     ]);
     expect(report.usersAffected).toBe(2);
     expect(run.stderr).toContain('k1');

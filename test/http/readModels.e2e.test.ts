@@ -322,6 +322,7 @@ describe('GET /v1/audit/events', () => {
           'correlationId',
           'endUserIp',
           'endUserAgent',
+          'personalDataErased',
           'details',
         ].sort(),
       );

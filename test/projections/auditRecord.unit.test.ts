@@ -13,9 +13,11 @@ import {
   lockoutCleared,
   recoveryCodeConsumed,
   refusedAttemptsCounted,
+  secretsResealed,
   signInVerified,
   twoFactorDisabled,
   twoFactorEnabled,
+  userErased,
   verificationFailed,
   verificationRefused,
 } from '../../src/domain/testing/events.ts';
@@ -83,6 +85,8 @@ const domainEvents: AnyEvent[] = [
   lockoutCleared(T0 + 7 * MINUTE, true),
   twoFactorDisabled(T0 + 8 * MINUTE, 'totp', step + 16),
   adminReset(T0 + 9 * MINUTE, 'enabled', 'lost phone, ticket 42'),
+  secretsResealed(T0 + 10 * MINUTE, sealedA, null),
+  userErased(T0 + 11 * MINUTE, 'enabled', 'erasure request, ticket 43'),
   ...decidePolicy(
     { type: 'ChangeTwoFactorRequirement', data: { requireTwoFactor: true, nowMs: T0 }, metadata: ADMIN },
     initialPolicyState(),
@@ -153,6 +157,7 @@ describe('toAuditRecord', () => {
       correlationId: 'req-web-1',
       endUserIp: '203.0.113.7',
       endUserAgent: 'Mozilla/5.0 (test)',
+      personalDataErased: false,
       details: {
         occurredAt: new Date(T0).toISOString(),
         expiresAt: new Date(T0 + 15 * MINUTE).toISOString(),

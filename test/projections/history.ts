@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createTwoFactorService, type TwoFactorService } from '../../src/application/twoFactorService.ts';
 import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
-import { createSecretBox } from '../../src/crypto/secretBox.ts';
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
+import { createInMemoryKeyStore } from '../../src/keys/keyStore.ts';
+import { createUserKeys, type UserKeys } from '../../src/keys/userKeys.ts';
 import { openSqliteSnapshotStore } from '../../src/snapshots/sqliteSnapshotStore.ts';
 import { codeAt, TEST_DIGEST_PARAMETERS, testClock } from '../support/testService.ts';
 
@@ -12,6 +13,7 @@ const STEP = 30_000;
 
 export type HistoryWriter = {
   readonly service: TwoFactorService;
+  readonly keys: UserKeys;
   readonly clock: ReturnType<typeof testClock>;
   /** what was shown to users and must never appear in a read model */
   readonly secretsShown: string[];
@@ -22,15 +24,16 @@ export type HistoryWriter = {
 export function historyWriter(store: EventStore, dataDir: string): HistoryWriter {
   const snapshots = openSqliteSnapshotStore(dataDir, 'history-snapshots.sqlite');
   const clock = testClock();
+  const keys = createUserKeys(createInMemoryKeyStore(), [{ id: 'k1', key: randomBytes(32) }]);
   const service = createTwoFactorService({
     store,
     snapshots,
-    secretBox: createSecretBox([{ id: 'k1', key: randomBytes(32) }]),
+    keys,
     hasher: createRecoveryCodeHasher(TEST_DIGEST_PARAMETERS),
     clock: clock.now,
     issuer: 'Test',
   });
-  return { service, clock, secretsShown: [], close: () => snapshots.close() };
+  return { service, keys, clock, secretsShown: [], close: () => snapshots.close() };
 }
 
 export const web = (userId: string, n = 0): CommandMetadata => {

@@ -50,7 +50,7 @@ describe('read models over a realistic history', async () => {
   const store = openSqliteEventStore({ dataDir });
   const writer = historyWriter(store, dataDir);
   // Started before anything is written: the history arrives live, a few events at a time.
-  const readModels = openReadModels({ dataDir, store });
+  const readModels = openReadModels({ dataDir, store, keys: writer.keys });
   await readModels.start();
   const userIds = await writeHistory(writer, 60);
   const head = await headOf(store);
@@ -216,8 +216,8 @@ describe('read models over a realistic history', async () => {
       expect(text).not.toContain(word);
   });
 
-  it('notifies in log order, with a low-codes warning right after the use that left two', () => {
-    const page = readModels.notifications({ limit: 500 });
+  it('notifies in log order, with a low-codes warning right after the use that left two', async () => {
+    const page = await readModels.notifications({ limit: 500 });
     const kinds = page.notifications.map((n) => n.kind);
     for (const kind of [
       'two-factor-enabled',
@@ -250,12 +250,12 @@ describe('read models over a realistic history', async () => {
     });
   });
 
-  it('resumes the notification feed after the last position without missing or repeating', () => {
-    const all = readModels.notifications({ limit: 500 }).notifications;
+  it('resumes the notification feed after the last position without missing or repeating', async () => {
+    const all = (await readModels.notifications({ limit: 500 })).notifications;
     const resumed: typeof all = [];
     let after: bigint | undefined;
     for (let page = 0; page < 1000; page++) {
-      const result = readModels.notifications({ limit: 1, ...(after === undefined ? {} : { after }) });
+      const result = await readModels.notifications({ limit: 1, ...(after === undefined ? {} : { after }) });
       if (result.notifications.length === 0) {
         expect(result.nextAfter).toBe(after === undefined ? null : after.toString());
         break;

@@ -15,7 +15,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
   const admin = program
     .command('admin')
     .description(
-      'administrators: emergency reset, unlock, the instance policy (HTTP service may be stopped)',
+      'administrators: emergency reset, erasure, unlock, the instance policy (HTTP service may be stopped)',
     );
 
   admin
@@ -43,6 +43,31 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       else
         stdout.write(
           `${userId}: two-factor authentication reset (was ${before.status}, now ${result.status})\n`,
+        );
+    });
+
+  admin
+    .command('erase')
+    .description(
+      "erase the user's personal data: destroys their data key (secret, addresses, agents can never be read again), records UserErased; 2FA reads disabled",
+    )
+    .argument('<userId>', 'the user (1–128 characters of [A-Za-z0-9._:@-])', parseId)
+    .requiredOption('--reason <text>', 'why, kept in the audit history (1–500 characters)', parseReason)
+    .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
+    .option('--json', 'print the result as JSON, like the HTTP API')
+    .addHelpText(
+      'after',
+      examples(`twofactor admin erase ada --reason "erasure request, ticket 5120" --actor root`),
+    )
+    .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
+      const session = context.session();
+      const { service } = session.runtime();
+      const result = await service.erase(userId, options.reason, session.metadataFor(options.actor));
+      const { stdout } = context.io;
+      if (options.json) stdout.write(`${json(result)}\n`);
+      else
+        stdout.write(
+          `${userId}: personal data erased (data key destroyed; the history keeps no readable secret, address or agent)\n`,
         );
     });
 

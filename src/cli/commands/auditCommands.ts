@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { toAuditRecord } from '../../projections/auditRecord.ts';
+import { revealAuditRecord, toAuditRecord } from '../../projections/auditRecord.ts';
+import { personalDataReader } from '../../projections/personalData.ts';
 import { parseCount, parseId, parsePosition, parseTime } from '../arguments.ts';
 import { auditTableHeader, auditTableRow, matchesAuditFilter } from '../auditView.ts';
 import { type CliContext, examples } from '../context.ts';
@@ -59,14 +60,18 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       const { stdout } = context.io;
       const format = options.format ?? (stdout.isTTY ? 'table' : 'ndjson');
       const out = new LineOutput(stdout);
-      const store = context.session().store();
+      const session = context.session();
+      // The runtime first: its keys open the personal fields, and the store comes with it.
+      const read = personalDataReader(session.runtime().keys);
+      const store = session.store();
       if (format === 'table') await out.line(auditTableHeader());
       const filter = { userId: options.user, sinceMs: options.since, untilMs: options.until };
       let written = 0;
       // Streaming: one event in memory at a time, however long the log.
       for await (const recorded of store.readAll({ after: options.after ?? 0n })) {
-        const record = toAuditRecord(recorded);
-        if (!matchesAuditFilter(record, filter)) continue;
+        const stored = toAuditRecord(recorded);
+        if (!matchesAuditFilter(stored, filter)) continue;
+        const record = await revealAuditRecord(stored, read);
         await out.line(format === 'table' ? auditTableRow(record) : JSON.stringify(record));
         written += 1;
         if (out.closed || written === options.limit) break;

@@ -1,6 +1,7 @@
 import { DomainRejection, type RejectionCode } from '../shared/domainError.ts';
 import type { Proof, RecoveryCodeProof, TotpProof, TwoFactorCommand } from '../twoFactor/commands.ts';
 import { decide } from '../twoFactor/decide.ts';
+import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
 import type { TwoFactorEvent } from '../twoFactor/events.ts';
 import { evolve } from '../twoFactor/evolve.ts';
 import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
@@ -10,7 +11,9 @@ import {
   confirmEnrollment,
   countRefusedAttempts,
   disableTwoFactor,
+  eraseUser,
   regenerateRecoveryCodes,
+  resealSecrets,
   resetTwoFactor,
   startEnrollment,
   totpProof,
@@ -166,6 +169,23 @@ export class TwoFactorAccount {
 
   reset(reason = 'user lost phone and codes'): Attempt {
     return this.run(resetTwoFactor({ nowMs: this.nowMs, reason }));
+  }
+
+  erase(reason = 'erasure request'): Attempt {
+    return this.run(eraseUser({ nowMs: this.nowMs, reason }));
+  }
+
+  /** Seals the secrets in force anew (as `keys migrate` does), here under the test key again. */
+  reseal(): Attempt {
+    const again = (sealed: EncryptedSecret | undefined) =>
+      sealed === undefined ? null : sealSecret(openSecret(sealed));
+    return this.run(
+      resealSecrets({
+        nowMs: this.nowMs,
+        authenticator: again(this.current.authenticator?.secret),
+        pending: again(this.current.pending?.secret),
+      }),
+    );
   }
 
   unlock(): Attempt {

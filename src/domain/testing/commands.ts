@@ -3,8 +3,10 @@ import type {
   ConfirmEnrollment,
   CountRefusedAttempts,
   DisableTwoFactor,
+  EraseUser,
   Proof,
   RegenerateRecoveryCodes,
+  ResealSecrets,
   ResetTwoFactor,
   StartEnrollment,
   TotpProof,
@@ -93,6 +95,28 @@ export const resetTwoFactor = (input: Common & { readonly reason?: string }): Re
     userId: input.userId ?? USER_ID,
     nowMs: input.nowMs,
     reason: input.reason ?? 'lost phone and codes',
+  },
+  metadata: input.metadata ?? ADMIN,
+});
+
+export const eraseUser = (input: Common & { readonly reason?: string }): EraseUser => ({
+  type: 'EraseUser',
+  data: { userId: input.userId ?? USER_ID, nowMs: input.nowMs, reason: input.reason ?? 'erasure request' },
+  metadata: input.metadata ?? ADMIN,
+});
+
+export const resealSecrets = (
+  input: Common & {
+    readonly authenticator: EncryptedSecret | null;
+    readonly pending: EncryptedSecret | null;
+  },
+): ResealSecrets => ({
+  type: 'ResealSecrets',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    authenticator: input.authenticator,
+    pending: input.pending,
   },
   metadata: input.metadata ?? ADMIN,
 });

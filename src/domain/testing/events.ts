@@ -11,11 +11,13 @@ import type {
   ProofMethod,
   RecoveryCodeConsumed,
   RefusedAttemptsCounted,
+  SecretsResealed,
   SignInVerified,
   TwoFactorDisabled,
   TwoFactorEnabled,
   TwoFactorEvent,
   TwoFactorEventType,
+  UserErased,
   VerificationFailed,
   VerificationPurpose,
   VerificationRefused,
@@ -133,6 +135,18 @@ export const adminReset = (
   previousStatus: AdminReset['data']['previousStatus'],
   reason = 'lost phone and codes',
 ): AdminReset => event('AdminReset', { ...at(nowMs), reason, previousStatus }, ADMIN);
+
+export const userErased = (
+  nowMs: number,
+  previousStatus: UserErased['data']['previousStatus'],
+  reason = 'erasure request',
+): UserErased => event('UserErased', { ...at(nowMs), reason, previousStatus }, ADMIN);
+
+export const secretsResealed = (
+  nowMs: number,
+  authenticator: EncryptedSecret | null,
+  pending: EncryptedSecret | null,
+): SecretsResealed => event('SecretsResealed', { ...at(nowMs), authenticator, pending }, ADMIN);
 
 export const lockoutCleared = (nowMs: number, wasLocked: boolean): LockoutCleared =>
   event('LockoutCleared', { ...at(nowMs), wasLocked }, ADMIN);

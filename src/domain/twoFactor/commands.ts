@@ -53,6 +53,21 @@ export type ResetTwoFactor = Command<'ResetTwoFactor', UserAt & { readonly reaso
 
 export type UnlockFactor = Command<'UnlockFactor', UserAt>;
 
+/** Erasure on request; the handler destroys the user's data key before deciding it. */
+export type EraseUser = Command<'EraseUser', UserAt & { readonly reason: string }>;
+
+/**
+ * The secrets in force sealed again by the handler (under the user's data key): the active
+ * authenticator's and the pending enrollment's, each null to leave that one as it is.
+ */
+export type ResealSecrets = Command<
+  'ResealSecrets',
+  UserAt & {
+    readonly authenticator: EncryptedSecret | null;
+    readonly pending: EncryptedSecret | null;
+  }
+>;
+
 /** Refused attempts the handler counted on a locked factor, to be recorded as one event. */
 export type CountRefusedAttempts = Command<
   'CountRefusedAttempts',
@@ -73,4 +88,6 @@ export type TwoFactorCommand =
   | DisableTwoFactor
   | ResetTwoFactor
   | UnlockFactor
+  | EraseUser
+  | ResealSecrets
   | CountRefusedAttempts;

@@ -5,8 +5,10 @@ import type {
   ConfirmEnrollment,
   CountRefusedAttempts,
   DisableTwoFactor,
+  EraseUser,
   Proof,
   RegenerateRecoveryCodes,
+  ResealSecrets,
   ResetTwoFactor,
   StartEnrollment,
   TwoFactorCommand,
@@ -294,6 +296,32 @@ function reset(command: ResetTwoFactor, state: TwoFactorState): readonly TwoFact
   ];
 }
 
+/**
+ * Works in any state, like the reset, and again on an erased user: a retry after an erasure
+ * that was cut off (key destroyed, event not yet recorded) must be able to finish it. The
+ * event carries no end-user address or agent: those are personal data of the erased user.
+ */
+function erase(command: EraseUser, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs, reason } = command.data;
+  const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = command.metadata;
+  return [
+    emit(
+      'UserErased',
+      { userId, at: iso(nowMs), reason, previousStatus: statusName(state, nowMs) },
+      metadata,
+    ),
+  ];
+}
+
+/** Only secrets that are still in force are sealed again; nothing to do is no event. */
+function reseal(command: ResealSecrets, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs } = command.data;
+  const authenticator = state.authenticator === null ? null : command.data.authenticator;
+  const pending = state.pending === null ? null : command.data.pending;
+  if (authenticator === null && pending === null) return [];
+  return [emit('SecretsResealed', { userId, at: iso(nowMs), authenticator, pending }, command.metadata)];
+}
+
 function unlock(command: UnlockFactor, state: TwoFactorState): readonly TwoFactorEvent[] {
   const { userId, nowMs } = command.data;
   return [
@@ -341,6 +369,10 @@ export function decide(command: TwoFactorCommand, state: TwoFactorState): readon
       return reset(command, state);
     case 'UnlockFactor':
       return unlock(command, state);
+    case 'EraseUser':
+      return erase(command, state);
+    case 'ResealSecrets':
+      return reseal(command, state);
     case 'CountRefusedAttempts':
       return countRefused(command);
   }

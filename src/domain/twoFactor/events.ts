@@ -121,6 +121,27 @@ export type AdminReset = Event<
 
 export type LockoutCleared = Event<'LockoutCleared', At & { readonly wasLocked: boolean }>;
 
+/**
+ * The user's personal data was erased on request: their data key was destroyed before this
+ * was recorded, so every secret and personal field sealed with it is unreadable from now on.
+ * The history stays (it still replays and verifies); 2FA reads `disabled`. It carries no
+ * personal data itself: who (actor), when and why.
+ */
+export type UserErased = Event<
+  'UserErased',
+  At & { readonly reason: string; readonly previousStatus: 'disabled' | 'pending' | 'enabled' }
+>;
+
+/**
+ * Secrets in force that were sealed with an instance key (before data keys) sealed again
+ * with the user's data key, so that the instance key stops being needed for them. The events
+ * that first carried them are not rewritten.
+ */
+export type SecretsResealed = Event<
+  'SecretsResealed',
+  At & { readonly authenticator: EncryptedSecret | null; readonly pending: EncryptedSecret | null }
+>;
+
 export type TwoFactorEvent =
   | EnrollmentStarted
   | EnrollmentConfirmationFailed
@@ -135,6 +156,8 @@ export type TwoFactorEvent =
   | RefusedAttemptsCounted
   | TwoFactorDisabled
   | AdminReset
-  | LockoutCleared;
+  | LockoutCleared
+  | UserErased
+  | SecretsResealed;
 
 export type TwoFactorEventType = TwoFactorEvent['type'];

@@ -94,7 +94,20 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       };
     case 'TwoFactorDisabled':
     case 'AdminReset':
+    case 'UserErased':
       return initialState();
+    case 'SecretsResealed':
+      return {
+        ...state,
+        authenticator:
+          state.authenticator && event.data.authenticator
+            ? { ...state.authenticator, secret: event.data.authenticator }
+            : state.authenticator,
+        pending:
+          state.pending && event.data.pending
+            ? { ...state.pending, secret: event.data.pending }
+            : state.pending,
+      };
     case 'LockoutCleared':
       return { ...state, lockout: noLockout };
   }

@@ -27,8 +27,18 @@ function everyEventType(): readonly TwoFactorEvent[] {
   account.advance(MINUTE);
   account.disable(account.totp(account.currentCode())); // TwoFactorDisabled
   account.reset(); // AdminReset
+  account.start(SECRET_A);
+  account.reseal(); // SecretsResealed
+  account.erase(); // UserErased
   return account.events;
 }
+
+const ADMIN_TYPES: readonly TwoFactorEventType[] = [
+  'AdminReset',
+  'LockoutCleared',
+  'SecretsResealed',
+  'UserErased',
+];
 
 describe('event metadata', () => {
   const events = everyEventType();
@@ -48,19 +58,18 @@ describe('event metadata', () => {
 
   it('every event type is at schema version 1 so far', () => {
     const versions = Object.values(TWO_FACTOR_SCHEMA_VERSIONS);
-    expect(versions.length).toBe(14);
+    expect(versions.length).toBe(16);
     expect(new Set(versions)).toEqual(new Set([1]));
   });
 
   it('user commands copy correlation id, causation id, actor, end-user IP and user agent onto their events', () => {
-    const userEvents = events.filter((e) => e.type !== 'AdminReset' && e.type !== 'LockoutCleared');
+    const userEvents = events.filter((e) => !ADMIN_TYPES.includes(e.type));
     for (const event of userEvents) expect(event.metadata, event.type).toEqual({ ...WEB, schemaVersion: 1 });
   });
 
   it('admin commands record the administrator, without end-user details they did not give', () => {
-    const adminTypes: TwoFactorEventType[] = ['AdminReset', 'LockoutCleared'];
-    const adminEvents = events.filter((e) => adminTypes.includes(e.type));
-    expect(adminEvents).toHaveLength(2);
+    const adminEvents = events.filter((e) => ADMIN_TYPES.includes(e.type));
+    expect(adminEvents).toHaveLength(4);
     for (const event of adminEvents) {
       expect(event.metadata).toEqual({ ...ADMIN, schemaVersion: 1 });
       expect(event.metadata).not.toHaveProperty('endUserIp');

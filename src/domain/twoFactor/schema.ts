@@ -20,4 +20,6 @@ export const TWO_FACTOR_SCHEMA_VERSIONS: Readonly<Record<TwoFactorEventType, num
   TwoFactorDisabled: 1,
   AdminReset: 1,
   LockoutCleared: 1,
+  UserErased: 1,
+  SecretsResealed: 1,
 };

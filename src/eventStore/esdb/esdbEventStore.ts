@@ -5,12 +5,12 @@ import {
   type RecordedEvent as EsdbRecordedEvent,
   StreamDeletedError as EsdbStreamDeletedError,
   EventStoreDBClient,
-  excludeSystemEvents,
   FORWARDS,
   type JSONType,
   jsonEvent,
   type ResolvedEvent,
   StreamNotFoundError,
+  streamNameFilter,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { assertAppendInput } from '../appendInput.ts';
@@ -36,7 +36,7 @@ import {
   redactCredentials,
 } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
-import { readAllFiltered } from './filteredReadAll.ts';
+import { DOMAIN_STREAM_NAME, readAllFiltered } from './filteredReadAll.ts';
 import {
   allPositionOf,
   appendOutcome,
@@ -101,7 +101,7 @@ export function esdbEventStoreOver(client: EventStoreDBClient, settings: Connect
  * The client's ParseError keeps the whole string (password included) in a property and
  * quotes a slice of it in its message, so neither is passed on: only what it expected where.
  */
-function describeParseError(error: unknown): string {
+export function describeParseError(error: unknown): string {
   const { expected, location } = (error ?? {}) as { expected?: unknown; location?: unknown };
   if (typeof expected === 'string' && Array.isArray(location) && typeof location[0] === 'number') {
     return `expected ${expected} at character ${location[0]}`;
@@ -354,8 +354,8 @@ class EsdbEventStore implements EventStore {
     if (this.#closed) throw closedError();
     let cursor = nonNegativeBigint(options.after ?? 0n, 'after');
     let remaining = maxCountOf(options.maxCount);
-    // The server filters out system events (see filteredReadAll.ts); the check below also
-    // drops the rare event in a `$` stream whose type has no `$`.
+    // The server filters out system streams and the key store's (see filteredReadAll.ts); the
+    // check below also drops the `$` events of other streams (a tombstone's `$streamDeleted`).
     try {
       while (remaining > 0) {
         // readAll is inclusive of its start (AllReader.ReadAllEventsForward keeps events
@@ -396,11 +396,11 @@ class EsdbEventStore implements EventStore {
     // switches to live events by itself. Its start position is exclusive ("The positions
     // provided to the subscriptions are exclusive", docs.kurrent.io/clients/grpc/subscriptions;
     // CatchupAllSubscription skips `position <= _startPosition`), which is the port's "after".
-    // The server-side filter keeps system events off the wire; the check below also drops
-    // the rare event in a `$` stream whose type has no `$`.
+    // The server-side filter keeps system streams and the key store's off the wire; the check
+    // below also drops the `$` events of other streams (a tombstone's `$streamDeleted`).
     const subscription = this.client.subscribeToAll({
       fromPosition: readAllStart(after),
-      filter: excludeSystemEvents(),
+      filter: streamNameFilter({ regex: DOMAIN_STREAM_NAME }),
       ...LEADER,
     });
     // Watched from the start: the connection may fail before anyone iterates.

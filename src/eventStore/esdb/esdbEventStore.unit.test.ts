@@ -16,6 +16,7 @@ import {
   StreamDeletedError,
 } from '../eventStore.ts';
 import { esdbEventStoreOver } from './esdbEventStore.ts';
+import { DOMAIN_STREAM_NAME } from './filteredReadAll.ts';
 
 /*
  * The adapter over a real client whose network calls answer with what the client itself
@@ -215,5 +216,18 @@ describe('reads', () => {
     };
     await expect(read()).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(callArguments).toHaveBeenCalledWith({ requiresLeader: true }, expect.anything());
+  });
+});
+
+describe('the subscription to $all', () => {
+  it('asks the server for the streams a read of $all gets: no system streams, no key store streams', async () => {
+    const subscribe = vi.spyOn(client, 'subscribeToAll');
+
+    const subscription = store.subscribeToAll();
+    await subscription.close();
+
+    expect(subscribe.mock.calls[0]![0]).toMatchObject({
+      filter: { filterOn: 'streamName', regex: DOMAIN_STREAM_NAME },
+    });
   });
 });

@@ -20,10 +20,10 @@ import type { CallOptions, ClientReadableStream, Metadata } from '@grpc/grpc-js'
  * own statistics, all sent, decoded and dropped here. The protocol has the filter (a read of
  * $all with FilterOptions is answered by ReadAllForwardsFiltered, which reads on until it has
  * `count` matching events or reaches the end of the log); only the client's readAll leaves it
- * out. This builds the same request with the filter the client's own excludeSystemEvents()
- * uses for subscriptions, and reads it through the client's connection, the way the client
- * defines its own operations (Client.prototype.readAll in streams/readAll.js). The client is
- * pinned to exactly 6.2.1 for this reason.
+ * out. This builds the same request with a filter on stream names (the subscription of the
+ * event store uses the same one) and reads it through the client's connection, the way the
+ * client defines its own operations (Client.prototype.readAll in streams/readAll.js). The
+ * client is pinned to exactly 6.2.1 for this reason.
  */
 
 const { ReadReq } = streamsPb;
@@ -31,18 +31,28 @@ const { Empty } = sharedPb;
 const { StreamsClient } = streamsGrpcPb;
 type StreamsClient = InstanceType<typeof StreamsClient>;
 
-/** The client's excludeSystemEvents(): event types that do not start with `$`. */
-export const NON_SYSTEM_EVENT_TYPE = '^[^$].*';
+/** The streams of the key store (src/keys/esdbKeyStore.ts): wrapped data keys, not domain events. */
+export const DATA_KEY_STREAM_PREFIX = 'data-key-';
+
+/**
+ * The streams whose events the event store delivers, as a regex on stream names: neither
+ * EventStoreDB's own (`$…`: metadata, the links and statistics of its projections) nor the
+ * key store's, whose events carry wrapped keys and are no part of the domain's history.
+ */
+export const DOMAIN_STREAM_NAME = `^(?!\\$|${DATA_KEY_STREAM_PREFIX})`;
 
 export type FilteredReadAllOptions = {
   readonly fromPosition: ReadPosition;
   readonly maxCount: number;
+  /** only the streams whose names start with it, instead of those of DOMAIN_STREAM_NAME */
+  readonly streamNamePrefix?: string;
 };
 
 /** The request: forward from `fromPosition` (inclusive, like any read of $all), at most `maxCount` matches. */
 export function filteredReadAllRequest({
   fromPosition,
   maxCount,
+  streamNamePrefix,
 }: FilteredReadAllOptions): InstanceType<typeof ReadReq> {
   if (!Number.isSafeInteger(maxCount) || maxCount <= 0)
     throw new RangeError('maxCount must be a positive integer');
@@ -66,9 +76,10 @@ export function filteredReadAllRequest({
   options.setUuidOption(uuid);
   options.setReadDirection(ReadReq.Options.ReadDirection.FORWARDS);
   const expression = new ReadReq.Options.FilterOptions.Expression();
-  expression.setRegex(NON_SYSTEM_EVENT_TYPE);
+  if (streamNamePrefix === undefined) expression.setRegex(DOMAIN_STREAM_NAME);
+  else expression.addPrefix(streamNamePrefix);
   const filter = new ReadReq.Options.FilterOptions();
-  filter.setEventType(expression);
+  filter.setStreamIdentifier(expression);
   // The server's default search window (its read batch); it reads on until `count` match.
   filter.setCount(new Empty());
   filter.setCheckpointintervalmultiplier(1);

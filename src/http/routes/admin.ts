@@ -32,6 +32,30 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
       ),
   });
 
+  app.post('/v1/admin/users/:userId/erase', {
+    onRequest: admin,
+    schema: {
+      tags,
+      security,
+      summary: "Erase the user's personal data by destroying their data key (crypto-shredding)",
+      description:
+        "Destroys the user's data key, then records UserErased (who, when, why; no personal data). Afterwards the user's TOTP secret, recovery-code pepper, end-user addresses and user agents cannot be opened by anyone; 2FA reads disabled; the history still replays and verifies, with every record's personal fields marked erased (personalDataErased). A later enrollment of the same user id starts with a fresh data key. Works in any state, and again on an erased user.",
+      params: userParams,
+      headers: actorHeader,
+      body: z.strictObject({ reason: reasonSchema }),
+      response: {
+        200: z.object({ status: z.literal('disabled'), erased: z.literal(true) }),
+        ...problemResponses(400, 401, 403, 503),
+      },
+    },
+    handler: async (request) =>
+      service.erase(
+        request.params.userId,
+        request.body.reason,
+        commandMetadata(request, 'admin', { actorRequired: true }),
+      ),
+  });
+
   app.post('/v1/admin/users/:userId/two-factor/unlock', {
     onRequest: admin,
     schema: {

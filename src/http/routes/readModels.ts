@@ -57,6 +57,11 @@ export const auditRecordSchema = z
     correlationId: z.string().nullable().describe('X-Request-Id of the request that caused it'),
     endUserIp: z.string().nullable(),
     endUserAgent: z.string().nullable(),
+    personalDataErased: z
+      .boolean()
+      .describe(
+        'true when the user was erased: endUserIp, endUserAgent (and addresses in details) are gone for good',
+      ),
     details: z
       .record(z.string(), z.unknown())
       .describe(

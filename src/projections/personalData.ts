@@ -1,0 +1,26 @@
+import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
+import { openPersonalFields, type PersonalFields } from '../keys/personalFields.ts';
+import type { UserKeyring, UserKeys } from '../keys/userKeys.ts';
+
+/** Keyrings kept per reader: one key-store read per user, bounded however long the export. */
+const KEYRINGS_KEPT = 1_000;
+
+/**
+ * Opens the personal fields that read models keep sealed (they never hold them in plain
+ * text), at the moment they are read: once a user's data key is destroyed, every read model
+ * answers the fields as erased, with nothing to scrub. Null: erased.
+ */
+export type PersonalDataReader = (userId: string, sealed: EncryptedSecret) => Promise<PersonalFields | null>;
+
+export function personalDataReader(keys: UserKeys): PersonalDataReader {
+  const keyrings = new Map<string, UserKeyring>();
+  return (userId, sealed) => {
+    let keyring = keyrings.get(userId);
+    if (keyring === undefined) {
+      if (keyrings.size >= KEYRINGS_KEPT) keyrings.clear();
+      keyring = keys.forUser(userId);
+      keyrings.set(userId, keyring);
+    }
+    return openPersonalFields(sealed, keyring);
+  };
+}
