@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+import { normaliseReason, reasonProblem } from '../domain/shared/reason.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
-import { reasonSchema } from '../http/schemas.ts';
 
 /*
  * Parsers for commander's `argParser`: each checks one value by the same rule as the HTTP
@@ -20,7 +20,12 @@ export const parseId = (value: string): string =>
   checked(z.string().regex(USER_ID_PATTERN, USER_ID_RULE), value);
 
 /** Why an administrator acted; kept in the history, so as long as the API allows and no longer. */
-export const parseReason = (value: string): string => checked(reasonSchema, value);
+export const parseReason = (value: string): string => {
+  const reason = normaliseReason(value);
+  const problem = reasonProblem(reason);
+  if (problem !== null) throw new InvalidArgumentError(problem);
+  return reason;
+};
 
 const timeSchema = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
   message: 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z (or a date, meaning its start in UTC)',

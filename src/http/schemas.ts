@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasUnsafeCharacters, UNSAFE_CHARACTERS_MESSAGE } from '../domain/shared/text.ts';
+import { normaliseReason, REASON_MAX_LENGTH, reasonProblem } from '../domain/shared/reason.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 import { PROBLEMS } from './problems.ts';
 
@@ -27,13 +27,16 @@ export const accountNameSchema = z
   .refine((value) => !/[\x00-\x1f\x7f]/.test(value), 'must not contain control characters')
   .describe('Shown in the authenticator app, e.g. an e-mail');
 
-/** Why an administrator acted: kept in the history and read by people, so plain text only. */
+/** Why an administrator acted: the domain's rule (`reasonProblem`), checked once. */
 export const reasonSchema = z
   .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(500, 'must be at most 500 characters')
-  .refine((value) => !hasUnsafeCharacters(value), UNSAFE_CHARACTERS_MESSAGE)
+  .transform(normaliseReason)
+  .superRefine((value, context) => {
+    const problem = reasonProblem(value);
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+  })
+  // The rule is the domain's function; the lengths are declared for the OpenAPI document.
+  .meta({ minLength: 1, maxLength: REASON_MAX_LENGTH })
   .describe('Why, for the audit');
 
 export const totpCodeSchema = z
