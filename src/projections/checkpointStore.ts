@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type EventStore, StoreUnavailableError } from '../eventStore/eventStore.ts';
+import { type EventStore, type RecordedEvent, StoreUnavailableError } from '../eventStore/eventStore.ts';
 import type { Projection } from './projection.ts';
 
 /*
@@ -111,4 +111,96 @@ export async function readStatuses(
     position: positions[index]!.toString(),
     lagEvents: lags === null ? null : lags[index]!,
   }));
+}
+
+export type VersionComparison = {
+  /** written by a newer build: refused, unless an operator rebuilds them on purpose */
+  readonly newer: readonly { name: string; stored: number; known: number }[];
+  /** written by this build's version: kept */
+  readonly current: readonly Projection[];
+  /** older than the code, or without a checkpoint (`stored` null): rebuilt from zero */
+  readonly stale: readonly { projection: Projection; stored: number | null }[];
+};
+
+/** Each projection's stored version against its code's. */
+export function compareVersions(
+  statements: CheckpointStatements,
+  projections: readonly Projection[],
+): VersionComparison {
+  const newer: { name: string; stored: number; known: number }[] = [];
+  const current: Projection[] = [];
+  const stale: { projection: Projection; stored: number | null }[] = [];
+  for (const projection of projections) {
+    const stored = statements.read.get(projection.name)?.version ?? null;
+    if (stored === null || stored < projection.version) stale.push({ projection, stored });
+    else if (stored === projection.version) current.push(projection);
+    else newer.push({ name: projection.name, stored, known: projection.version });
+  }
+  return { newer, current, stale };
+}
+
+export type OffLogCheckpoints = {
+  /** written before checkpoints named their event: cannot be checked, so rebuilt */
+  readonly legacy: readonly Projection[];
+  /** the log does not hold the event the checkpoint names */
+  readonly mismatched: readonly { projection: Projection; position: string; reason: string }[];
+};
+
+/**
+ * Each checkpoint of `projections` must name an event of this log: the first event after
+ * its recorded previous position has its position and id (ids are UUIDs, unique per store).
+ * Positions alone cannot tell: a restored store reuses them for new events, and a checkpoint
+ * may lie beyond a shorter log's head. Returns the checkpoints that are not on the log.
+ */
+export async function findCheckpointsOffLog(
+  statements: CheckpointStatements,
+  store: EventStore,
+  projections: readonly Projection[],
+): Promise<OffLogCheckpoints> {
+  const verdicts = new Map<string, string | null>();
+  const legacy: Projection[] = [];
+  const mismatched: { projection: Projection; position: string; reason: string }[] = [];
+  for (const projection of projections) {
+    const row = statements.read.get(projection.name);
+    if (row === undefined || row.position === '0') continue;
+    if (row.event_id === null || row.previous_position === null) {
+      legacy.push(projection);
+      continue;
+    }
+    const key = `${row.previous_position}:${row.position}:${row.event_id}`;
+    if (!verdicts.has(key)) {
+      verdicts.set(
+        key,
+        await checkOnLog(store, BigInt(row.previous_position), BigInt(row.position), row.event_id),
+      );
+    }
+    const reason = verdicts.get(key)!;
+    if (reason !== null) mismatched.push({ projection, position: row.position, reason });
+  }
+  return { legacy, mismatched };
+}
+
+/** null when the event is where the checkpoint says; otherwise why not. */
+async function checkOnLog(
+  store: EventStore,
+  previous: bigint,
+  position: bigint,
+  eventId: string,
+): Promise<string | null> {
+  let found: RecordedEvent | undefined;
+  try {
+    for await (const event of store.readAll({ after: previous, maxCount: 1 })) {
+      found = event;
+      break;
+    }
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error;
+    // The store answers but cannot read from a position it once gave: not the same log.
+    return `the log cannot be read from position ${previous} (${error instanceof Error ? error.name : 'error'})`;
+  }
+  if (found === undefined) return `the log ends before position ${position}`;
+  if (found.position !== position || found.id !== eventId) {
+    return `the log has event ${found.id} at position ${found.position} where event ${eventId} at position ${position} was applied`;
+  }
+  return null;
 }

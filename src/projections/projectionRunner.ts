@@ -1,25 +1,19 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import {
-  type EventStore,
-  type RecordedEvent,
-  StoreUnavailableError,
-  type Subscription,
-} from '../eventStore/eventStore.ts';
+import type { EventStore, RecordedEvent, Subscription } from '../eventStore/eventStore.ts';
+import { type BatchCommit, prepareBatchCommit } from './batchCommit.ts';
+import { CaughtUpSignal } from './caughtUpSignal.ts';
 import {
   type CheckpointStatements,
+  compareVersions,
+  findCheckpointsOffLog,
   openCheckpoints,
   type ProjectionStatus,
   readStatuses,
 } from './checkpointStore.ts';
+import { liveBatches, nextMacrotask } from './liveBatches.ts';
 import type { Projection } from './projection.ts';
-import {
-  CheckpointMovedError,
-  describeFailure,
-  NewerProjectionVersionError,
-  ProjectionFailedError,
-  type RunnerFailure,
-} from './runnerFailures.ts';
+import { describeFailure, NewerProjectionVersionError, type RunnerFailure } from './runnerFailures.ts';
 import type { RunnerLock } from './runnerLock.ts';
 
 export type RunnerHealth = {
@@ -51,10 +45,6 @@ export type ProjectionRunnerOptions = {
   readonly lock?: () => RunnerLock;
 };
 
-const NOT_READY = Symbol('not ready');
-const nextMacrotask = () =>
-  new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
-
 /**
  * Folds the global log into the projections. Each projection has a checkpoint (name,
  * version, position as decimal text, and the id of the event at that position with the
@@ -75,6 +65,13 @@ const nextMacrotask = () =>
  * up to the log's head as of the start is applied and `caughtUp()` resolves. Then a
  * subscription from the last applied position follows the log live; events that arrive
  * together are committed together (a batch ends when the subscription would have to wait).
+ *
+ * The pieces with a seam of their own live beside it: the batch transaction
+ * (`batchCommit.ts`), the checkpoints and their checks against the log (`checkpointStore.ts`),
+ * the live batching (`liveBatches.ts`), the caught-up signal and the failures. What remains
+ * (about 400 lines) is one state machine — lock, checkpoints, loop, subscription, retry — that
+ * `start`, `rebuild`, `stop` and the loop all change; split further, that state would be
+ * shared across files.
  */
 export class ProjectionRunner {
   readonly #db: Database.Database;
@@ -87,19 +84,12 @@ export class ProjectionRunner {
   readonly #takeLock: (() => RunnerLock) | undefined;
   #lock: RunnerLock | null = null;
   #statements: CheckpointStatements | null = null;
-  #commitBatch:
-    | ((
-        events: readonly RecordedEvent[],
-        before: bigint,
-        projections: readonly Projection[],
-      ) => { advanced: [string, bigint][]; failures: Error[] })
-    | null = null;
+  #commitBatch: BatchCommit | null = null;
   #loop: Promise<void> | null = null;
   #stopping = false;
   #subscription: Subscription | null = null;
   #wakeRetry: (() => void) | null = null;
-  #caughtUp = false;
-  #caughtUpWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  readonly #caughtUp = new CaughtUpSignal();
   #failing: RunnerFailure | null = null;
   #failures = 0;
   /** each projection's checkpoint as this runner last committed or read it */
@@ -140,65 +130,7 @@ export class ProjectionRunner {
       throw error;
     }
     this.#statements = statements;
-
-    // One savepoint per projection inside the batch's transaction: a projection that fails
-    // on an event loses only its own part of the batch; the others commit theirs (one fsync).
-    const applyTo = this.#db.transaction(
-      (projection: Projection, events: readonly RecordedEvent[], before: bigint): bigint | null => {
-        // Read inside the transaction, under the write lock: the committed truth. If it is not
-        // where this runner left it, something else moved it; applying on top would lose or
-        // double events, so the batch is refused and the loop starts over from what is committed.
-        const row = statements.read.get(projection.name);
-        if (row === undefined || row.version !== projection.version) {
-          throw new CheckpointMovedError(projection.name);
-        }
-        const checkpoint = BigInt(row.position);
-        if (checkpoint !== this.#expected.get(projection.name))
-          throw new CheckpointMovedError(projection.name);
-        let last: RecordedEvent | null = null;
-        for (const event of events) {
-          // At or below the checkpoint: its effect is already committed.
-          if (event.position <= checkpoint) continue;
-          try {
-            projection.apply(this.#db, event);
-          } catch (cause) {
-            throw new ProjectionFailedError(projection.name, event.position, { cause });
-          }
-          last = event;
-        }
-        if (last === null) return null;
-        // The events were read in one run of the log, so the one before the last is its
-        // predecessor in the log (the read started right after `before`).
-        const previous = events.length > 1 ? events[events.length - 2]!.position : before;
-        statements.write.run(
-          projection.name,
-          projection.version,
-          last.position.toString(),
-          last.id,
-          previous.toString(),
-        );
-        return last.position;
-      },
-    );
-    const batch = this.#db.transaction(
-      (events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]) => {
-        const advanced: [string, bigint][] = [];
-        const failures: Error[] = [];
-        for (const projection of projections) {
-          try {
-            const position = applyTo(projection, events, before);
-            if (position !== null) advanced.push([projection.name, position]);
-          } catch (error) {
-            // SQLite itself gave up the transaction (disk full, I/O): nothing can commit.
-            if (!(error instanceof ProjectionFailedError) || !this.#db.inTransaction) throw error;
-            failures.push(error);
-          }
-        }
-        return { advanced, failures };
-      },
-    );
-    // IMMEDIATE: the write lock before the checkpoints are read.
-    this.#commitBatch = (events, before, projections) => batch.immediate(events, before, projections);
+    this.#commitBatch = prepareBatchCommit(this.#db, statements);
     return statements;
   }
 
@@ -210,7 +142,7 @@ export class ProjectionRunner {
   /** Commits a batch; a projection that failed is thrown after the others' work is committed. */
   #commit(events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]): void {
     this.#ownCheckpoints();
-    const { advanced, failures } = this.#commitBatch!(events, before, projections);
+    const { advanced, failures } = this.#commitBatch!(events, before, projections, this.#expected);
     for (const [name, position] of advanced) this.#expected.set(name, position);
     if (failures.length > 0) throw failures[0];
     this.#failing = null;
@@ -222,33 +154,17 @@ export class ProjectionRunner {
    * stored version is refused before anything is changed.
    */
   #prepare(projections: readonly Projection[]): void {
-    const statements = this.#ownCheckpoints();
-    const rows = projections.map((projection) => ({ projection, row: statements.read.get(projection.name) }));
-    const newer = rows.filter(({ projection, row }) => row !== undefined && row.version > projection.version);
-    if (newer.length > 0) {
-      throw new NewerProjectionVersionError(
-        newer.map(({ projection, row }) => ({
-          name: projection.name,
-          stored: row!.version,
-          known: projection.version,
-        })),
+    const { newer, current, stale } = compareVersions(this.#ownCheckpoints(), projections);
+    if (newer.length > 0) throw new NewerProjectionVersionError(newer);
+    for (const projection of current) projection.migrate(this.#db);
+    for (const { projection, stored } of stale) {
+      if (stored === null) continue;
+      this.#logger?.info(
+        { projection: projection.name, from: stored, to: projection.version },
+        'projection version changed: rebuilding from the start of the log',
       );
     }
-    const stale: Projection[] = [];
-    for (const { projection, row } of rows) {
-      if (row !== undefined && row.version === projection.version) {
-        projection.migrate(this.#db);
-        continue;
-      }
-      if (row !== undefined) {
-        this.#logger?.info(
-          { projection: projection.name, from: row.version, to: projection.version },
-          'projection version changed: rebuilding from the start of the log',
-        );
-      }
-      stale.push(projection);
-    }
-    if (stale.length > 0) this.#resetToZero(stale);
+    if (stale.length > 0) this.#resetToZero(stale.map(({ projection }) => projection));
   }
 
   #resetToZero(projections: readonly Projection[]): void {
@@ -264,38 +180,16 @@ export class ProjectionRunner {
       .immediate();
     for (const projection of projections) this.#expected.set(projection.name, 0n);
     // What was served is gone until the catch-up brings it back: not ready meanwhile.
-    this.#caughtUp = false;
+    this.#caughtUp.reset();
   }
 
-  /**
-   * Each checkpoint of `projections` must name an event of this log: the first event after
-   * its recorded previous position has its position and id (ids are UUIDs, unique per store).
-   * Positions alone cannot tell: a restored store reuses them for new events, and a checkpoint
-   * may lie beyond a shorter log's head. A projection whose checkpoint is not on the log is
-   * rebuilt from zero.
-   */
+  /** A projection whose checkpoint is not on the log is rebuilt from zero (see `findCheckpointsOffLog`). */
   async #verifyCheckpoints(projections: readonly Projection[]): Promise<void> {
-    const statements = this.#ownCheckpoints();
-    const verdicts = new Map<string, string | null>();
-    const legacy: Projection[] = [];
-    const mismatched: { projection: Projection; position: string; reason: string }[] = [];
-    for (const projection of projections) {
-      const row = statements.read.get(projection.name);
-      if (row === undefined || row.position === '0') continue;
-      if (row.event_id === null || row.previous_position === null) {
-        legacy.push(projection);
-        continue;
-      }
-      const key = `${row.previous_position}:${row.position}:${row.event_id}`;
-      if (!verdicts.has(key)) {
-        verdicts.set(
-          key,
-          await this.#checkOnLog(BigInt(row.previous_position), BigInt(row.position), row.event_id),
-        );
-      }
-      const reason = verdicts.get(key)!;
-      if (reason !== null) mismatched.push({ projection, position: row.position, reason });
-    }
+    const { legacy, mismatched } = await findCheckpointsOffLog(
+      this.#ownCheckpoints(),
+      this.#store,
+      projections,
+    );
     if (legacy.length > 0) {
       this.#logger?.info(
         { projections: legacy.map((projection) => projection.name) },
@@ -310,26 +204,6 @@ export class ProjectionRunner {
     }
     if (legacy.length + mismatched.length === 0) return;
     this.#resetToZero([...legacy, ...mismatched.map(({ projection }) => projection)]);
-  }
-
-  /** null when the event is where the checkpoint says; otherwise why not. */
-  async #checkOnLog(previous: bigint, position: bigint, eventId: string): Promise<string | null> {
-    let found: RecordedEvent | undefined;
-    try {
-      for await (const event of this.#store.readAll({ after: previous, maxCount: 1 })) {
-        found = event;
-        break;
-      }
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error;
-      // The store answers but cannot read from a position it once gave: not the same log.
-      return `the log cannot be read from position ${previous} (${error instanceof Error ? error.name : 'error'})`;
-    }
-    if (found === undefined) return `the log ends before position ${position}`;
-    if (found.position !== position || found.id !== eventId) {
-      return `the log has event ${found.id} at position ${found.position} where event ${eventId} at position ${position} was applied`;
-    }
-    return null;
   }
 
   /** Takes the committed checkpoints as this runner's own; returns the lowest. */
@@ -359,12 +233,12 @@ export class ProjectionRunner {
   }
 
   isCaughtUp(): boolean {
-    return this.#caughtUp;
+    return this.#caughtUp.value;
   }
 
   health(): RunnerHealth {
     return {
-      caughtUp: this.#caughtUp,
+      caughtUp: this.#caughtUp.value,
       failing: this.#failing,
       failures: this.#failures,
       positions: this.#projections.map((projection) => ({
@@ -384,20 +258,7 @@ export class ProjectionRunner {
 
   /** Resolves once everything up to the log's head as of the start is applied; rejects if stopped before. */
   caughtUp(): Promise<void> {
-    if (this.#caughtUp) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#caughtUpWaiters.push({ resolve, reject });
-    });
-  }
-
-  #settleCaughtUp(error?: Error): void {
-    if (error === undefined) this.#caughtUp = true;
-    const waiters = this.#caughtUpWaiters;
-    this.#caughtUpWaiters = [];
-    for (const waiter of waiters) {
-      if (error === undefined) waiter.resolve();
-      else waiter.reject(error);
-    }
+    return this.#caughtUp.wait();
   }
 
   async #run(): Promise<void> {
@@ -407,9 +268,9 @@ export class ProjectionRunner {
         const after = await this.#catchUp(this.#projections, null);
         if (this.#stopping) break;
         this.#failing = null;
-        if (!this.#caughtUp) {
+        if (!this.#caughtUp.value) {
           this.#logger?.info({ position: after.toString() }, 'projections caught up');
-          this.#settleCaughtUp();
+          this.#caughtUp.settle();
         }
         delay = this.#retryDelayMs;
         await this.#follow(after);
@@ -467,42 +328,17 @@ export class ProjectionRunner {
     return after;
   }
 
+  /** Follows the log live from `after`; events that arrive together are committed together. */
   async #follow(after: bigint): Promise<void> {
     const subscription = this.#store.subscribeToAll({ after });
     this.#subscription = subscription;
     if (this.#stopping) await subscription.close();
-    const iterator = subscription[Symbol.asyncIterator]();
-    let batch: RecordedEvent[] = [];
     let before = after;
-    // Settles at the first macrotask after a batch opened: by then the subscription has
-    // delivered everything it could without waiting (it answers in microtasks while it has
-    // events), so a batch is "what was available together".
-    let tick: Promise<typeof NOT_READY> | null = null;
-    const commit = () => {
-      this.#commit(batch, before, this.#projections);
-      before = batch[batch.length - 1]!.position;
-      batch = [];
-      tick = null;
-    };
     try {
-      let pending = iterator.next();
-      for (;;) {
-        const result = tick === null ? await pending : await Promise.race([pending, tick]);
-        if (result === NOT_READY) {
-          commit();
-          continue;
-        }
-        if (result.done) break;
-        tick ??= nextMacrotask();
-        batch.push(result.value);
-        pending = iterator.next();
-        if (batch.length >= this.#batchSize) {
-          commit();
-          // A long backlog must not keep HTTP requests waiting.
-          await nextMacrotask();
-        }
+      for await (const batch of liveBatches(subscription, this.#batchSize)) {
+        this.#commit(batch, before, this.#projections);
+        before = batch[batch.length - 1]!.position;
       }
-      if (batch.length > 0) commit();
     } finally {
       this.#subscription = null;
       await subscription.close();
@@ -513,7 +349,8 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     await this.#pause();
     this.#releaseLock();
-    if (!this.#caughtUp) this.#settleCaughtUp(new Error('the projection runner stopped before catching up'));
+    if (!this.#caughtUp.value)
+      this.#caughtUp.fail(new Error('the projection runner stopped before catching up'));
   }
 
   /**
@@ -535,15 +372,11 @@ export class ProjectionRunner {
     const wasRunning = this.#loop !== null;
     if (wasRunning) await this.#pause();
     try {
-      const statements = this.#ownCheckpoints();
-      for (const projection of targets) {
-        const row = statements.read.get(projection.name);
-        if (row !== undefined && row.version > projection.version) {
-          this.#logger?.warn(
-            { projection: projection.name, from: row.version, to: projection.version },
-            'rebuilding a projection written by a newer version for this older one',
-          );
-        }
+      for (const { name, stored, known } of compareVersions(this.#ownCheckpoints(), targets).newer) {
+        this.#logger?.warn(
+          { projection: name, from: stored, to: known },
+          'rebuilding a projection written by a newer version for this older one',
+        );
       }
       this.#resetToZero(targets);
       this.#logger?.info(
