@@ -10,7 +10,6 @@ import {
   jsonEvent,
   type ResolvedEvent,
   StreamNotFoundError,
-  streamNameFilter,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { assertAppendInput } from '../appendInput.ts';
@@ -36,7 +35,8 @@ import {
   redactCredentials,
 } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
-import { DOMAIN_STREAM_NAME, readAllFiltered } from './filteredReadAll.ts';
+import { subscribeToDomainEvents } from './esdbSubscription.ts';
+import { readAllFiltered } from './filteredReadAll.ts';
 import {
   allPositionOf,
   appendOutcome,
@@ -78,6 +78,11 @@ const READ_ALL_PAGE_SIZE = 1_000;
  * port's StreamDeletedError; a soft-deleted stream reads as empty (the server's answer), and
  * an append that would recreate it (`no-stream`) is refused with StreamDeletedError, since the
  * server would continue its old revision numbers instead of starting again at 0.
+ *
+ * Why one file of about 430 lines: each port operation here carries the server's own cases
+ * (idempotent retries, positions a server leaves out, soft deletes, closing mid-call) next
+ * to the call they qualify; the seams that stand alone have their own files (the live
+ * subscription, the filtered `$all` read, the mapping, the client's streams and errors).
  */
 export function openEsdbEventStore(connectionString: string): EventStore {
   const settings = inspectConnectionString(connectionString);
@@ -392,80 +397,12 @@ class EsdbEventStore implements EventStore {
   subscribeToAll(options: { readonly after?: bigint } = {}): Subscription {
     if (this.#closed) throw closedError();
     const after = nonNegativeBigint(options.after ?? 0n, 'after');
-    // A catch-up subscription: the server reads history from the start position, then
-    // switches to live events by itself. Its start position is exclusive ("The positions
-    // provided to the subscriptions are exclusive", docs.kurrent.io/clients/grpc/subscriptions;
-    // CatchupAllSubscription skips `position <= _startPosition`), which is the port's "after".
-    // The server-side filter keeps system streams and the key store's off the wire; the check
-    // below also drops the `$` events of other streams (a tombstone's `$streamDeleted`).
-    const subscription = this.client.subscribeToAll({
-      fromPosition: readAllStart(after),
-      filter: streamNameFilter({ regex: DOMAIN_STREAM_NAME }),
-      ...LEADER,
+    return subscribeToDomainEvents(this.client, {
+      after,
+      confirmWithinMs: this.settings.defaultDeadlineMs,
+      failure: (operation, error) => this.#failure(operation, error),
+      subscriptions: this.#subscriptions,
     });
-    // Watched from the start: the connection may fail before anyone iterates.
-    const watched = new WatchedStream(subscription);
-    // A live subscription may rightly wait forever for the next event, so it has no idle
-    // deadline; instead the server must confirm it in time (its first message), after which
-    // gRPC keepalive pings (10 s, the client's default) detect a connection that died.
-    const unconfirmed = setTimeout(() => {
-      watched.fail(unavailable('subscribeToAll', new Error('the server did not confirm the subscription')));
-      void forget();
-    }, this.settings.defaultDeadlineMs);
-    unconfirmed.unref();
-    subscription.once('confirmation', () => clearTimeout(unconfirmed));
-    let stopRequested = false;
-    let resolveStopped: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      resolveStopped = resolve;
-    });
-    const forget = async () => {
-      clearTimeout(unconfirmed);
-      this.#subscriptions.delete(handle);
-      await subscription.unsubscribe().catch(() => {});
-    };
-    const handle = {
-      close: async () => {
-        stopRequested = true;
-        resolveStopped();
-        await forget();
-      },
-    };
-    this.#subscriptions.add(handle);
-
-    const failure = (operation: string, error: unknown) => this.#failure(operation, error);
-    async function* events(): AsyncGenerator<RecordedEvent> {
-      try {
-        for await (const resolved of itemsOf<AllStreamResolvedEvent>(watched, {
-          operation: 'subscribeToAll',
-          cancel: forget,
-          stopped,
-        })) {
-          if (stopRequested) return;
-          const event = resolved.event;
-          if (event === undefined || isSystemEvent(event)) continue;
-          const recorded = toRecordedEvent(event, allPositionOf(event, resolved.commitPosition));
-          // Exclusive start, whatever the server version does.
-          if (recorded.position <= after) continue;
-          yield recorded;
-        }
-      } catch (error) {
-        if (stopRequested) return;
-        if (error instanceof UnaddressablePositionError) throw error;
-        throw failure('subscribeToAll', error);
-      }
-      if (!stopRequested) {
-        // The server never ends a subscription by itself; an end without close() is a lost
-        // connection, and the caller resubscribes from its checkpoint.
-        throw unavailable('subscribeToAll', new Error('the subscription ended without close()'));
-      }
-    }
-
-    const iterator = events();
-    return {
-      [Symbol.asyncIterator]: () => iterator,
-      close: handle.close,
-    };
   }
 
   async ping(): Promise<void> {
