@@ -1,4 +1,7 @@
 import type { CommandMetadata } from '../domain/shared/message.ts';
+import { decide } from '../domain/twoFactor/decide.ts';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import type { TwoFactorState } from '../domain/twoFactor/state.ts';
 
 /** Distinct end-user addresses kept per count; the count itself is always exact. */
 export const MAX_ADDRESSES_PER_COUNT = 16;
@@ -96,3 +99,32 @@ export function createRefusalTally({ maxUsers = 100_000 } = {}) {
 }
 
 export type RefusalTally = ReturnType<typeof createRefusalTally>;
+
+/**
+ * The event that records the refusals counted for a user. Their addresses are in its data;
+ * the metadata leaves out the latest attempt's address and agent, which describe one of many.
+ */
+export function countRefusals(
+  userId: string,
+  tally: Tally,
+  state: TwoFactorState,
+  nowMs: number,
+): readonly TwoFactorEvent[] {
+  const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
+  return decide(
+    {
+      type: 'CountRefusedAttempts',
+      data: {
+        userId,
+        nowMs,
+        attempts: tally.attempts,
+        firstAtMs: tally.firstAtMs,
+        lastAtMs: tally.lastAtMs,
+        endUserIps: tally.endUserIps,
+        lockedUntil: tally.lockedUntil,
+      },
+      metadata,
+    },
+    state,
+  );
+}

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Secret } from 'otpauth';
 import type { RecoveryCodeHasher } from '../crypto/recoveryCodeHasher.ts';
-import { KeyUnavailableError } from '../crypto/secretBox.ts';
 import {
   decidePolicy,
   evolvePolicy,
@@ -9,22 +8,15 @@ import {
   POLICY_STREAM,
   type PolicyState,
 } from '../domain/policy/policy.ts';
-import { DomainRejection, FactorLockedRejection, TooSoonRejection } from '../domain/shared/domainError.ts';
+import { FactorLockedRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
-import { confirmationIsChecked, proofIsChecked } from '../domain/twoFactor/attemptChecks.ts';
-import type {
-  ConfirmEnrollment,
-  Proof,
-  RegenerateRecoveryCodes,
-  TotpProof,
-} from '../domain/twoFactor/commands.ts';
+import { confirmationIsChecked } from '../domain/twoFactor/attemptChecks.ts';
+import type { ConfirmEnrollment, RegenerateRecoveryCodes, TotpProof } from '../domain/twoFactor/commands.ts';
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
 import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
-import type { ProofMethod, TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
-import { issuesRecoveryCodes } from '../domain/twoFactor/issuesRecoveryCodes.ts';
-import { outcomeOf } from '../domain/twoFactor/outcome.ts';
 import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../domain/twoFactor/state.ts';
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
@@ -35,10 +27,15 @@ import type { SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { policyKind, twoFactorKind } from './aggregates.ts';
 import { handleCommand } from './commandHandler.ts';
 import { enrollmentUri } from './enrollmentUri.ts';
-import { UseCaseError } from './errors.ts';
+import { lockedError, rethrowRejection, throwUnlessAccepted } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
-import { createRefusalTally, type Tally } from './refusalTally.ts';
+import { type KeyUse, keyUseOf } from './keyUse.ts';
+import { decideIssuingCodes, type PresentedCode, prepareProof, presentedMethod } from './proofs.ts';
+import { countRefusals, createRefusalTally, type Tally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
+
+export type { KeyUse } from './keyUse.ts';
+export type { PresentedCode } from './proofs.ts';
 
 export type TwoFactorServiceDeps = {
   readonly store: EventStore;
@@ -59,52 +56,19 @@ export type TwoFactorServiceDeps = {
 /** How often counted refusals whose lock has ended are recorded, when nothing else records them. */
 export const REFUSAL_COUNT_SWEEP_MS = 5_000;
 
-/** What a user's stored data needs of the key ring (ids only: never a key). */
-export type KeyUse = {
-  readonly sealedWith: readonly string[];
-  /** the pepper key id of the recovery codes in force, or what they have instead */
-  readonly recoveryCodes: string | 'unpeppered' | 'none';
-  readonly unusable: readonly string[];
-};
-
-/** A code as the caller presents it: exactly one of the two. */
-export type PresentedCode = { readonly code: string } | { readonly recoveryCode: string };
-
 export type PolicyView = {
   readonly requireTwoFactor: boolean;
   readonly updatedAt: string | null;
   readonly updatedBy: string | null;
 };
 
-const presentedMethod = (presented: PresentedCode): ProofMethod =>
-  'code' in presented ? 'totp' : 'recovery-code';
-
-const lockedError = (lockedUntil: string | null) =>
-  new UseCaseError(
-    'locked',
-    lockedUntil === null
-      ? 'too many failed attempts: use a recovery code, or ask an administrator to unlock two-factor authentication'
-      : 'too many failed attempts: try again later, or use a recovery code',
-    lockedUntil,
-  );
-
-function throwUnlessAccepted(events: readonly TwoFactorEvent[]): void {
-  const outcome = outcomeOf(events);
-  if (outcome.kind === 'invalid-code') throw new UseCaseError('invalid-code', 'the code is not valid');
-  if (outcome.kind === 'locked') throw lockedError(outcome.lockedUntil);
-}
-
-function rethrowRejection(error: unknown): never {
-  if (error instanceof TooSoonRejection) {
-    throw new UseCaseError(error.code, error.message, new Date(error.retryAtMs).toISOString());
-  }
-  if (error instanceof DomainRejection) throw new UseCaseError(error.code, error.message);
-  throw error;
-}
-
 /**
  * The use cases of the contract. Each prepares what is random, timed or slow (new secrets,
  * decryption, argon2), hands it to the pure decider, and appends what it decides.
+ *
+ * About 400 lines, kept as one: every use case shares the same per-user path (lock, data
+ * key, refusal counting, sealing, append), and each is only the few lines that differ. The
+ * parts that stand alone live beside it: proofs, key use, refusal tally, errors.
  */
 export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   const users = createRepository(deps.store, twoFactorKind, deps.snapshots, deps.repository);
@@ -112,68 +76,9 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   const mutex = createKeyedMutex();
   const refusals = createRefusalTally();
 
-  /** Prepares a presented code for checking, skipping the slow work when no check will run. */
-  async function prepareProof(
-    keyring: UserKeyring,
-    state: TwoFactorState,
-    presented: PresentedCode,
-    nowMs: number,
-    willCheck = true,
-  ): Promise<Proof> {
-    const checked = willCheck && proofIsChecked(state, presentedMethod(presented), nowMs);
-    if ('code' in presented) {
-      const secretBase32 =
-        checked && state.authenticator ? await keyring.open(state.authenticator.secret) : null;
-      return { method: 'totp', code: presented.code, secretBase32 };
-    }
-    const digest =
-      checked && state.recoveryCodes
-        ? await deps.hasher.digestOf(
-            presented.recoveryCode,
-            state.recoveryCodes.set,
-            await keyring.peppers({ create: false }),
-          )
-        : null;
-    return { method: 'recovery-code', digest };
-  }
-
-  /** Decides a command that may issue recovery codes, hashing a new set only if it will. */
-  async function decideIssuingCodes(
-    command: ConfirmEnrollment | RegenerateRecoveryCodes,
-    state: TwoFactorState,
-    keyring: UserKeyring,
-  ) {
-    const fresh = issuesRecoveryCodes(command, state)
-      ? await deps.hasher.newSet(await keyring.peppers({ create: true }))
-      : null;
-    const prepared = { ...command, data: { ...command.data, newRecoveryCodes: fresh?.set ?? null } };
-    return { events: decide(prepared as typeof command, state), result: fresh?.codes ?? [] };
-  }
-
   /** The events as the store keeps them: personal fields sealed with the user's data key. */
   const sealedForStore = (events: readonly TwoFactorEvent[], keyring: UserKeyring) =>
     Promise.all(events.map((event) => sealPersonalFields(event, keyring)));
-
-  /** The event that records refusals counted for a user. */
-  function countOf(userId: string, tally: Tally, state: TwoFactorState): readonly TwoFactorEvent[] {
-    const { endUserIp: _ip, endUserAgent: _agent, ...metadata } = tally.metadata;
-    return decide(
-      {
-        type: 'CountRefusedAttempts',
-        data: {
-          userId,
-          nowMs: deps.clock(),
-          attempts: tally.attempts,
-          firstAtMs: tally.firstAtMs,
-          lastAtMs: tally.lastAtMs,
-          endUserIps: tally.endUserIps,
-          lockedUntil: tally.lockedUntil,
-        },
-        metadata,
-      },
-      state,
-    );
-  }
 
   /** Records the refusals counted for a user as one event, on its own. */
   async function recordRefusals(userId: string): Promise<void> {
@@ -181,7 +86,10 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     if (tally === undefined) return;
     try {
       const { events } = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => ({
-        events: await sealedForStore(countOf(userId, tally, state), deps.keys.forUser(userId)),
+        events: await sealedForStore(
+          countRefusals(userId, tally, state, deps.clock()),
+          deps.keys.forUser(userId),
+        ),
         result: null,
       }));
       deps.onAppended?.(events);
@@ -223,7 +131,9 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         if (decided.events.length === 0) return decided;
         counted ??= refusals.take(userId);
         const events =
-          counted === undefined ? decided.events : [...countOf(userId, counted, state), ...decided.events];
+          counted === undefined
+            ? decided.events
+            : [...countRefusals(userId, counted, state, deps.clock()), ...decided.events];
         return { ...decided, events: await sealedForStore(events, keyring) };
       });
       deps.onAppended?.(handled.events);
@@ -266,7 +176,8 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
-        const proof = input.proof === null ? null : await prepareProof(keyring, state, input.proof, nowMs);
+        const proof =
+          input.proof === null ? null : await prepareProof(deps.hasher, keyring, state, input.proof, nowMs);
         const newSecret = await keyring.seal(secretBase32);
         // Built before anything is appended: if it cannot be built, nothing has happened.
         const otpauthUri = enrollmentUri({
@@ -301,7 +212,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           data: { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes: null },
           metadata,
         };
-        return decideIssuingCodes(command, state, keyring);
+        return decideIssuingCodes(deps.hasher, command, state, keyring);
       });
       throwUnlessAccepted(events);
       return { status: 'enabled' as const, recoveryCodes: result };
@@ -312,7 +223,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         events: decide(
           {
             type: 'VerifySignIn',
-            data: { userId, nowMs, proof: await prepareProof(keyring, state, presented, nowMs) },
+            data: { userId, nowMs, proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs) },
             metadata,
           },
           state,
@@ -329,13 +240,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async regenerateRecoveryCodes(userId: string, code: string, metadata: CommandMetadata) {
       const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
-        const proof = (await prepareProof(keyring, state, { code }, nowMs)) as TotpProof;
+        const proof = (await prepareProof(deps.hasher, keyring, state, { code }, nowMs)) as TotpProof;
         const command: RegenerateRecoveryCodes = {
           type: 'RegenerateRecoveryCodes',
           data: { userId, nowMs, proof, newRecoveryCodes: null },
           metadata,
         };
-        return decideIssuingCodes(command, state, keyring);
+        return decideIssuingCodes(deps.hasher, command, state, keyring);
       });
       throwUnlessAccepted(events);
       return { recoveryCodes: result };
@@ -354,7 +265,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
                 nowMs,
                 requireTwoFactor,
                 // Refused before any check when the policy requires 2FA: no slow work for it.
-                proof: await prepareProof(keyring, state, presented, nowMs, !requireTwoFactor),
+                proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, !requireTwoFactor),
               },
               metadata,
             },
@@ -398,35 +309,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
      */
     async keyUse(userId: string): Promise<KeyUse> {
       const { state } = await users.load(twoFactorStreamName(userId));
-      const keyring = deps.keys.forUser(userId);
-      const sealedWith: string[] = [];
-      const unusable = new Set<string>();
-      for (const sealed of [state.authenticator?.secret, state.pending?.secret]) {
-        if (sealed === undefined) continue;
-        sealedWith.push(sealed.keyId);
-        try {
-          await keyring.open(sealed);
-        } catch (error) {
-          // A data key is unusable through the instance key that wraps it: name that key.
-          unusable.add(error instanceof KeyUnavailableError ? error.keyId : sealed.keyId);
-        }
-      }
-      const set = state.enabled ? state.recoveryCodes?.set : undefined;
-      if (set?.pepperKeyId !== undefined) {
-        let peppers: Awaited<ReturnType<UserKeyring['peppers']>> | null = null;
-        try {
-          peppers = await keyring.peppers({ create: false });
-        } catch (error) {
-          // The data key itself does not unwrap: name the instance key that wraps it.
-          unusable.add(error instanceof KeyUnavailableError ? error.keyId : set.pepperKeyId);
-        }
-        if (peppers !== null && !deps.hasher.canCheck(set, peppers)) unusable.add(set.pepperKeyId);
-      }
-      return {
-        sealedWith,
-        recoveryCodes: set === undefined ? 'none' : (set.pepperKeyId ?? 'unpeppered'),
-        unusable: [...unusable],
-      };
+      return keyUseOf(state, deps.keys.forUser(userId), deps.hasher);
     },
 
     /**
