@@ -16,12 +16,14 @@ import {
 } from '../eventStore.ts';
 import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
 import { type PreparedAppend, prepareAppend } from './appendInput.ts';
-import { type EventRow, eventColumns, toRecordedEvent } from './eventRows.ts';
+import { toRecordedEvent } from './eventRows.ts';
 import { expectedRevisionMatches, type StreamState } from './expectedRevision.ts';
 import { GroupCommit, type ItemOutcome } from './groupCommit.ts';
-import { checkForRetry, type StoredEventRef } from './idempotentRetry.ts';
+import { checkForRetry } from './idempotentRetry.ts';
 import { migrate } from './migrations.ts';
 import { SqliteSubscription } from './sqliteSubscription.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+import { StreamHeads } from './streamHeads.ts';
 
 export type SqliteEventStoreOptions = {
   readonly dataDir: string;
@@ -51,49 +53,7 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
   return new SqliteEventStore(options);
 }
 
-/** Streams whose head is remembered (about 100 bytes each); the least recently used go first. */
-const MAX_KNOWN_HEADS = 50_000;
-
 const closedError = () => new StoreUnavailableError('the SQLite event store is closed');
-
-type Statements = ReturnType<typeof prepareStatements>;
-
-function prepareStatements(db: Database.Database) {
-  // safeIntegers everywhere a position or revision comes back: beyond 2^53 a JS number would
-  // silently round, and a rounded checkpoint skips or repeats events.
-  return {
-    lastRevision: db
-      .prepare<[string], { revision: bigint | null }>(
-        'SELECT MAX(revision) AS revision FROM events WHERE stream_name = ?',
-      )
-      .safeIntegers(true),
-    findByIds: db
-      .prepare<[string], StoredEventRef>(
-        `SELECT id, stream_name AS streamName, revision, position
-           FROM events WHERE id IN (SELECT value FROM json_each(?))`,
-      )
-      .safeIntegers(true),
-    insert: db
-      .prepare<[string, string, bigint, string, string, string, string], { position: bigint }>(
-        `INSERT INTO events (id, stream_name, revision, type, data, metadata, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position`,
-      )
-      .safeIntegers(true),
-    readStreamPage: db
-      .prepare<[string, bigint, number], EventRow>(
-        `SELECT ${eventColumns} FROM events
-          WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-      )
-      .safeIntegers(true),
-    readAllPage: db
-      .prepare<[bigint, number], EventRow>(
-        `SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-      )
-      .safeIntegers(true),
-    ping: db.prepare('SELECT 1'),
-    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
-  };
-}
 
 /** Errors that concern one append only; anything else aborts the whole batch. */
 function isAppendOwnError(error: unknown): boolean {
@@ -114,14 +74,7 @@ export class SqliteEventStore implements EventStore {
   readonly #subscriptions = new Set<SqliteSubscription>();
   readonly #pageSize: number;
   readonly #pollIntervalMs: number;
-  /**
-   * For each stream recently read or appended by this connection, a revision no event of it
-   * lies beyond. Valid only while no other connection has committed (`PRAGMA data_version`
-   * unchanged; this connection's own commits update it): then a read of a stream's tail,
-   * as every read-your-writes load does, is answered without a query.
-   */
-  readonly #heads = new Map<string, bigint>();
-  #headsDataVersion = -1;
+  readonly #heads: StreamHeads;
   /** head changes of the batch being committed; applied once it has committed */
   #pendingHeads: [string, bigint | null][] = [];
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -148,6 +101,8 @@ export class SqliteEventStore implements EventStore {
       this.#db.pragma('synchronous = FULL');
       migrate(this.#db);
       this.#statements = prepareStatements(this.#db);
+      const dataVersion = this.#statements.dataVersion;
+      this.#heads = new StreamHeads(() => dataVersion.get()!);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -261,8 +216,8 @@ export class SqliteEventStore implements EventStore {
       );
     }
     for (const [streamName, head] of this.#pendingHeads) {
-      if (head === null) this.#heads.delete(streamName);
-      else this.#rememberHead(streamName, head);
+      if (head === null) this.#heads.forget(streamName);
+      else this.#heads.remember(streamName, head);
     }
     this.#pendingHeads = [];
     this.#stats.committedBatches += 1;
@@ -316,25 +271,6 @@ export class SqliteEventStore implements EventStore {
     return { nextExpectedRevision: revision - 1n, position };
   }
 
-  /** The bound of `#heads` for a stream, after forgetting every bound if another connection committed. */
-  #knownHead(streamName: string): bigint | undefined {
-    const version = this.#statements.dataVersion.get()!;
-    if (version !== this.#headsDataVersion) {
-      this.#heads.clear();
-      this.#headsDataVersion = version;
-    }
-    return this.#heads.get(streamName);
-  }
-
-  #rememberHead(streamName: string, head: bigint): void {
-    this.#heads.delete(streamName);
-    this.#heads.set(streamName, head);
-    if (this.#heads.size > MAX_KNOWN_HEADS) {
-      const oldest = this.#heads.keys().next().value;
-      if (oldest !== undefined) this.#heads.delete(oldest);
-    }
-  }
-
   #readAllPage(after: bigint, limit: number): RecordedEvent[] {
     if (this.#state === 'closed') throw closedError();
     return this.#statements.readAllPage.all(after, limit).map(toRecordedEvent);
@@ -345,12 +281,12 @@ export class SqliteEventStore implements EventStore {
     let remaining = maxCountOf(options.maxCount);
     while (remaining > 0) {
       if (this.#state === 'closed') throw closedError();
-      const head = this.#knownHead(streamName);
+      const head = this.#heads.known(streamName);
       if (head !== undefined && fromRevision > head) return;
       const limit = Math.min(this.#pageSize, remaining);
       const rows = this.#statements.readStreamPage.all(streamName, fromRevision, limit);
       // Recorded before yielding: what the query saw is still all there is at this moment.
-      if (rows.length < limit) this.#rememberHead(streamName, rows.at(-1)?.revision ?? fromRevision - 1n);
+      if (rows.length < limit) this.#heads.remember(streamName, rows.at(-1)?.revision ?? fromRevision - 1n);
       for (const row of rows) yield toRecordedEvent(row);
       if (rows.length < limit) return;
       remaining -= rows.length;

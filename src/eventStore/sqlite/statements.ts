@@ -1,0 +1,44 @@
+import type Database from 'better-sqlite3';
+import type { EventRow } from './eventRows.ts';
+import { eventColumns } from './eventRows.ts';
+import type { StoredEventRef } from './idempotentRetry.ts';
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** The adapter's SQL, prepared once per connection. */
+export function prepareStatements(db: Database.Database) {
+  // safeIntegers everywhere a position or revision comes back: beyond 2^53 a JS number would
+  // silently round, and a rounded checkpoint skips or repeats events.
+  return {
+    lastRevision: db
+      .prepare<[string], { revision: bigint | null }>(
+        'SELECT MAX(revision) AS revision FROM events WHERE stream_name = ?',
+      )
+      .safeIntegers(true),
+    findByIds: db
+      .prepare<[string], StoredEventRef>(
+        `SELECT id, stream_name AS streamName, revision, position
+           FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+      )
+      .safeIntegers(true),
+    insert: db
+      .prepare<[string, string, bigint, string, string, string, string], { position: bigint }>(
+        `INSERT INTO events (id, stream_name, revision, type, data, metadata, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position`,
+      )
+      .safeIntegers(true),
+    readStreamPage: db
+      .prepare<[string, bigint, number], EventRow>(
+        `SELECT ${eventColumns} FROM events
+          WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+      )
+      .safeIntegers(true),
+    readAllPage: db
+      .prepare<[bigint, number], EventRow>(
+        `SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      )
+      .safeIntegers(true),
+    ping: db.prepare('SELECT 1'),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+  };
+}
