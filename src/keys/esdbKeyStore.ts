@@ -63,6 +63,10 @@ import type { KeyStore, WrappedDataKey } from './keyStore.ts';
  * and subscription (DOMAIN_STREAM_NAME in filteredReadAll.ts), so projections and the audit
  * never see them. Every read asks for the leader, as the event store's do: a key just made
  * is a key found.
+ *
+ * About 400 lines in one file, on purpose: every operation guards against one of the server
+ * behaviours above, and they read best next to that list; the client plumbing it shares with
+ * the event store is imported from `eventStore/esdb`.
  */
 
 export { DATA_KEY_STREAM_PREFIX };

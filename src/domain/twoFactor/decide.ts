@@ -27,6 +27,13 @@ import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
 import { recoveryCodesRemaining, statusName, type TwoFactorState } from './state.ts';
 import { acceptedTotpStep, isLastAcceptedCode } from './totp.ts';
 
+/*
+ * The two-factor decider's `decide`: one small function per command, over the shared proof
+ * check. About 380 lines kept in one file, as Emmett keeps a decider's decide: every rule of
+ * the aggregate's commands can be read in one place; the rules that stand alone have their
+ * own files (lockout, attempt checks, TOTP steps, recovery codes).
+ */
+
 /** A pending enrollment must be confirmed within this time. */
 export const ENROLLMENT_TTL_MS = 15 * 60_000;
 
