@@ -4,7 +4,7 @@ import {
   BACKWARDS,
   END,
   StreamDeletedError as EsdbStreamDeletedError,
-  EventStoreDBClient,
+  type EventStoreDBClient,
   jsonEvent,
   NO_STREAM,
   type ResolvedEvent,
@@ -12,13 +12,9 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { itemsOf, WatchedStream } from '../eventStore/esdb/clientStreams.ts';
-import {
-  type ConnectionSettings,
-  InvalidConnectionStringError,
-  inspectConnectionString,
-} from '../eventStore/esdb/connectionString.ts';
+import { connectEsdb } from '../eventStore/esdb/connect.ts';
+import type { ConnectionSettings } from '../eventStore/esdb/connectionString.ts';
 import { toPortError, withDeadline } from '../eventStore/esdb/errors.ts';
-import { describeParseError } from '../eventStore/esdb/esdbEventStore.ts';
 import { DATA_KEY_STREAM_PREFIX, readAllFiltered } from '../eventStore/esdb/filteredReadAll.ts';
 import { allPositionOf, isSoftDeletedMetadata, readAllStart } from '../eventStore/esdb/mapping.ts';
 import { StoreUnavailableError, StreamDeletedError } from '../eventStore/eventStore.ts';
@@ -127,15 +123,7 @@ const keyEvent = (type: typeof CREATED | typeof REWRAPPED, key: WrappedDataKey) 
   });
 
 export function openEsdbKeyStore(connectionString: string): KeyStore {
-  const settings = inspectConnectionString(connectionString);
-  let client: EventStoreDBClient;
-  try {
-    client = EventStoreDBClient.connectionString(connectionString);
-  } catch (error) {
-    throw new InvalidConnectionStringError(
-      `EVENTSTORE_CONNECTION_STRING is not valid: ${describeParseError(error)}`,
-    );
-  }
+  const { client, settings } = connectEsdb(connectionString);
   return esdbKeyStoreOver(client, settings);
 }
 

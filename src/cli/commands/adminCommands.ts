@@ -18,15 +18,19 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       'administrators: emergency reset, erasure, unlock, the instance policy (HTTP service may be stopped)',
     );
 
-  admin
-    .command('reset')
+  /** An act on one user that the audit keeps with who did it and why. */
+  const userAct = (name: string) =>
+    admin
+      .command(name)
+      .argument('<userId>', 'the user (1–128 characters of [A-Za-z0-9._:@-])', parseId)
+      .requiredOption('--reason <text>', 'why, kept in the audit history (1–500 characters)', parseReason)
+      .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
+      .option('--json', 'print the result as JSON, like the HTTP API');
+
+  userAct('reset')
     .description(
       "emergency reset: the user's authenticator and all recovery codes stop working, the user enrolls again; works in any state",
     )
-    .argument('<userId>', 'the user (1–128 characters of [A-Za-z0-9._:@-])', parseId)
-    .requiredOption('--reason <text>', 'why, kept in the audit history (1–500 characters)', parseReason)
-    .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
-    .option('--json', 'print the result as JSON, like the HTTP API')
     .addHelpText(
       'after',
       examples(
@@ -46,15 +50,10 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
         );
     });
 
-  admin
-    .command('erase')
+  userAct('erase')
     .description(
       "erase the user's personal data: destroys their data key (secret, addresses, agents can never be read again), records UserErased; 2FA reads disabled",
     )
-    .argument('<userId>', 'the user (1–128 characters of [A-Za-z0-9._:@-])', parseId)
-    .requiredOption('--reason <text>', 'why, kept in the audit history (1–500 characters)', parseReason)
-    .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
-    .option('--json', 'print the result as JSON, like the HTTP API')
     .addHelpText(
       'after',
       examples(`twofactor admin erase ada --reason "erasure request, ticket 5120" --actor root`),

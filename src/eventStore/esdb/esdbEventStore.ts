@@ -4,7 +4,7 @@ import {
   END,
   type RecordedEvent as EsdbRecordedEvent,
   StreamDeletedError as EsdbStreamDeletedError,
-  EventStoreDBClient,
+  type EventStoreDBClient,
   FORWARDS,
   type JSONType,
   jsonEvent,
@@ -28,12 +28,8 @@ import {
 } from '../eventStore.ts';
 import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
 import { drain, itemsOf, WatchedStream } from './clientStreams.ts';
-import {
-  type ConnectionSettings,
-  InvalidConnectionStringError,
-  inspectConnectionString,
-  redactCredentials,
-} from './connectionString.ts';
+import { connectEsdb } from './connect.ts';
+import type { ConnectionSettings } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
 import { subscribeToDomainEvents } from './esdbSubscription.ts';
 import { readAllFiltered } from './filteredReadAll.ts';
@@ -85,33 +81,13 @@ const READ_ALL_PAGE_SIZE = 1_000;
  * subscription, the filtered `$all` read, the mapping, the client's streams and errors).
  */
 export function openEsdbEventStore(connectionString: string): EventStore {
-  const settings = inspectConnectionString(connectionString);
-  let client: EventStoreDBClient;
-  try {
-    client = EventStoreDBClient.connectionString(connectionString);
-  } catch (error) {
-    throw new InvalidConnectionStringError(
-      `EVENTSTORE_CONNECTION_STRING is not valid: ${describeParseError(error)}`,
-    );
-  }
+  const { client, settings } = connectEsdb(connectionString);
   return new EsdbEventStore(client, settings);
 }
 
 /** The adapter over a client the caller made (tests feed it the client's own answers). */
 export function esdbEventStoreOver(client: EventStoreDBClient, settings: ConnectionSettings): EventStore {
   return new EsdbEventStore(client, settings);
-}
-
-/**
- * The client's ParseError keeps the whole string (password included) in a property and
- * quotes a slice of it in its message, so neither is passed on: only what it expected where.
- */
-export function describeParseError(error: unknown): string {
-  const { expected, location } = (error ?? {}) as { expected?: unknown; location?: unknown };
-  if (typeof expected === 'string' && Array.isArray(location) && typeof location[0] === 'number') {
-    return `expected ${expected} at character ${location[0]}`;
-  }
-  return error instanceof Error ? redactCredentials(error.message) : 'unparsable';
 }
 
 const closedError = (cause?: unknown) =>
