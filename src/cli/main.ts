@@ -5,6 +5,13 @@ import { runCli } from './program.ts';
  * ends on its own once the store is closed; a client library that keeps a handle open past
  * that gets a few seconds before the exit is forced, so a script never hangs.
  */
+// A reader that stops early (`twofactor audit events | head`) closes the pipe: the rest of the
+// output is not wanted, which is no failure, so the command ends quietly instead of crashing.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+});
+
 const exitCode = await runCli(process.argv, {
   stdout: process.stdout,
   stderr: process.stderr,
