@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
 
 let t: TestService;
@@ -23,20 +24,8 @@ const fromUser = (id: string = randomUUID()) => ({
   'x-end-user-agent': 'Mozilla/5.0 (e2e)',
 });
 
-/** Polls until `probe` returns something; projections lag slightly behind commands. */
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** How long the read models may lag behind the commands here. */
+const LAG_MS = 5_000;
 
 type AuditLine = {
   position: string;
@@ -59,10 +48,14 @@ async function audit(query: string) {
 }
 
 async function auditOf(userId: string, count: number) {
-  return eventually(async () => {
-    const { records, response } = await audit(`?userId=${userId}`);
-    return records.length >= count ? { records, text: response.text } : undefined;
-  }, `${count} audit records of ${userId}`);
+  return eventually(
+    async () => {
+      const { records, response } = await audit(`?userId=${userId}`);
+      return records.length >= count ? { records, text: response.text } : undefined;
+    },
+    `${count} audit records of ${userId}`,
+    LAG_MS,
+  );
 }
 
 async function enable(userId: string, headers: Record<string, string> = fromUser()) {
@@ -106,10 +99,14 @@ describe('authorization of the read-model routes', () => {
 
 describe('readiness', () => {
   it('is 200 once the read models have caught up', async () => {
-    const ready = await eventually(async () => {
-      const response = await t.call('GET', '/health/ready', { key: null });
-      return response.status === 200 ? response : undefined;
-    }, 'readiness');
+    const ready = await eventually(
+      async () => {
+        const response = await t.call('GET', '/health/ready', { key: null });
+        return response.status === 200 ? response : undefined;
+      },
+      'readiness',
+      LAG_MS,
+    );
     expect(ready.json).toMatchObject({ status: 'ok', detail: expect.stringMatching(/read models/) });
   });
 
@@ -155,14 +152,18 @@ describe('GET /v1/admin/users', () => {
       ).status,
     ).toBe(200);
 
-    const all = await eventually(async () => {
-      const response = await t.call('GET', '/v1/admin/users?limit=500', { key: KEYS.admin });
-      expect(response.status).toBe(200);
-      const ids = response.json.users.map((user: { userId: string }) => user.userId);
-      return [enabledUser, pendingUser, disabledUser].every((id) => ids.includes(id))
-        ? response.json
-        : undefined;
-    }, 'the three users in the list');
+    const all = await eventually(
+      async () => {
+        const response = await t.call('GET', '/v1/admin/users?limit=500', { key: KEYS.admin });
+        expect(response.status).toBe(200);
+        const ids = response.json.users.map((user: { userId: string }) => user.userId);
+        return [enabledUser, pendingUser, disabledUser].every((id) => ids.includes(id))
+          ? response.json
+          : undefined;
+      },
+      'the three users in the list',
+      LAG_MS,
+    );
     const byId = (users: { userId: string }[], id: string) => users.find((user) => user.userId === id);
     expect(byId(all.users, enabledUser)).toEqual({
       userId: enabledUser,
@@ -201,10 +202,14 @@ describe('GET /v1/admin/users', () => {
     await t.call('POST', `/v1/users/${user}/two-factor/enrollment`, {
       body: { accountName: 'x@example.com' },
     });
-    await eventually(async () => {
-      const response = await t.call('GET', '/v1/admin/users?status=pending&limit=500', { key: KEYS.admin });
-      return response.json.users.some((u: { userId: string }) => u.userId === user) ? true : undefined;
-    }, 'the pending user');
+    await eventually(
+      async () => {
+        const response = await t.call('GET', '/v1/admin/users?status=pending&limit=500', { key: KEYS.admin });
+        return response.json.users.some((u: { userId: string }) => u.userId === user) ? true : undefined;
+      },
+      'the pending user',
+      LAG_MS,
+    );
     t.clock.advance(16 * 60_000);
     const pending = await t.call('GET', '/v1/admin/users?status=pending&limit=500', { key: KEYS.admin });
     expect(pending.json.users.map((u: { userId: string }) => u.userId)).not.toContain(user);
@@ -472,10 +477,14 @@ describe('GET /v1/notifications', () => {
       body: { reason: 'internal note 99' },
     });
 
-    const mine = await eventually(async () => {
-      const notes = (await allNotifications()).filter((note) => note.userId === user);
-      return notes.at(-1)?.kind === 'admin-reset' ? notes : undefined;
-    }, 'the notifications of the user');
+    const mine = await eventually(
+      async () => {
+        const notes = (await allNotifications()).filter((note) => note.userId === user);
+        return notes.at(-1)?.kind === 'admin-reset' ? notes : undefined;
+      },
+      'the notifications of the user',
+      LAG_MS,
+    );
     expect(mine.map((note) => note.kind)).toEqual([
       'two-factor-enabled',
       ...[9, 8, 7, 6, 5, 4, 3].map(() => 'recovery-code-used'),

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { READ_MODELS_FILE } from '../../src/projections/readModels.ts';
 import { type ServerOptions, startServer } from '../../src/server.ts';
+import { eventually } from '../support/eventually.ts';
 import { KEYS, TEST_DIGEST_PARAMETERS } from '../support/testService.ts';
 
 const dirs: string[] = [];
@@ -64,20 +65,6 @@ async function get(url: string, path: string, key: string | null = null) {
     json = JSON.parse(text);
   } catch {}
   return { status: response.status, text, json };
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('one service per DATA_DIR', () => {
