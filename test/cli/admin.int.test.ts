@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { openRuntime, recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { copyDataDir, runTwofactor } from './cliProcess.ts';
 
 const dirs = tempDirs('cli-admin');

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { overwriteByteIn } from '../support/fileBytes.ts';
 import { type RecordedHistory, recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { type CliRun, copyDataDir, ndjson, runTwofactor } from './cliProcess.ts';
 
 const dirs = tempDirs('cli-audit');

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../src/audit/hashChain.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { copyDataDir, runTwofactor } from './cliProcess.ts';
 
 /*

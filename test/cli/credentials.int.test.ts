@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { recordHistory } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { copyDataDir, runTwofactor } from './cliProcess.ts';
 
 const dirs = tempDirs('cli-credentials');

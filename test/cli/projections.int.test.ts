@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { copyDataDir, ndjson, runTwofactor } from './cliProcess.ts';
 
 const dirs = tempDirs('cli-projections');

@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ_MODELS_FILE } from '../../src/projections/readModels.ts';
 import { copyDataDir, runTwofactor } from '../cli/cliProcess.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { dumpTables, spawnFixture, withTimeout } from './kit.ts';
 
 const dirs = tempDirs('projections-cli');

@@ -12,8 +12,8 @@ import {
   type ReadModels,
   ReadModelsLockedError,
 } from '../../src/projections/readModels.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { eventually } from '../support/eventually.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { admin, historyWriter, web, writeHistory } from './history.ts';
 import { dumpTables } from './kit.ts';
 

@@ -17,8 +17,8 @@ import {
   ReadModelsLockedError,
   readProjectionStatus,
 } from '../../src/projections/readModels.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { eventually } from '../support/eventually.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { flakyStore } from './flakyStore.ts';
 import { historyWriter, web, writeHistory } from './history.ts';
 import { dumpTables } from './kit.ts';

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Secret, TOTP } from 'otpauth';
 import { loadConfig } from '../../src/config/config.ts';
@@ -9,6 +6,7 @@ import type { DigestParameters } from '../../src/domain/twoFactor/recoveryCodes.
 import { createLogger } from '../../src/observability/logger.ts';
 import { type Server, type ServerOptions, startServer } from '../../src/server.ts';
 import { responseJson } from './responseJson.ts';
+import { tempDirs } from './tempDirs.ts';
 
 /** Real argon2id, with a small cost so that a suite hashing hundreds of codes stays quick. */
 export const TEST_DIGEST_PARAMETERS: DigestParameters = {
@@ -54,7 +52,8 @@ export async function startTestService(
     dataDir?: string;
   } = {},
 ) {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'two-factor-e2e-'));
+  const dirs = tempDirs('two-factor-e2e');
+  const dataDir = options.dataDir ?? (await dirs.make());
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -112,7 +111,7 @@ export async function startTestService(
     call,
     async stop() {
       await server.stop();
-      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      await dirs.removeAll();
     },
   };
 }
