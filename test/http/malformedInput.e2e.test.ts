@@ -126,10 +126,4 @@ describe('lenient where the contract is', () => {
     expect(response.json.detail).toContain('headers.x-end-user-ip');
     expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.status).toBe('disabled');
   });
-
-  it('tells a client without a key how to authenticate', async () => {
-    const response = await t.call('GET', '/v1/users/u1/two-factor', { key: null });
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer');
-  });
 });

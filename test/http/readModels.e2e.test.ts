@@ -73,30 +73,6 @@ async function enable(userId: string, headers: Record<string, string> = fromUser
   return { secret: started.json.secret as string, recoveryCodes: confirmed.json.recoveryCodes as string[] };
 }
 
-const NEW_ROUTES: ReadonlyArray<[path: string, role: keyof typeof KEYS]> = [
-  ['/v1/admin/users', 'admin'],
-  ['/v1/audit/events', 'audit'],
-  ['/v1/notifications', 'web'],
-];
-
-describe('authorization of the read-model routes', () => {
-  it.each(NEW_ROUTES)('GET %s refuses a missing or unknown key with 401', async (path) => {
-    for (const key of [null, 'not-a-key']) {
-      const response = await t.call('GET', path, { key });
-      expect(response.status).toBe(401);
-      expect(response.json.code).toBe('unauthenticated');
-    }
-  });
-
-  it.each(NEW_ROUTES)('GET %s (role %s) refuses the keys of the other roles with 403', async (path, role) => {
-    for (const other of (['web', 'admin', 'audit'] as const).filter((candidate) => candidate !== role)) {
-      const response = await t.call('GET', path, { key: KEYS[other] });
-      expect(response.status, other).toBe(403);
-      expect(response.json.code).toBe('forbidden');
-    }
-  });
-});
-
 describe('readiness', () => {
   it('is 200 once the read models have caught up', async () => {
     const ready = await eventually(
