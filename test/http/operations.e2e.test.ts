@@ -53,12 +53,6 @@ describe('operations', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('answers unknown routes with a 404 problem', async () => {
-    const response = await t.call('GET', '/v1/nothing-here');
-    expect(response.status).toBe(404);
-    expect(response.json.code).toBe('not-found');
-  });
-
   it('refuses bad JSON with 400, a wrong content type with 415 and an oversize body with 413', async () => {
     const badJson = await t.call('POST', '/v1/users/u1/two-factor/verify', {
       rawBody: '{"code":',
