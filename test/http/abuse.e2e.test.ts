@@ -291,23 +291,6 @@ describe('locked out, let back in by a recovery code', () => {
 });
 
 describe('text that enters an event', () => {
-  it('refuses bidirectional overrides and control characters in a reason and an actor id', async () => {
-    const admin = { key: KEYS.admin };
-    const reason = await t.call('POST', '/v1/admin/users/someone/two-factor/reset', {
-      ...admin,
-      headers: { 'x-actor-id': 'root' },
-      body: { reason: 'ticket \u202E24' },
-    });
-    expect(reason.status).toBe(400);
-    expect(reason.json.detail).toContain('body.reason');
-    const actor = await t.call('POST', '/v1/admin/users/someone/two-factor/unlock', {
-      ...admin,
-      headers: { 'x-actor-id': 'root\u0085' },
-    });
-    expect(actor.status).toBe(400);
-    expect(actor.json.detail).toContain('x-actor-id');
-  });
-
   // Header values travel as Latin-1 bytes: C1 controls are what they can carry; fetch refuses
   // to send them, so the request is written as a client that does would write it.
   it('removes control characters from a user agent before it is recorded', async () => {

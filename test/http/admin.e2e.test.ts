@@ -64,18 +64,6 @@ describe('emergency reset', () => {
     );
     expect(reset.status).toBe(200);
   });
-
-  it('requires X-Actor-Id and a reason', async () => {
-    const noActor = await t.call('POST', `/v1/admin/users/${user}/two-factor/reset`, {
-      key: KEYS.admin,
-      body: { reason: 'x' },
-    });
-    expect(noActor.status).toBe(400);
-    expect(noActor.json.detail).toContain('x-actor-id');
-    const noReason = await t.call('POST', `/v1/admin/users/${user}/two-factor/reset`, admin({ body: {} }));
-    expect(noReason.status).toBe(400);
-    expect(noReason.json.detail).toContain('body.reason');
-  });
 });
 
 describe('unlock', () => {
@@ -90,11 +78,6 @@ describe('unlock', () => {
       body: { code: codeAt(secret, t.clock.now()) },
     });
     expect(ok.status).toBe(200);
-  });
-
-  it('requires X-Actor-Id', async () => {
-    const response = await t.call('POST', `/v1/admin/users/${user}/two-factor/unlock`, { key: KEYS.admin });
-    expect(response.status).toBe(400);
   });
 });
 
@@ -115,15 +98,6 @@ describe('policy', () => {
     const back = await t.call('PUT', '/v1/admin/policy', admin({ body: { requireTwoFactor: false } }));
     expect(back.json.requireTwoFactor).toBe(false);
   });
-
-  it.each([[{}], [{ requireTwoFactor: 'yes' }], [{ requireTwoFactor: true, extra: 1 }]])(
-    'refuses %j with 400',
-    async (body) => {
-      const response = await t.call('PUT', '/v1/admin/policy', admin({ body }));
-      expect(response.status).toBe(400);
-      expect(response.json.code).toBe('invalid-request');
-    },
-  );
 });
 
 describe('audit: status at a past moment', () => {
@@ -137,13 +111,5 @@ describe('audit: status at a past moment', () => {
     expect(then.json.status).toBe('disabled');
     const now = await t.call('GET', `/v1/audit/users/${user}/two-factor?at=${after}`, { key: KEYS.audit });
     expect(now.json).toMatchObject({ status: 'enabled', recoveryCodesRemaining: 10 });
-  });
-
-  it('refuses a malformed time with 400 naming the field', async () => {
-    const response = await t.call('GET', `/v1/audit/users/${user}/two-factor?at=yesterday`, {
-      key: KEYS.audit,
-    });
-    expect(response.status).toBe(400);
-    expect(response.json.detail).toContain('querystring.at');
   });
 });

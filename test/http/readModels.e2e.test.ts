@@ -192,23 +192,6 @@ describe('GET /v1/admin/users', () => {
     const disabled = await t.call('GET', '/v1/admin/users?status=disabled&limit=500', { key: KEYS.admin });
     expect(disabled.json.users.map((u: { userId: string }) => u.userId)).toContain(user);
   });
-
-  it.each([
-    ['status=active', 'status'],
-    ['status=', 'status'],
-    ['limit=0', 'limit'],
-    ['limit=501', 'limit'],
-    ['limit=abc', 'limit'],
-    ['limit=1.5', 'limit'],
-    ['cursor=%21%21', 'cursor'],
-    [`cursor=${Buffer.from('not a user id').toString('base64url')}`, 'cursor'],
-    ['colour=blue', 'colour'],
-  ])('refuses ?%s with 400 invalid-request naming %s', async (query, field) => {
-    const response = await t.call('GET', `/v1/admin/users?${query}`, { key: KEYS.admin });
-    expect(response.status).toBe(400);
-    expect(response.json.code).toBe('invalid-request');
-    expect(response.json.detail).toContain(field);
-  });
 });
 
 describe('GET /v1/audit/events', () => {
@@ -363,23 +346,6 @@ describe('GET /v1/audit/events', () => {
     expect(future).toEqual([]);
     expect((await audit('?userId=nobody-at-all')).records).toEqual([]);
   });
-
-  it.each([
-    ['after=abc', 'after'],
-    ['after=-1', 'after'],
-    ['after=123456789012345678901', 'after'],
-    ['after=99999999999999999999', 'after'],
-    ['since=yesterday', 'since'],
-    ['until=2026-13-01T00:00:00Z', 'until'],
-    ['userId=bad%20id', 'userId'],
-    ['limit=0', 'limit'],
-    ['limit=x', 'limit'],
-  ])('refuses ?%s with 400 invalid-request naming %s', async (query, field) => {
-    const response = await t.call('GET', `/v1/audit/events?${query}`, { key: KEYS.audit });
-    expect(response.status).toBe(400);
-    expect(response.json.code).toBe('invalid-request');
-    expect(response.json.detail).toContain(field);
-  });
 });
 
 describe('GET /v1/notifications', () => {
@@ -510,18 +476,5 @@ describe('GET /v1/notifications', () => {
     expect(resumed.filter((note) => note.userId === user)).toEqual(mine);
     const positions = resumed.map((note) => BigInt(note.position));
     for (let i = 1; i < positions.length; i++) expect(positions[i]! >= positions[i - 1]!).toBe(true);
-  });
-
-  it.each([
-    ['after=abc', 'after'],
-    ['after=1.5', 'after'],
-    ['limit=0', 'limit'],
-    ['limit=501', 'limit'],
-    ['since=2026-01-01T00:00:00Z', 'since'],
-  ])('refuses ?%s with 400 invalid-request naming %s', async (query, field) => {
-    const response = await t.call('GET', `/v1/notifications?${query}`, { key: KEYS.web });
-    expect(response.status).toBe(400);
-    expect(response.json.code).toBe('invalid-request');
-    expect(response.json.detail).toContain(field);
   });
 });
