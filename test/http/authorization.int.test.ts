@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildInjectService, type InjectService } from '../support/injectService.ts';
+import { describe, expect, it } from 'vitest';
+import { injectServiceForSuite } from '../support/injectService.ts';
 import { KEYS } from '../support/testService.ts';
 import { PROTECTED, READ_MODEL_ROUTES } from './protectedRoutes.ts';
 
 // The 401/403 matrix of API.md, Authentication: decided before any handler runs, so in process.
-let t: InjectService;
-beforeAll(async () => {
-  t = await buildInjectService();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = injectServiceForSuite();
 
 describe('authentication', () => {
   it.each(PROTECTED)('%s %s refuses a missing key with 401', async (method, path, _role, body) => {

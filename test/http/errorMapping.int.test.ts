@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildInjectService, type InjectService } from '../support/injectService.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { injectServiceForSuite } from '../support/injectService.ts';
 import { codeAt, KEYS } from '../support/testService.ts';
 import { enableTwoFactor, startEnrollment, twoFactorPath } from '../support/twoFactorFlows.ts';
 
@@ -9,17 +9,10 @@ import { enableTwoFactor, startEnrollment, twoFactorPath } from '../support/twoF
  * walked end to end, over a socket, in twoFactor.e2e.test.ts and admin.e2e.test.ts.
  */
 
-let t: InjectService;
+const t = injectServiceForSuite();
 let n = 0;
 /** A fresh user per test, so tests do not depend on each other's state. */
 let user: string;
-
-beforeAll(async () => {
-  t = await buildInjectService();
-});
-afterAll(async () => {
-  await t?.stop();
-});
 beforeEach(() => {
   user = `user-${++n}@example.com`;
 });

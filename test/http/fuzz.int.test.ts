@@ -1,17 +1,11 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildInjectService, type InjectService } from '../support/injectService.ts';
+import { expect, it } from 'vitest';
+import { injectServiceForSuite } from '../support/injectService.ts';
 import { KEYS } from '../support/testService.ts';
 
 // In process, through app.inject, which sends what fetch sent here before (the same URL parser,
 // header values trimmed, a text/plain type on a body without one): schemas need no socket.
-let t: InjectService;
-beforeAll(async () => {
-  t = await buildInjectService({ logLevel: 'silent' });
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = injectServiceForSuite({ logLevel: 'silent' });
 
 const ROUTES: ReadonlyArray<[method: string, template: string, key: string]> = [
   ['GET', '/v1/users/{id}/two-factor', KEYS.web],

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildInjectService, type InjectService } from '../support/injectService.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { injectServiceForSuite } from '../support/injectService.ts';
 import { KEYS } from '../support/testService.ts';
 import { enableTwoFactor, twoFactorPath } from '../support/twoFactorFlows.ts';
 
@@ -11,17 +11,10 @@ import { enableTwoFactor, twoFactorPath } from '../support/twoFactorFlows.ts';
  * e2e suites.
  */
 
-let t: InjectService;
+const t = injectServiceForSuite();
 let n = 0;
 /** A fresh user per test, so tests do not depend on each other's state. */
 let user: string;
-
-beforeAll(async () => {
-  t = await buildInjectService();
-});
-afterAll(async () => {
-  await t?.stop();
-});
 beforeEach(() => {
   user = `user-${++n}@example.com`;
 });

@@ -1,4 +1,5 @@
 import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { createRuntime } from '../../src/composition.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { readModelRoutes } from '../../src/http/routes/readModels.ts';
@@ -97,6 +98,40 @@ export async function buildInjectService(
       await runtime.close();
       await dirs.removeAll();
     },
+  };
+}
+
+/**
+ * The in-process service of the calling suite: built in its beforeAll, stopped in its afterAll.
+ * Read it in tests and hooks, once it is built.
+ */
+export function injectServiceForSuite(options: Parameters<typeof buildInjectService>[0] = {}): InjectService {
+  let built: InjectService | undefined;
+  beforeAll(async () => {
+    built = await buildInjectService(options);
+  });
+  afterAll(async () => {
+    await built?.stop();
+  });
+  const service = () => {
+    if (built === undefined) throw new Error('the service is built in beforeAll: use it in a test or hook');
+    return built;
+  };
+  return {
+    get server() {
+      return service().server;
+    },
+    get dataDir() {
+      return service().dataDir;
+    },
+    get clock() {
+      return service().clock;
+    },
+    get logs() {
+      return service().logs;
+    },
+    call: (...args) => service().call(...args),
+    stop: () => service().stop(),
   };
 }
 
