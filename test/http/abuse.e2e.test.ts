@@ -7,11 +7,11 @@ import {
   TEST_DIGEST_PARAMETERS,
   type TestService,
 } from '../support/testService.ts';
+import { enableTwoFactor, STEP, twoFactorPath } from '../support/twoFactorFlows.ts';
 
 let t: TestService;
 let n = 0;
-const STEP = 30_000;
-const base = (u: string) => `/v1/users/${encodeURIComponent(u)}/two-factor`;
+const base = twoFactorPath;
 const fresh = (prefix: string) => `${prefix}-${++n}`;
 
 beforeAll(async () => {
@@ -21,17 +21,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function enable(user: string) {
-  const started = await t.call('POST', `${base(user)}/enrollment`, { body: { accountName: user } });
-  expect(started.status).toBe(201);
-  const secret = started.json.secret as string;
-  const confirmed = await t.call('POST', `${base(user)}/enrollment/confirm`, {
-    body: { code: codeAt(secret, t.clock.now()) },
-  });
-  expect(confirmed.status).toBe(200);
-  t.clock.advance(STEP);
-  return { secret, recoveryCodes: confirmed.json.recoveryCodes as string[] };
-}
+const enable = (user: string) => enableTwoFactor(t, user);
 
 /** One after the other: each enrollment moves the shared test clock on by a step. */
 async function enableMany(prefix: string, count: number) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
+import { enableTwoFactor } from '../support/twoFactorFlows.ts';
 
 let t: TestService;
 let n = 0;
@@ -14,21 +15,13 @@ beforeEach(() => {
   user = `admin-case-${++n}`;
 });
 
+const enable = (u: string) => enableTwoFactor(t, u);
+
 const admin = (extra: Record<string, unknown> = {}) => ({
   key: KEYS.admin,
   headers: { 'x-actor-id': 'root@example.com' },
   ...extra,
 });
-
-async function enable(u: string) {
-  const started = await t.call('POST', `/v1/users/${u}/two-factor/enrollment`, { body: { accountName: u } });
-  const confirmed = await t.call('POST', `/v1/users/${u}/two-factor/enrollment/confirm`, {
-    body: { code: codeAt(started.json.secret, t.clock.now()) },
-  });
-  expect(confirmed.status).toBe(200);
-  t.clock.advance(30_000);
-  return { secret: started.json.secret as string, recoveryCodes: confirmed.json.recoveryCodes as string[] };
-}
 
 describe('emergency reset', () => {
   it('turns an enabled user into a disabled one whose authenticator and codes stop working', async () => {

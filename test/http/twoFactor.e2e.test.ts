@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
+import { enableTwoFactor, STEP, startEnrollment, twoFactorPath } from '../support/twoFactorFlows.ts';
 
 let t: TestService;
 let n = 0;
@@ -16,25 +17,9 @@ beforeEach(() => {
   user = `user-${++n}@example.com`;
 });
 
-const STEP = 30_000;
-const base = (u: string) => `/v1/users/${encodeURIComponent(u)}/two-factor`;
-
-async function enroll(u = user) {
-  const started = await t.call('POST', `${base(u)}/enrollment`, { body: { accountName: `${u}` } });
-  expect(started.status).toBe(201);
-  return started.json.secret as string;
-}
-
-async function enable(u = user) {
-  const secret = await enroll(u);
-  const confirmed = await t.call('POST', `${base(u)}/enrollment/confirm`, {
-    body: { code: codeAt(secret, t.clock.now()) },
-  });
-  expect(confirmed.status).toBe(200);
-  // The confirming code's step is used up: later codes only.
-  t.clock.advance(STEP);
-  return { secret, recoveryCodes: confirmed.json.recoveryCodes as string[] };
-}
+const base = twoFactorPath;
+const enroll = (u = user) => startEnrollment(t, u);
+const enable = (u = user) => enableTwoFactor(t, u);
 
 describe('status', () => {
   it('reports a user never seen as disabled', async () => {
