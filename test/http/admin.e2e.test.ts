@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
-import { enableTwoFactor } from '../support/twoFactorFlows.ts';
+import { asAdmin as admin, enableTwoFactor } from '../support/twoFactorFlows.ts';
 
 let t: TestService;
 let n = 0;
@@ -16,12 +16,6 @@ beforeEach(() => {
 });
 
 const enable = (u: string) => enableTwoFactor(t, u);
-
-const admin = (extra: Record<string, unknown> = {}) => ({
-  key: KEYS.admin,
-  headers: { 'x-actor-id': 'root@example.com' },
-  ...extra,
-});
 
 describe('emergency reset', () => {
   it('turns an enabled user into a disabled one whose authenticator and codes stop working', async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { injectServiceForSuite } from '../support/injectService.ts';
 import { codeAt, KEYS } from '../support/testService.ts';
-import { enableTwoFactor, startEnrollment, twoFactorPath } from '../support/twoFactorFlows.ts';
+import { enableTwoFactor, freshUserId, startEnrollment, twoFactorPath } from '../support/twoFactorFlows.ts';
 
 /*
  * Each refusal of API.md with its status and error code — 409, 422, 423, 429 with Retry-After,
@@ -10,11 +10,9 @@ import { enableTwoFactor, startEnrollment, twoFactorPath } from '../support/twoF
  */
 
 const t = injectServiceForSuite();
-let n = 0;
-/** A fresh user per test, so tests do not depend on each other's state. */
 let user: string;
 beforeEach(() => {
-  user = `user-${++n}@example.com`;
+  user = freshUserId();
 });
 
 const base = twoFactorPath;

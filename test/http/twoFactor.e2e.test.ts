@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
-import { enableTwoFactor, STEP, startEnrollment, twoFactorPath } from '../support/twoFactorFlows.ts';
+import {
+  enableTwoFactor,
+  freshUserId,
+  STEP,
+  startEnrollment,
+  twoFactorPath,
+} from '../support/twoFactorFlows.ts';
 
 let t: TestService;
-let n = 0;
-/** A fresh user per test, so tests do not depend on each other's state. */
 let user: string;
 
 beforeAll(async () => {
@@ -14,7 +18,7 @@ afterAll(async () => {
   await t?.stop();
 });
 beforeEach(() => {
-  user = `user-${++n}@example.com`;
+  user = freshUserId();
 });
 
 const base = twoFactorPath;

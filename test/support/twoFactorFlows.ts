@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type caller, codeAt, type testClock } from './testService.ts';
+import { type CallInit, type caller, codeAt, KEYS, type testClock } from './testService.ts';
 
 /** What the flows need of a test service, on a socket (startTestService) or not (buildInjectService). */
 export type Calls = {
@@ -10,8 +10,19 @@ export type Calls = {
 /** One TOTP time step. */
 export const STEP = 30_000;
 
+/** A call as the administrator root@example.com: the admin key, X-Actor-Id, and `extra`. */
+export const asAdmin = (extra: CallInit = {}): CallInit => ({
+  key: KEYS.admin,
+  headers: { 'x-actor-id': 'root@example.com' },
+  ...extra,
+});
+
 /** The user's two-factor routes: `${twoFactorPath(user)}/verify` and so on. */
 export const twoFactorPath = (userId: string) => `/v1/users/${encodeURIComponent(userId)}/two-factor`;
+
+let usersMade = 0;
+/** A user id no other test of the suite has, so that tests do not depend on each other's state. */
+export const freshUserId = () => `user-${++usersMade}@example.com`;
 
 /** Enrollment started (201); the pending secret. */
 export async function startEnrollment(t: Calls, userId: string): Promise<string> {
