@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { openSqliteSnapshotStore } from '../../src/snapshots/sqliteSnapshotStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { codeAt } from '../support/testService.ts';
 import { countingReads, META, serviceOver } from './serviceFixture.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { codeAt } from '../support/testService.ts';
 import { META, outcome, serviceOver } from './serviceFixture.ts';
 

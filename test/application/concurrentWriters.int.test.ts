@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { openEsdbEventStore } from '../../src/eventStore/esdb/esdbEventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { findEventStoreDb, startEventStoreDb, warnSkipped } from '../support/eventStoreDb.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { describeSingleUseUnderConcurrency } from './singleUse.ts';
 
 const dirs = tempDirs('two-factor-writers');

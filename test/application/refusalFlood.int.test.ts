@@ -4,7 +4,7 @@ import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventSto
 import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
 import { createUserKeys } from '../../src/keys/userKeys.ts';
 import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { META, outcome, serviceOver, TEST_KEY_STORE, TEST_KEYS } from './serviceFixture.ts';
 
 const dirs = tempDirs('two-factor-refusals');

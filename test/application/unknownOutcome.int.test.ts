@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type EventStore, StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { codeAt } from '../support/testService.ts';
 import { META, serviceOver } from './serviceFixture.ts';
 

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnreadableEventError, verifyChain } from '../../src/audit/verifyChain.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
 import { overwriteByteIn } from '../support/fileBytes.ts';
 import { openRuntime, recordHistory } from '../support/recordedHistory.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 
 const dirs = tempDirs('verify-chain');
 afterAll(() => dirs.removeAll());

@@ -1,23 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { openRuntime, recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
-import { copyDataDir, runTwofactor } from './cliProcess.ts';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { runTwofactor } from '../support/cliProcess.ts';
+import { openRuntime } from '../support/recordedHistory.ts';
 
-const dirs = tempDirs('cli-admin');
-afterAll(() => dirs.removeAll());
-
-let template: string;
-beforeAll(async () => {
-  template = await dirs.make();
-  await recordHistory(template);
-});
-
-/** A copy of the recorded history and the environment the service ran with. */
-async function stoppedService() {
-  const dataDir = copyDataDir(template, await dirs.make());
-  return { dataDir, env: serviceEnvironment(dataDir) };
-}
+const { stoppedService } = recordedDataDirs('cli-admin');
 
 /** What a freshly started service would see: a new runtime over the same DATA_DIR. */
 async function inspect<T>(dataDir: string, look: (runtime: ReturnType<typeof openRuntime>) => Promise<T>) {

@@ -1,16 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { type CliRun, ndjson, runTwofactor } from '../support/cliProcess.ts';
 import { overwriteByteIn } from '../support/fileBytes.ts';
-import { type RecordedHistory, recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
-import { type CliRun, copyDataDir, ndjson, runTwofactor } from './cliProcess.ts';
+import { serviceEnvironment } from '../support/recordedHistory.ts';
 
-const dirs = tempDirs('cli-audit');
-afterAll(() => dirs.removeAll());
-
-let template: string;
-let history: RecordedHistory;
+const recorded = recordedDataDirs('cli-audit');
+const { stoppedService } = recorded;
 /** Everything no output may contain: secrets, codes, recovery codes, sealed secrets, digests, keys. */
 let forbidden: string[];
 
@@ -30,23 +27,16 @@ function storedSensitiveValues(dataDir: string): string[] {
   }
 }
 
-beforeAll(async () => {
-  template = await dirs.make();
-  history = await recordHistory(template);
-  const env = serviceEnvironment(template);
+beforeAll(() => {
+  const env = serviceEnvironment(recorded.template);
   forbidden = [
-    ...history.secrets,
-    ...storedSensitiveValues(template),
+    ...recorded.history.secrets,
+    ...storedSensitiveValues(recorded.template),
     env.SECRET_ENCRYPTION_KEYS!.split(':')[1]!,
     ...env.API_KEYS!.split(',').map((pair) => pair.split(':')[1]!),
   ];
   expect(forbidden.length).toBeGreaterThan(20);
 });
-
-async function stoppedService() {
-  const dataDir = copyDataDir(template, await dirs.make());
-  return { dataDir, env: serviceEnvironment(dataDir) };
-}
 
 function expectNoSecretIn(run: CliRun) {
   for (const value of forbidden) {
@@ -131,8 +121,14 @@ describe('twofactor audit state', () => {
     const { env } = await stoppedService();
     const at = (ms: number) => new Date(ms).toISOString();
 
-    const before = await runTwofactor(['audit', 'state', 'ada', '--at', at(history.beforeEnrollmentMs)], env);
-    const after = await runTwofactor(['audit', 'state', 'ada', '--at', at(history.afterSignInMs)], env);
+    const before = await runTwofactor(
+      ['audit', 'state', 'ada', '--at', at(recorded.history.beforeEnrollmentMs)],
+      env,
+    );
+    const after = await runTwofactor(
+      ['audit', 'state', 'ada', '--at', at(recorded.history.afterSignInMs)],
+      env,
+    );
 
     expect(before.code, before.stderr).toBe(0);
     expect(JSON.parse(before.stdout)).toMatchObject({ userId: 'ada', status: 'disabled', enabledAt: null });

@@ -1,11 +1,11 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../src/audit/hashChain.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
-import { copyDataDir, runTwofactor } from './cliProcess.ts';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { runTwofactor } from '../support/cliProcess.ts';
+import { serviceEnvironment } from '../support/recordedHistory.ts';
 
 /*
  * `audit verify --save-heads / --against` against the embedded store, tampered with as
@@ -13,20 +13,12 @@ import { copyDataDir, runTwofactor } from './cliProcess.ts';
  * for the rewrite every hash recomputed so that the chain alone cannot tell.
  */
 
-const dirs = tempDirs('cli-heads');
-afterAll(() => dirs.removeAll());
-
-let template: string;
-
-beforeAll(async () => {
-  template = await dirs.make();
-  await recordHistory(template);
-});
+const recorded = recordedDataDirs('cli-heads');
+const { dirs } = recorded;
 
 async function stoppedService() {
-  const dataDir = copyDataDir(template, await dirs.make());
   // The heads files live outside DATA_DIR, as they would on a ticket or a WORM bucket.
-  return { dataDir, env: serviceEnvironment(dataDir), outside: await dirs.make() };
+  return { ...(await recorded.stoppedService()), outside: await dirs.make() };
 }
 
 function withDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {

@@ -1,21 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { recordHistory } from '../support/recordedHistory.ts';
-import { copyDataDir, runTwofactor } from './cliProcess.ts';
+import { expect, it } from 'vitest';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { runTwofactor } from '../support/cliProcess.ts';
 
-const dirs = tempDirs('cli-credentials');
-afterAll(() => dirs.removeAll());
-
-let template: string;
-beforeAll(async () => {
-  template = await dirs.make();
-  await recordHistory(template);
-});
+// Only DATA_DIR is passed on below: the copies' environment is what these tests leave out.
+const { stoppedService } = recordedDataDirs('cli-credentials');
 
 it('never mints keys in a data directory whose service took its keys from the environment', async () => {
-  const dataDir = copyDataDir(template, await dirs.make());
+  const { dataDir } = await stoppedService();
   expect(existsSync(join(dataDir, 'api-keys'))).toBe(false);
   // An administrator with only DATA_DIR set: the command works, and leaves no key file behind
   // that a later development start of the service would silently adopt.
@@ -30,7 +23,7 @@ it('never mints keys in a data directory whose service took its keys from the en
 });
 
 it('refuses a position beyond what the read models can hold as a usage error', async () => {
-  const dataDir = copyDataDir(template, await dirs.make());
+  const { dataDir } = await stoppedService();
   const run = await runTwofactor(['audit', 'events', '--after', '99999999999999999999'], {
     DATA_DIR: dataDir,
   });

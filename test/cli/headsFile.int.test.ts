@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHeads } from '../../src/audit/streamHeads.ts';
 import { CliError, EXIT } from '../../src/cli/exitCodes.ts';
 import { readHeadsFile, refuseExisting, writeHeadsFile } from '../../src/cli/headsFile.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 
 const dirs = tempDirs('heads-file');
 // The command line runs with umask 077 once the store is open, which would hide a wrong

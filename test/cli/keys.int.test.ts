@@ -1,21 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
-import { runTwofactor } from './cliProcess.ts';
+import { describe, expect, it } from 'vitest';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { runTwofactor } from '../support/cliProcess.ts';
+import { serviceEnvironment } from '../support/recordedHistory.ts';
 
-const dirs = tempDirs('cli-keys');
-afterAll(() => dirs.removeAll());
-
-let dataDir: string;
-beforeAll(async () => {
-  dataDir = await dirs.make();
-  await recordHistory(dataDir); // ada and bob, enabled under k1
-});
+// ada and bob, enabled under k1; the tests only read, so they share the recorded DATA_DIR.
+const recorded = recordedDataDirs('cli-keys');
 
 describe('twofactor keys status', () => {
   it('counts, per key id, the data keys it wraps and what needs it directly', async () => {
-    const env = serviceEnvironment(dataDir);
+    const env = serviceEnvironment(recorded.template);
     const run = await runTwofactor(['keys', 'status', '--json'], env);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
@@ -42,7 +36,7 @@ describe('twofactor keys status', () => {
 
   it('names a key stored data needs and the configuration lacks, exits 1, and prints no key', async () => {
     const replacement = randomBytes(32).toString('base64');
-    const env = { ...serviceEnvironment(dataDir), SECRET_ENCRYPTION_KEYS: `k2:${replacement}` };
+    const env = { ...serviceEnvironment(recorded.template), SECRET_ENCRYPTION_KEYS: `k2:${replacement}` };
     const run = await runTwofactor(['keys', 'status', '--json'], env);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
@@ -68,7 +62,7 @@ describe('twofactor keys status', () => {
     ]);
     expect(report.usersAffected).toBe(2);
     expect(run.stderr).toContain('k1');
-    const original = serviceEnvironment(dataDir).SECRET_ENCRYPTION_KEYS!.slice(3);
+    const original = serviceEnvironment(recorded.template).SECRET_ENCRYPTION_KEYS!.slice(3);
     for (const text of [run.stdout, run.stderr]) {
       expect(text).not.toContain(replacement);
       expect(text).not.toContain(original);

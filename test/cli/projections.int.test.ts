@@ -1,21 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
-import { copyDataDir, ndjson, runTwofactor } from './cliProcess.ts';
+import { describe, expect, it } from 'vitest';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { ndjson, runTwofactor } from '../support/cliProcess.ts';
 
-const dirs = tempDirs('cli-projections');
-afterAll(() => dirs.removeAll());
-
-let template: string;
-beforeAll(async () => {
-  template = await dirs.make();
-  await recordHistory(template);
-});
-
-async function stoppedService() {
-  const dataDir = copyDataDir(template, await dirs.make());
-  return { dataDir, env: serviceEnvironment(dataDir) };
-}
+const { stoppedService } = recordedDataDirs('cli-projections');
 
 type Status = { name: string; version: number; position: string };
 

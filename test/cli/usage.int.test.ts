@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { runTwofactor } from '../support/cliProcess.ts';
 import { serviceEnvironment } from '../support/recordedHistory.ts';
-import { runTwofactor } from './cliProcess.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 
 const dirs = tempDirs('cli-usage');
 afterAll(() => dirs.removeAll());

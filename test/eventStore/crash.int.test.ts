@@ -8,8 +8,8 @@ import { spawnTsx } from '../support/tsxChild.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
+import { tempDirs } from '../support/tempDirs.ts';
 import { collect, expectStrictlyIncreasing, withTimeout } from './eventStoreTestKit.ts';
-import { tempDirs } from './tempDirs.ts';
 
 type Acknowledged = {
   readonly stream: string;

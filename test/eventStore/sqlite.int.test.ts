@@ -15,6 +15,7 @@ import { spawnTsx } from '../support/tsxChild.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
+import { tempDirs } from '../support/tempDirs.ts';
 import { describeEventStoreContract } from './contract.ts';
 import {
   captureError,
@@ -26,7 +27,6 @@ import {
   uniqueStream,
   withTimeout,
 } from './eventStoreTestKit.ts';
-import { tempDirs } from './tempDirs.ts';
 
 const dirs = tempDirs('sqlite-event-store');
 afterAll(() => dirs.removeAll());

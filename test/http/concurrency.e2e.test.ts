@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
+import { enableTwoFactor } from '../support/twoFactorFlows.ts';
 
 let t: TestService;
 beforeAll(async () => {
@@ -11,16 +12,7 @@ afterAll(async () => {
 
 const ATTEMPTS = 50;
 
-async function enable(user: string) {
-  const started = await t.call('POST', `/v1/users/${user}/two-factor/enrollment`, {
-    body: { accountName: user },
-  });
-  const confirmed = await t.call('POST', `/v1/users/${user}/two-factor/enrollment/confirm`, {
-    body: { code: codeAt(started.json.secret, t.clock.now()) },
-  });
-  t.clock.advance(30_000);
-  return { secret: started.json.secret as string, recoveryCodes: confirmed.json.recoveryCodes as string[] };
-}
+const enable = (user: string) => enableTwoFactor(t, user);
 
 const statuses = async (requests: Promise<{ status: number }>[]) =>
   (await Promise.all(requests)).map((r) => r.status);

@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/tempDirs.ts';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const dirs = tempDirs('two-factor-keys');
+afterAll(() => dirs.removeAll());
 
 const key = () => randomBytes(32).toString('base64');
 const K1 = `k1:${key()}`;
@@ -27,8 +23,7 @@ async function enable(t: TestService, user: string) {
 
 describe('a stored secret sealed under a key that is not configured', () => {
   it('refuses to start, naming the key id and nothing of any key', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-keys-'));
-    dirs.push(dataDir);
+    const dataDir = await dirs.make();
     const first = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K1 } });
     await enable(first, 'ada');
     await first.server.readModels.caughtUp();
@@ -42,8 +37,7 @@ describe('a stored secret sealed under a key that is not configured', () => {
   });
 
   it('finds a key used only by users the read-model sample does not reach', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-keys-'));
-    dirs.push(dataDir);
+    const dataDir = await dirs.make();
     const first = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K1 } });
     await enable(first, 'zed'); // sealed with k1, last in the users' order
     await first.stop();
@@ -59,8 +53,7 @@ describe('a stored secret sealed under a key that is not configured', () => {
   });
 
   it('answers 503 at sign-in, logs the key id only, and says so in readiness', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-keys-'));
-    dirs.push(dataDir);
+    const dataDir = await dirs.make();
     const first = await startTestService({ dataDir, env: { SECRET_ENCRYPTION_KEYS: K1 } });
     const secret = await enable(first, 'zed'); // sealed with k1
     await first.stop();

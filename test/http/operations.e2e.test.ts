@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, startTestService, type TestService } from '../support/testService.ts';
+import { startTestService, type TestService } from '../support/testService.ts';
+import { PROTECTED } from './protectedRoutes.ts';
 
 let t: TestService;
 beforeAll(async () => {
@@ -7,44 +8,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.stop();
-});
-
-/** Every route that needs a key, with the role it needs and a body that would be valid. */
-const PROTECTED: ReadonlyArray<[method: string, path: string, role: keyof typeof KEYS, body?: unknown]> = [
-  ['GET', '/v1/users/u1/two-factor', 'web'],
-  ['POST', '/v1/users/u1/two-factor/enrollment', 'web', { accountName: 'a' }],
-  ['POST', '/v1/users/u1/two-factor/enrollment/confirm', 'web', { code: '123456' }],
-  ['POST', '/v1/users/u1/two-factor/verify', 'web', { code: '123456' }],
-  ['POST', '/v1/users/u1/two-factor/recovery-codes', 'web', { code: '123456' }],
-  ['POST', '/v1/users/u1/two-factor/disable', 'web', { code: '123456' }],
-  ['POST', '/v1/admin/users/u1/two-factor/reset', 'admin', { reason: 'r' }],
-  ['POST', '/v1/admin/users/u1/two-factor/unlock', 'admin'],
-  ['GET', '/v1/admin/policy', 'admin'],
-  ['PUT', '/v1/admin/policy', 'admin', { requireTwoFactor: false }],
-  ['GET', '/v1/audit/users/u1/two-factor?at=2026-01-01T00:00:00Z', 'audit'],
-];
-
-describe('authentication', () => {
-  it.each(PROTECTED)('%s %s refuses a missing key with 401', async (method, path, _role, body) => {
-    const response = await t.call(method, path, { key: null, body });
-    expect(response.status).toBe(401);
-    expect(response.json.code).toBe('unauthenticated');
-  });
-
-  it.each(PROTECTED)('%s %s refuses an unknown key with 401', async (method, path, _role, body) => {
-    const response = await t.call(method, path, { key: `${KEYS.web}x`, body });
-    expect(response.status).toBe(401);
-  });
-
-  it.each(PROTECTED)(
-    '%s %s (role %s) refuses a key of another role with 403',
-    async (method, path, role, body) => {
-      const other = role === 'web' ? KEYS.audit : KEYS.web;
-      const response = await t.call(method, path, { key: other, body });
-      expect(response.status).toBe(403);
-      expect(response.json.code).toBe('forbidden');
-    },
-  );
 });
 
 describe('operations', () => {
@@ -79,39 +42,6 @@ describe('operations', () => {
     expect(metrics.text).toContain('http_request_duration_seconds_bucket');
     expect(metrics.text).toContain('# TYPE twofactor_verifications_total counter');
     expect(metrics.text).toContain('# TYPE twofactor_lockouts_total counter');
-  });
-
-  it('echoes X-Request-Id, makes one when absent, and refuses a malformed one', async () => {
-    const given = await t.call('GET', '/health/live', { key: null, headers: { 'x-request-id': 'req-123' } });
-    expect(given.headers.get('x-request-id')).toBe('req-123');
-    const made = await t.call('GET', '/health/live', { key: null });
-    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const bad = await t.call('GET', '/v1/users/u1/two-factor', { headers: { 'x-request-id': 'a b' } });
-    expect(bad.status).toBe(400);
-  });
-
-  it('answers unknown routes with a 404 problem', async () => {
-    const response = await t.call('GET', '/v1/nothing-here');
-    expect(response.status).toBe(404);
-    expect(response.json.code).toBe('not-found');
-  });
-
-  it('refuses bad JSON with 400, a wrong content type with 415 and an oversize body with 413', async () => {
-    const badJson = await t.call('POST', '/v1/users/u1/two-factor/verify', {
-      rawBody: '{"code":',
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(badJson.status).toBe(400);
-    expect(badJson.json.code).toBe('invalid-request');
-    const wrongType = await t.call('POST', '/v1/users/u1/two-factor/verify', {
-      rawBody: 'code=123456',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expect(wrongType.status).toBe(415);
-    const huge = await t.call('POST', '/v1/users/u1/two-factor/enrollment', {
-      body: { accountName: 'a'.repeat(100_000) },
-    });
-    expect(huge.status).toBe(413);
   });
 });
 

@@ -1,23 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/tempDirs.ts';
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts');
-const dirs: string[] = [];
+const dirs = tempDirs('two-factor-process');
 const children: ChildProcess[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  await dirs.removeAll();
 });
 
 /** The real entry point as `npm start` runs it, in a child process with its own environment. */
 function startProcess(env: Record<string, string>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'two-factor-process-'));
-  dirs.push(dataDir);
+  const dataDir = dirs.makeSync();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

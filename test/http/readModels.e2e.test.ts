@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
 
 let t: TestService;
@@ -23,20 +24,8 @@ const fromUser = (id: string = randomUUID()) => ({
   'x-end-user-agent': 'Mozilla/5.0 (e2e)',
 });
 
-/** Polls until `probe` returns something; projections lag slightly behind commands. */
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** How long the read models may lag behind the commands here. */
+const LAG_MS = 5_000;
 
 type AuditLine = {
   position: string;
@@ -59,10 +48,14 @@ async function audit(query: string) {
 }
 
 async function auditOf(userId: string, count: number) {
-  return eventually(async () => {
-    const { records, response } = await audit(`?userId=${userId}`);
-    return records.length >= count ? { records, text: response.text } : undefined;
-  }, `${count} audit records of ${userId}`);
+  return eventually(
+    async () => {
+      const { records, response } = await audit(`?userId=${userId}`);
+      return records.length >= count ? { records, text: response.text } : undefined;
+    },
+    `${count} audit records of ${userId}`,
+    LAG_MS,
+  );
 }
 
 async function enable(userId: string, headers: Record<string, string> = fromUser()) {
@@ -80,36 +73,16 @@ async function enable(userId: string, headers: Record<string, string> = fromUser
   return { secret: started.json.secret as string, recoveryCodes: confirmed.json.recoveryCodes as string[] };
 }
 
-const NEW_ROUTES: ReadonlyArray<[path: string, role: keyof typeof KEYS]> = [
-  ['/v1/admin/users', 'admin'],
-  ['/v1/audit/events', 'audit'],
-  ['/v1/notifications', 'web'],
-];
-
-describe('authorization of the read-model routes', () => {
-  it.each(NEW_ROUTES)('GET %s refuses a missing or unknown key with 401', async (path) => {
-    for (const key of [null, 'not-a-key']) {
-      const response = await t.call('GET', path, { key });
-      expect(response.status).toBe(401);
-      expect(response.json.code).toBe('unauthenticated');
-    }
-  });
-
-  it.each(NEW_ROUTES)('GET %s (role %s) refuses the keys of the other roles with 403', async (path, role) => {
-    for (const other of (['web', 'admin', 'audit'] as const).filter((candidate) => candidate !== role)) {
-      const response = await t.call('GET', path, { key: KEYS[other] });
-      expect(response.status, other).toBe(403);
-      expect(response.json.code).toBe('forbidden');
-    }
-  });
-});
-
 describe('readiness', () => {
   it('is 200 once the read models have caught up', async () => {
-    const ready = await eventually(async () => {
-      const response = await t.call('GET', '/health/ready', { key: null });
-      return response.status === 200 ? response : undefined;
-    }, 'readiness');
+    const ready = await eventually(
+      async () => {
+        const response = await t.call('GET', '/health/ready', { key: null });
+        return response.status === 200 ? response : undefined;
+      },
+      'readiness',
+      LAG_MS,
+    );
     expect(ready.json).toMatchObject({ status: 'ok', detail: expect.stringMatching(/read models/) });
   });
 
@@ -155,14 +128,18 @@ describe('GET /v1/admin/users', () => {
       ).status,
     ).toBe(200);
 
-    const all = await eventually(async () => {
-      const response = await t.call('GET', '/v1/admin/users?limit=500', { key: KEYS.admin });
-      expect(response.status).toBe(200);
-      const ids = response.json.users.map((user: { userId: string }) => user.userId);
-      return [enabledUser, pendingUser, disabledUser].every((id) => ids.includes(id))
-        ? response.json
-        : undefined;
-    }, 'the three users in the list');
+    const all = await eventually(
+      async () => {
+        const response = await t.call('GET', '/v1/admin/users?limit=500', { key: KEYS.admin });
+        expect(response.status).toBe(200);
+        const ids = response.json.users.map((user: { userId: string }) => user.userId);
+        return [enabledUser, pendingUser, disabledUser].every((id) => ids.includes(id))
+          ? response.json
+          : undefined;
+      },
+      'the three users in the list',
+      LAG_MS,
+    );
     const byId = (users: { userId: string }[], id: string) => users.find((user) => user.userId === id);
     expect(byId(all.users, enabledUser)).toEqual({
       userId: enabledUser,
@@ -201,32 +178,19 @@ describe('GET /v1/admin/users', () => {
     await t.call('POST', `/v1/users/${user}/two-factor/enrollment`, {
       body: { accountName: 'x@example.com' },
     });
-    await eventually(async () => {
-      const response = await t.call('GET', '/v1/admin/users?status=pending&limit=500', { key: KEYS.admin });
-      return response.json.users.some((u: { userId: string }) => u.userId === user) ? true : undefined;
-    }, 'the pending user');
+    await eventually(
+      async () => {
+        const response = await t.call('GET', '/v1/admin/users?status=pending&limit=500', { key: KEYS.admin });
+        return response.json.users.some((u: { userId: string }) => u.userId === user) ? true : undefined;
+      },
+      'the pending user',
+      LAG_MS,
+    );
     t.clock.advance(16 * 60_000);
     const pending = await t.call('GET', '/v1/admin/users?status=pending&limit=500', { key: KEYS.admin });
     expect(pending.json.users.map((u: { userId: string }) => u.userId)).not.toContain(user);
     const disabled = await t.call('GET', '/v1/admin/users?status=disabled&limit=500', { key: KEYS.admin });
     expect(disabled.json.users.map((u: { userId: string }) => u.userId)).toContain(user);
-  });
-
-  it.each([
-    ['status=active', 'status'],
-    ['status=', 'status'],
-    ['limit=0', 'limit'],
-    ['limit=501', 'limit'],
-    ['limit=abc', 'limit'],
-    ['limit=1.5', 'limit'],
-    ['cursor=%21%21', 'cursor'],
-    [`cursor=${Buffer.from('not a user id').toString('base64url')}`, 'cursor'],
-    ['colour=blue', 'colour'],
-  ])('refuses ?%s with 400 invalid-request naming %s', async (query, field) => {
-    const response = await t.call('GET', `/v1/admin/users?${query}`, { key: KEYS.admin });
-    expect(response.status).toBe(400);
-    expect(response.json.code).toBe('invalid-request');
-    expect(response.json.detail).toContain(field);
   });
 });
 
@@ -382,23 +346,6 @@ describe('GET /v1/audit/events', () => {
     expect(future).toEqual([]);
     expect((await audit('?userId=nobody-at-all')).records).toEqual([]);
   });
-
-  it.each([
-    ['after=abc', 'after'],
-    ['after=-1', 'after'],
-    ['after=123456789012345678901', 'after'],
-    ['after=99999999999999999999', 'after'],
-    ['since=yesterday', 'since'],
-    ['until=2026-13-01T00:00:00Z', 'until'],
-    ['userId=bad%20id', 'userId'],
-    ['limit=0', 'limit'],
-    ['limit=x', 'limit'],
-  ])('refuses ?%s with 400 invalid-request naming %s', async (query, field) => {
-    const response = await t.call('GET', `/v1/audit/events?${query}`, { key: KEYS.audit });
-    expect(response.status).toBe(400);
-    expect(response.json.code).toBe('invalid-request');
-    expect(response.json.detail).toContain(field);
-  });
 });
 
 describe('GET /v1/notifications', () => {
@@ -472,10 +419,14 @@ describe('GET /v1/notifications', () => {
       body: { reason: 'internal note 99' },
     });
 
-    const mine = await eventually(async () => {
-      const notes = (await allNotifications()).filter((note) => note.userId === user);
-      return notes.at(-1)?.kind === 'admin-reset' ? notes : undefined;
-    }, 'the notifications of the user');
+    const mine = await eventually(
+      async () => {
+        const notes = (await allNotifications()).filter((note) => note.userId === user);
+        return notes.at(-1)?.kind === 'admin-reset' ? notes : undefined;
+      },
+      'the notifications of the user',
+      LAG_MS,
+    );
     expect(mine.map((note) => note.kind)).toEqual([
       'two-factor-enabled',
       ...[9, 8, 7, 6, 5, 4, 3].map(() => 'recovery-code-used'),
@@ -525,18 +476,5 @@ describe('GET /v1/notifications', () => {
     expect(resumed.filter((note) => note.userId === user)).toEqual(mine);
     const positions = resumed.map((note) => BigInt(note.position));
     for (let i = 1; i < positions.length; i++) expect(positions[i]! >= positions[i - 1]!).toBe(true);
-  });
-
-  it.each([
-    ['after=abc', 'after'],
-    ['after=1.5', 'after'],
-    ['limit=0', 'limit'],
-    ['limit=501', 'limit'],
-    ['since=2026-01-01T00:00:00Z', 'since'],
-  ])('refuses ?%s with 400 invalid-request naming %s', async (query, field) => {
-    const response = await t.call('GET', `/v1/notifications?${query}`, { key: KEYS.web });
-    expect(response.status).toBe(400);
-    expect(response.json.code).toBe('invalid-request');
-    expect(response.json.detail).toContain(field);
   });
 });

@@ -1,8 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -11,22 +9,18 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { READ_MODELS_FILE } from '../../src/projections/readModels.ts';
 import { type ServerOptions, startServer } from '../../src/server.ts';
+import { eventually } from '../support/eventually.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { KEYS, TEST_DIGEST_PARAMETERS } from '../support/testService.ts';
 
-const dirs: string[] = [];
+const dirs = tempDirs('two-factor-lifecycle');
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  await dirs.removeAll();
 });
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
-
-function newDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'two-factor-lifecycle-'));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A service over `dataDir` as the process starts it, with its log lines kept. */
 async function start(dataDir: string, options: ServerOptions = {}) {
@@ -66,23 +60,9 @@ async function get(url: string, path: string, key: string | null = null) {
   return { status: response.status, text, json };
 }
 
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('one service per DATA_DIR', () => {
   it('refuses a second instance on the same DATA_DIR at start, naming the one running', async () => {
-    const dataDir = newDataDir();
+    const dataDir = await dirs.make();
     const { server: first } = await start(dataDir);
     await expect(start(dataDir)).rejects.toThrow(
       new RegExp(`^the service \\(pid ${process.pid} on [^)]+\\) is running: stop it first`),
@@ -97,7 +77,7 @@ describe('one service per DATA_DIR', () => {
 
 describe('readiness follows the projection runner', () => {
   it('turns 503 saying why once the runner has been failing past the tolerance, and ok once it recovers', async () => {
-    const dataDir = newDataDir();
+    const dataDir = await dirs.make();
     const { server } = await start(dataDir, { projectionFailureToleranceMs: 300 });
     expect((await get(server.url, '/health/ready')).status).toBe(200);
 
@@ -157,7 +137,7 @@ describe('readiness follows the projection runner', () => {
 
 describe('stop', () => {
   it('does not wait past the grace period for a client that stopped reading an audit export', async () => {
-    const dataDir = newDataDir();
+    const dataDir = await dirs.make();
     const { server, logs } = await start(dataDir, { shutdownGraceMs: 500 });
     // About 25 MB of audit records: far more than the socket buffers hold.
     for (let stream = 0; stream < 30; stream++) {

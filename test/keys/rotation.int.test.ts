@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteKeyStore } from '../../src/keys/sqliteKeyStore.ts';
 import { createUserKeys } from '../../src/keys/userKeys.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'key-rotation-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dirs = tempDirs('key-rotation');
+const dir = dirs.makeSync();
+afterAll(() => dirs.removeAll());
 
 const k1 = { id: 'k1', key: randomBytes(32) };
 const k2 = { id: 'k2', key: randomBytes(32) };

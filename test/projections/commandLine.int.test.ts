@@ -1,26 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { READ_MODELS_FILE } from '../../src/projections/readModels.ts';
-import { copyDataDir, runTwofactor } from '../cli/cliProcess.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { runTwofactor } from '../support/cliProcess.ts';
+import { serviceEnvironment } from '../support/recordedHistory.ts';
 import { dumpTables, spawnFixture, withTimeout } from './kit.ts';
 
-const dirs = tempDirs('projections-cli');
-afterAll(() => dirs.removeAll());
-
-let template: string;
-beforeAll(async () => {
-  template = await dirs.make();
-  await recordHistory(template);
-});
-
-async function dataDirOfStoppedService() {
-  const dataDir = copyDataDir(template, await dirs.make());
-  return { dataDir, env: serviceEnvironment(dataDir) };
-}
+const { dirs, stoppedService: dataDirOfStoppedService } = recordedDataDirs('projections-cli');
 
 /** The service's read models running in another process, holding their lock until killed. */
 async function runningService(dataDir: string) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { openReadModels, READ_MODELS_FILE } from '../../src/projections/readModels.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { historyWriter, writeHistory } from './history.ts';
 import { dumpTables, spawnFixture, withTimeout } from './kit.ts';
 

@@ -12,9 +12,10 @@ import {
   type ReadModels,
   ReadModelsLockedError,
 } from '../../src/projections/readModels.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { eventually } from '../support/eventually.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { admin, historyWriter, web, writeHistory } from './history.ts';
-import { dumpTables, waitFor } from './kit.ts';
+import { dumpTables } from './kit.ts';
 
 const dirs = tempDirs('read-models');
 afterAll(() => dirs.removeAll());
@@ -36,7 +37,7 @@ async function headOf(store: SqliteEventStore): Promise<{ position: bigint; coun
 }
 
 async function caughtUpTo(readModels: ReadModels, position: bigint): Promise<void> {
-  await waitFor(
+  await eventually(
     async () =>
       (await readModels.status()).every((status) => BigInt(status.position) >= position) ? true : undefined,
     `every projection at ${position}`,
@@ -273,12 +274,12 @@ describe('read models over a realistic history', async () => {
     const user = 'late-comer';
     await writer.service.startEnrollment(user, { accountName: user, proof: null }, web(user, 7));
     await writer.service.reset(user, 'follow-up', admin());
-    const records = await waitFor(async () => {
+    const records = await eventually(async () => {
       const found = await collect(readModels.auditEvents({ userId: user }));
       return found.length === 2 ? found : undefined;
     }, 'the new events in the audit');
     expect(records.map((r: AuditRecord) => r.type)).toEqual(['EnrollmentStarted', 'AdminReset']);
-    await waitFor(
+    await eventually(
       () =>
         readModels.listUsers({ nowMs: writer.clock.now(), limit: 500 }).users.some((u) => u.userId === user)
           ? true

@@ -17,10 +17,11 @@ import {
   ReadModelsLockedError,
   readProjectionStatus,
 } from '../../src/projections/readModels.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
+import { eventually } from '../support/eventually.ts';
+import { tempDirs } from '../support/tempDirs.ts';
 import { flakyStore } from './flakyStore.ts';
 import { historyWriter, web, writeHistory } from './history.ts';
-import { dumpTables, waitFor } from './kit.ts';
+import { dumpTables } from './kit.ts';
 
 const dirs = tempDirs('runner-safety');
 afterAll(() => dirs.removeAll());
@@ -313,7 +314,7 @@ describe('opening and looking change nothing (H3)', () => {
       writer.close();
       const liveHead = await headOf(store);
       expect(liveHead).toBeGreaterThan(head);
-      await waitFor(() => {
+      await eventually(() => {
         const positions = readModels.health().positions.filter((p) => p.name !== 'fragile');
         return positions.every((p) => p.position === liveHead) ? true : undefined;
       }, 'the healthy projections at the head');
@@ -367,7 +368,7 @@ describe('health (H4)', () => {
       store.down();
       await writeHistory(writer, 1, 'while-down');
       writer.close();
-      const failing = await waitFor(() => readModels.health().failing ?? undefined, 'the runner to fail');
+      const failing = await eventually(() => readModels.health().failing ?? undefined, 'the runner to fail');
       expect(failing).toEqual({
         since: expect.any(Number),
         storeUnavailable: true,
@@ -382,7 +383,7 @@ describe('health (H4)', () => {
       store.up();
       readModels.storeAnswered();
       const head = await headOf(inner);
-      await waitFor(
+      await eventually(
         () => (readModels.health().positions.every((p) => p.position === head) ? true : undefined),
         'the runner back at the head',
         5_000,

@@ -1,19 +1,4 @@
-import { expect } from 'vitest';
-import { codeAt, KEYS, type TestService } from '../support/testService.ts';
-
-/** 2FA turned on through the API, as the user's other device would have done; the clock moves on a step. */
-export async function enableThroughApi(t: TestService, userId: string) {
-  const started = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment`, {
-    body: { accountName: userId },
-  });
-  const secret: string = started.json.secret;
-  const confirmed = await t.call('POST', `/v1/users/${userId}/two-factor/enrollment/confirm`, {
-    body: { code: codeAt(secret, t.clock.now()) },
-  });
-  expect(confirmed.status).toBe(200);
-  t.clock.advance(30_000);
-  return { secret, recoveryCodes: confirmed.json.recoveryCodes as string[] };
-}
+import { KEYS, type TestService } from '../support/testService.ts';
 
 /**
  * The user's first audit record of `type`, or undefined while the audit read model (which lags

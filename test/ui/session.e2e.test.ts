@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
-import { auditRecord, enableThroughApi } from './serviceFixtures.ts';
+import { enableTwoFactor } from '../support/twoFactorFlows.ts';
+import { auditRecord } from './serviceFixtures.ts';
 import { uiClient } from './uiClient.ts';
 
 let t: TestService;
@@ -109,7 +110,7 @@ describe('CSRF protection', () => {
 describe('the second step', () => {
   it('keeps a user with 2FA out of the account until a code is verified', async () => {
     const userId = freshUser();
-    const { secret } = await enableThroughApi(t, userId);
+    const { secret } = await enableTwoFactor(t, userId);
     const client = uiClient(t.url);
     const first = await client.signIn(userId);
     expect(first.json).toMatchObject({ stage: 'second-step', userId, admin: false });
@@ -144,7 +145,7 @@ describe('the second step', () => {
 
   it('records the attempts in the audit history as the user’s own, from the browser’s address', async () => {
     const userId = freshUser();
-    await enableThroughApi(t, userId);
+    await enableTwoFactor(t, userId);
     const client = uiClient(t.url);
     await client.signIn(userId);
     await client.call('POST', '/ui/api/session/verify', {
@@ -229,7 +230,7 @@ describe('the per-address throttle', () => {
     try {
       const users = ['spray-1', 'spray-2', 'spray-3', 'spray-4'];
       const secrets = new Map<string, string>();
-      for (const userId of users) secrets.set(userId, (await enableThroughApi(throttled, userId)).secret);
+      for (const userId of users) secrets.set(userId, (await enableTwoFactor(throttled, userId)).secret);
       const clients = users.map(() => uiClient(throttled.url));
       for (const [i, userId] of users.entries()) {
         expect((await clients[i]!.signIn(userId)).json.stage).toBe('second-step');

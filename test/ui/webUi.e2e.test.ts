@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
+import { enableTwoFactor } from '../support/twoFactorFlows.ts';
 import { browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
-import { auditRecord, enableThroughApi } from './serviceFixtures.ts';
+import { auditRecord } from './serviceFixtures.ts';
 
 if (browserMissing !== null) console.warn(`web UI browser tests skipped: ${browserMissing}`);
 
@@ -272,7 +273,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
   });
   it('locks after five wrong codes and says how long is left; a recovery code still lets the user in', async () => {
     const user = 'lee';
-    const { secret, recoveryCodes } = await enableThroughApi(t, user);
+    const { secret, recoveryCodes } = await enableTwoFactor(t, user);
     const { page, watch, context } = await openPage(browser, t.url);
     await signIn(page, user);
     await verifyWithCode(page, currentCode(secret));
@@ -333,7 +334,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
 
   it('lets an administrator require 2FA for all users (the switch locks), unlock a user, and reset one with a reason', async () => {
     const user = 'carol';
-    const { secret } = await enableThroughApi(t, user);
+    const { secret } = await enableTwoFactor(t, user);
     const admin = await openPage(browser, t.url);
     await signIn(admin.page, 'admin');
     await onAccountPage(admin.page);

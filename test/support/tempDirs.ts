@@ -1,3 +1,4 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,12 @@ export function tempDirs(prefix: string) {
   return {
     async make(): Promise<string> {
       const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+      made.push(dir);
+      return dir;
+    },
+    /** The same, where the directory is needed before anything can be awaited. */
+    makeSync(): string {
+      const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
       made.push(dir);
       return dir;
     },

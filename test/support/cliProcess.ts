@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { cpSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,9 +59,3 @@ export const ndjson = (text: string): any[] =>
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line));
-
-/** A private copy of a recorded DATA_DIR, so that each test changes only its own. */
-export function copyDataDir(template: string, target: string): string {
-  cpSync(template, target, { recursive: true });
-  return target;
-}
