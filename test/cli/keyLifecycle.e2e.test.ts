@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTwoFactorService } from '../../src/application/twoFactorService.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createPepperRing } from '../../src/crypto/pepper.ts';
@@ -12,10 +12,10 @@ import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventSto
 import { openSqliteKeyStore } from '../../src/keys/sqliteKeyStore.ts';
 import { createUserKeys, type UserKeys } from '../../src/keys/userKeys.ts';
 import { openSqliteSnapshotStore } from '../../src/snapshots/sqliteSnapshotStore.ts';
-import { tempDirs } from '../eventStore/tempDirs.ts';
-import { type RecordedHistory, recordHistory, serviceEnvironment } from '../support/recordedHistory.ts';
+import { recordedDataDirs } from '../support/cliFixture.ts';
+import { ndjson, runTwofactor } from '../support/cliProcess.ts';
+import { serviceEnvironment } from '../support/recordedHistory.ts';
 import { codeAt, startTestService, TEST_DIGEST_PARAMETERS, testClock } from '../support/testService.ts';
-import { copyDataDir, ndjson, runTwofactor } from './cliProcess.ts';
 
 /*
  * The two questions a security engineer asks of the keys, each answered by one command, as
@@ -24,17 +24,9 @@ import { copyDataDir, ndjson, runTwofactor } from './cliProcess.ts';
  * service's DATA_DIR; sign-ins go through the real HTTP service over a socket.
  */
 
-const dirs = tempDirs('cli-key-lifecycle');
-afterAll(() => dirs.removeAll());
+const recorded = recordedDataDirs('cli-key-lifecycle'); // ada and bob, under data keys wrapped by k1
 
 const k2 = `k2:${randomBytes(32).toString('base64')}`;
-
-let template: string;
-let history: RecordedHistory;
-beforeAll(async () => {
-  template = await dirs.make();
-  history = await recordHistory(template); // ada and bob, enabled under data keys wrapped by k1
-});
 
 const k1Of = (dataDir: string) => serviceEnvironment(dataDir).SECRET_ENCRYPTION_KEYS!;
 
@@ -43,7 +35,7 @@ const keyRow = (status: { keys: KeyRow[] }, keyId: string) => status.keys.find((
 
 describe('we rotated the key; is the old one still needed?', () => {
   it('keys rotate re-wraps every data key under k2; keys status says k1 is removable; without k1 ada still signs in', async () => {
-    const dataDir = copyDataDir(template, await dirs.make());
+    const { dataDir } = await recorded.stoppedService();
     const both = { ...serviceEnvironment(dataDir), SECRET_ENCRYPTION_KEYS: `${k2},${k1Of(dataDir)}` };
 
     const before = await runTwofactor(['keys', 'status', '--json'], both);
@@ -74,14 +66,14 @@ describe('we rotated the key; is the old one still needed?', () => {
     try {
       // A day after the recorded history, so ada's codes are new steps.
       t.clock.set(Date.UTC(2026, 0, 20, 12, 0, 0));
-      const [adaSecret] = history.secrets;
+      const [adaSecret] = recorded.history.secrets;
       const byCode = await t.call('POST', '/v1/users/ada/two-factor/verify', {
         body: { code: codeAt(adaSecret!, t.clock.now()) },
       });
       expect(byCode.status).toBe(200);
       expect(byCode.json).toMatchObject({ verified: true, method: 'totp' });
       // The recovery codes are peppered with ada's data key: they work without k1 too.
-      const unusedRecoveryCode = history.secrets[3]!;
+      const unusedRecoveryCode = recorded.history.secrets[3]!;
       const byRecoveryCode = await t.call('POST', '/v1/users/ada/two-factor/verify', {
         body: { recoveryCode: unusedRecoveryCode },
       });
@@ -93,7 +85,7 @@ describe('we rotated the key; is the old one still needed?', () => {
   });
 
   it('keys status names k1 as still needed while a data key is not yet re-wrapped, and exits 1 without it', async () => {
-    const dataDir = copyDataDir(template, await dirs.make());
+    const { dataDir } = await recorded.stoppedService();
     const k2Only = { ...serviceEnvironment(dataDir), SECRET_ENCRYPTION_KEYS: k2 };
     const run = await runTwofactor(['keys', 'status', '--json'], k2Only);
     expect(run.code).toBe(1);
@@ -114,8 +106,7 @@ describe('we rotated the key; is the old one still needed?', () => {
 
 describe('this user asked to be erased; prove it', () => {
   it('admin erase destroys the data key; audit events shows every record erased; nothing under DATA_DIR holds her data', async () => {
-    const dataDir = copyDataDir(template, await dirs.make());
-    const env = serviceEnvironment(dataDir);
+    const { dataDir, env } = await recorded.stoppedService();
 
     const refused = await runTwofactor(['admin', 'erase', 'ada', '--actor', 'root'], env);
     expect(refused.code).toBe(2);
@@ -146,7 +137,7 @@ describe('this user asked to be erased; prove it', () => {
     expect(bob.stdout).toContain('203.0.113.7');
 
     // No file under DATA_DIR holds her secret or account name in plain text.
-    const [adaSecret] = history.secrets;
+    const [adaSecret] = recorded.history.secrets;
     const files = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((entry) =>
       entry.isFile(),
     );
@@ -216,7 +207,7 @@ type KeyCounts = KeyRow & { secrets: number; recoveryCodeSets: number };
 
 describe('secrets written before data keys', () => {
   it('keys migrate moves them under the data key; k1 stays needed for older recovery codes until they are regenerated', async () => {
-    const dataDir = copyDataDir(template, await dirs.make());
+    const { dataDir } = await recorded.stoppedService();
     const lin = await enrollAsBeforeDataKeys(dataDir, 'lin', testClock(Date.UTC(2026, 0, 16, 9, 0, 0)));
     const both = { ...serviceEnvironment(dataDir), SECRET_ENCRYPTION_KEYS: `${k2},${k1Of(dataDir)}` };
     const k1Counts = async () => {
