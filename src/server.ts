@@ -125,19 +125,30 @@ async function refuseUnusableKeys(runtime: Runtime, readModels: ReadModels, nowM
   }
 }
 
-/** Wires the runtime into the HTTP app and listens; shared by `main.ts` and the end-to-end tests. */
-export async function startServer(
+/** The service assembled (runtime, read models, HTTP app with its routes) but not started. */
+export type AssembledServer = {
+  readonly app: FastifyInstance;
+  readonly runtime: Runtime;
+  readonly readModels: ReadModels;
+  /** stops the read models, then closes the runtime (the app is the caller's to close first) */
+  close(): Promise<void>;
+};
+
+/**
+ * Wires the runtime into the HTTP app without starting anything: no projection runs, no port
+ * is bound. `startServer` starts it; tests that need no socket `inject` into its app.
+ */
+export async function assembleServer(
   config: Config,
   logger: Logger,
   options: ServerOptions = {},
-): Promise<Server> {
+): Promise<AssembledServer> {
   const runtime = createRuntime(config, logger, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.digestParameters ? { digestParameters: options.digestParameters } : {}),
     ...(options.argon2Limits ? { argon2Limits: options.argon2Limits } : {}),
   });
   const clock = options.clock ?? Date.now;
-  const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const failureToleranceMs = options.projectionFailureToleranceMs ?? DEFAULT_PROJECTION_FAILURE_TOLERANCE_MS;
   let readModels: ReadModels;
   try {
@@ -213,6 +224,18 @@ export async function startServer(
     await closeAll();
     throw error;
   }
+  return { app, runtime, readModels, close: closeAll };
+}
+
+/** Assembles the service, starts its read models, checks its keys and listens; shared by `main.ts` and the end-to-end tests. */
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  options: ServerOptions = {},
+): Promise<Server> {
+  const { app, runtime, readModels, close: closeAll } = await assembleServer(config, logger, options);
+  const clock = options.clock ?? Date.now;
+  const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let address: string;
   try {
     // Takes the read models' single-writer lock: a second instance on the same DATA_DIR, or a

@@ -1,10 +1,6 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
-import { createRuntime } from '../../src/composition.ts';
-import { buildApp } from '../../src/http/app.ts';
-import { readModelRoutes } from '../../src/http/routes/readModels.ts';
-import { openReadModels } from '../../src/projections/readModels.ts';
-import { registerWebUi } from '../../src/ui/webUi.ts';
+import { assembleServer } from '../../src/server.ts';
 import { tempDirs } from './tempDirs.ts';
 import {
   caller,
@@ -24,8 +20,8 @@ export type InjectService = Awaited<ReturnType<typeof buildInjectService>>;
  * on its own (schemas, error mapping, authentication and authorisation). Whatever needs a real
  * connection (streaming, timeouts, shutdown, cookies, readiness) stays with `startTestService`.
  *
- * The wiring follows `startServer` (src/server.ts), which cannot build its app without
- * listening; `/health/ready` here only says so.
+ * The wiring is `startServer`'s own (`assembleServer`), started without the start-up key check
+ * or a listener.
  */
 export async function buildInjectService(
   options: Pick<TestServiceOptions, 'env' | 'logLevel' | 'server'> = {},
@@ -35,37 +31,11 @@ export async function buildInjectService(
   const config = testConfig(dataDir, options);
   const { logger, lines: logs } = capturingLogger(config);
   const clock = testClock();
-  const runtime = createRuntime(config, logger, {
+  const { app, runtime, readModels, close } = await assembleServer(config, logger, {
     clock: clock.now,
     digestParameters: TEST_DIGEST_PARAMETERS,
     ...options.server,
   });
-  const readModels = openReadModels({ dataDir, store: runtime.store, keys: runtime.keys, logger });
-  const app = await buildApp({
-    service: runtime.service,
-    apiKeys: runtime.apiKeys,
-    logger,
-    metrics: runtime.metrics,
-    throttleFailuresPerMinute: config.throttleFailuresPerMinute,
-    requestTimeoutMs: config.requestTimeoutMs,
-    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-    clock: clock.now,
-    readModelRoutes: readModelRoutes(readModels, clock.now),
-    readiness: async () => ({
-      ready: false,
-      detail: 'readiness is the server’s: test it through startTestService',
-    }),
-  });
-  if (config.uiEnabled) {
-    await registerWebUi(app, {
-      service: runtime.service,
-      listUsers: (query) => readModels.listUsers(query),
-      clock: clock.now,
-      admins: config.uiAdmins,
-      productName: config.issuer,
-      throttleFailuresPerMinute: config.throttleFailuresPerMinute,
-    });
-  }
   await readModels.start();
   await readModels.caughtUp();
   await app.ready();
@@ -94,8 +64,7 @@ export async function buildInjectService(
     call,
     async stop() {
       await app.close();
-      await readModels.stop();
-      await runtime.close();
+      await close();
       await dirs.removeAll();
     },
   };
