@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EncryptionKey } from '../crypto/secretBox.ts';
+import { isUserId } from '../domain/twoFactor/userId.ts';
 import { type ApiKey, parseApiKeys } from './apiKeys.ts';
 import { parseEncryptionKeys } from './encryptionKeys.ts';
 
@@ -27,7 +28,7 @@ const environmentSchema = z.object({
   UI_ENABLED: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
   UI_ADMINS: z
     .string()
-    .regex(/^[A-Za-z0-9._:@-]{1,128}(,[A-Za-z0-9._:@-]{1,128})*$/, {
+    .refine((value) => value.split(',').every(isUserId), {
       message: 'must be a comma-separated list of user ids',
     })
     .default('admin'),

@@ -180,6 +180,18 @@ describe('the admin page’s calls', () => {
     expect(empty.status).toBe(400);
     expect(empty.json.detail).toContain('reason');
   });
+
+  it('refuse a reset reason the API refuses: one that could disguise the audit record, or too long', async () => {
+    const admin = uiClient(t.url);
+    await admin.signIn('chief');
+    for (const reason of ['lost phone\u202e4711 tekcit', 'x'.repeat(501)]) {
+      const refused = await admin.call('POST', `/ui/api/admin/users/${freshUser()}/reset`, {
+        body: { reason },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.json.detail).toContain('reason');
+    }
+  });
 });
 
 describe('the page', () => {

@@ -1,3 +1,4 @@
+import { REASON_MAX_LENGTH } from '../../src/domain/shared/reason.ts';
 import { ApiError, api, type Policy, type UserListItem } from '../api.ts';
 import { field, formatTime, messageLine, openDialog, toggleSwitch } from '../components.ts';
 import { h, replace } from '../dom.ts';
@@ -155,7 +156,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
         label: 'Reason',
         hint: 'Kept in the audit history, e.g. "lost phone; identity checked, ticket 4711".',
         multiline: true,
-        input: { required: true, maxlength: '500' },
+        input: { required: true, maxlength: String(REASON_MAX_LENGTH) },
       });
       const alert = messageLine('alert');
       const submit = h('button', { type: 'submit', class: 'danger' }, 'Reset two-factor authentication');

@@ -1,10 +1,9 @@
+import { isUserId } from '../../src/domain/twoFactor/userId.ts';
 import { ApiError, api } from '../api.ts';
 import { codeForm, field, messageLine } from '../components.ts';
 import { h } from '../dom.ts';
 import { messageFor } from '../messages.ts';
 import type { ScreenContext } from './context.ts';
-
-const USER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** The demo first step: a user id stands in for the product's own password or social login. */
 export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
@@ -21,7 +20,7 @@ export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HT
     userId.setError(null);
     alert.show(null);
     const value = userId.input.value.trim();
-    if (!USER_ID.test(value)) {
+    if (!isUserId(value)) {
       userId.setError('A user id is 1–128 letters, digits or . _ : @ - (no spaces).');
       userId.input.focus();
       return;

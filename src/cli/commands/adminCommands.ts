@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { REASON_MAX_LENGTH } from '../../domain/shared/reason.ts';
 import { parseId, parseReason } from '../arguments.ts';
 import { type CliContext, examples } from '../context.ts';
 
@@ -23,7 +24,11 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     admin
       .command(name)
       .argument('<userId>', 'the user (1–128 characters of [A-Za-z0-9._:@-])', parseId)
-      .requiredOption('--reason <text>', 'why, kept in the audit history (1–500 characters)', parseReason)
+      .requiredOption(
+        '--reason <text>',
+        `why, kept in the audit history (1–${REASON_MAX_LENGTH} characters)`,
+        parseReason,
+      )
       .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
       .option('--json', 'print the result as JSON, like the HTTP API');
 

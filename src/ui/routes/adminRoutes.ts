@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HttpProblem } from '../../http/problems.ts';
 import type { TypedApp } from '../../http/routes/routeDeps.ts';
-import { userParams } from '../../http/schemas.ts';
+import { reasonSchema, userParams } from '../../http/schemas.ts';
 import { InvalidCursorError } from '../../projections/usersProjection.ts';
 import { uiCommandMetadata } from '../endUser.ts';
 import { administrator, type WebUiDeps } from '../uiContext.ts';
@@ -55,7 +55,7 @@ export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
     schema: {
       hide: true,
       params: userParams,
-      body: z.strictObject({ reason: z.string().trim().min(1, 'say why').max(500) }),
+      body: z.strictObject({ reason: reasonSchema }),
     },
     handler: async (request) => {
       const { userId } = administrator(deps, request, { change: true });
