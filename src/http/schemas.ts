@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normaliseReason, REASON_MAX_LENGTH, reasonProblem } from '../domain/shared/reason.ts';
+import { TWO_FACTOR_STATUS_NAMES } from '../domain/twoFactor/state.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 import { PROBLEMS } from './problems.ts';
 
@@ -65,7 +66,7 @@ export const proofBody = z.strictObject(proofFields).refine(exactlyOneProof, EXA
 
 export const statusDocument = z.object({
   userId: z.string(),
-  status: z.enum(['disabled', 'pending', 'enabled']),
+  status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
   locked: z.boolean(),

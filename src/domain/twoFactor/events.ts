@@ -1,6 +1,7 @@
 import type { Event } from '../shared/message.ts';
 import type { EncryptedSecret } from './encryptedSecret.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
+import type { TwoFactorStatusName } from './state.ts';
 
 /** What a code was presented for; every purpose counts towards the lockout. */
 export type VerificationPurpose =
@@ -116,7 +117,7 @@ export type TwoFactorDisabled = Event<
  */
 export type AdminReset = Event<
   'AdminReset',
-  At & { readonly reason: string; readonly previousStatus: 'disabled' | 'pending' | 'enabled' }
+  At & { readonly reason: string; readonly previousStatus: TwoFactorStatusName }
 >;
 
 export type LockoutCleared = Event<'LockoutCleared', At & { readonly wasLocked: boolean }>;
@@ -129,7 +130,7 @@ export type LockoutCleared = Event<'LockoutCleared', At & { readonly wasLocked: 
  */
 export type UserErased = Event<
   'UserErased',
-  At & { readonly reason: string; readonly previousStatus: 'disabled' | 'pending' | 'enabled' }
+  At & { readonly reason: string; readonly previousStatus: TwoFactorStatusName }
 >;
 
 /**

@@ -52,7 +52,10 @@ export function hasLivePendingEnrollment(state: TwoFactorState, nowMs: number): 
   return state.pending !== null && nowMs < state.pending.expiresAtMs;
 }
 
-export type TwoFactorStatusName = 'disabled' | 'pending' | 'enabled';
+/** What the contract calls a user's 2FA status, everywhere it names one. */
+export const TWO_FACTOR_STATUS_NAMES = ['disabled', 'pending', 'enabled'] as const;
+
+export type TwoFactorStatusName = (typeof TWO_FACTOR_STATUS_NAMES)[number];
 
 export function statusName(state: TwoFactorState, nowMs: number): TwoFactorStatusName {
   if (state.enabled) return 'enabled';

@@ -2,8 +2,14 @@ import { Readable } from 'node:stream';
 import type { onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../../config/apiKeys.ts';
+import { TWO_FACTOR_STATUS_NAMES } from '../../domain/twoFactor/state.ts';
 import type { AuditRecord } from '../../projections/auditRecord.ts';
-import { NOTIFICATION_KINDS, NOTIFICATIONS_PAGE_MAX } from '../../projections/notificationsProjection.ts';
+import {
+  NOTIFICATION_KINDS,
+  NOTIFICATIONS_PAGE_DEFAULT,
+  NOTIFICATIONS_PAGE_MAX,
+  RECOVERY_CODES_LOW,
+} from '../../projections/notificationsProjection.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
 import { InvalidCursorError, USERS_PAGE_DEFAULT, USERS_PAGE_MAX } from '../../projections/usersProjection.ts';
 import { HttpProblem } from '../problems.ts';
@@ -41,7 +47,7 @@ const pageLimit = (max: number, fallback: number) =>
 
 const userListItem = z.object({
   userId: z.string(),
-  status: z.enum(['disabled', 'pending', 'enabled']),
+  status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
   locked: z.boolean(),
@@ -112,7 +118,7 @@ export function readModelRoutes(readModels: ReadModels, clock: () => number) {
         description:
           'From a projection of the event log (may lag by well under a second). A pending enrollment counts as pending until it expires, then as disabled; `locked` is evaluated at the time of the request. Pass `nextCursor` as `cursor` for the next page; it is null on the last page.',
         querystring: z.strictObject({
-          status: z.enum(['enabled', 'disabled', 'pending']).optional().describe('Only users in this status'),
+          status: z.enum(TWO_FACTOR_STATUS_NAMES).optional().describe('Only users in this status'),
           limit: pageLimit(USERS_PAGE_MAX, USERS_PAGE_DEFAULT),
           cursor: z.string().max(256).optional().describe('nextCursor of the previous page (opaque)'),
         }),
@@ -186,12 +192,13 @@ export function readModelRoutes(readModels: ReadModels, clock: () => number) {
         security,
         summary: 'Security notifications to tell users about, in log order',
         description:
-          'Kinds: two-factor-enabled, two-factor-disabled, authenticator-replaced, recovery-codes-regenerated, recovery-code-used (details.remaining), recovery-codes-low (two or fewer left; follows the recovery-code-used of the same event), factor-locked, admin-reset. Poll with `after` = the `nextAfter` of the previous answer: it is the position of the last notification returned, or, when none is new, the `after` you sent (null when you sent none), so passing it back never skips or repeats one. The notifications of one event share its position and are never split across pages, so a page may hold one more than `limit`. From a projection that may lag by well under a second.',
+          `Kinds: ${NOTIFICATION_KINDS.join(', ')}. recovery-code-used carries details.remaining; recovery-codes-low (${RECOVERY_CODES_LOW} or fewer left) follows the recovery-code-used of the same event. ` +
+          'Poll with `after` = the `nextAfter` of the previous answer: it is the position of the last notification returned, or, when none is new, the `after` you sent (null when you sent none), so passing it back never skips or repeats one. The notifications of one event share its position and are never split across pages, so a page may hold one more than `limit`. From a projection that may lag by well under a second.',
         querystring: z.strictObject({
           after: positionParameter(
             'Only notifications after this position: the nextAfter you received',
           ).optional(),
-          limit: pageLimit(NOTIFICATIONS_PAGE_MAX, 100),
+          limit: pageLimit(NOTIFICATIONS_PAGE_MAX, NOTIFICATIONS_PAGE_DEFAULT),
         }),
         response: {
           200: z.object({
