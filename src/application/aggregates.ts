@@ -18,7 +18,8 @@ export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
   currentVersions: TWO_FACTOR_SCHEMA_VERSIONS,
   upcasters: twoFactorUpcasters,
   // 2: the lockout knows whether a refusal was recorded; recovery codes know the one used last
-  stateVersion: 2,
+  // 3: the state knows when the user was last erased
+  stateVersion: 3,
 };
 
 export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {

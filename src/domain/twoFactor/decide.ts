@@ -340,9 +340,13 @@ function unlock(command: UnlockFactor, state: TwoFactorState): readonly TwoFacto
   ];
 }
 
-function countRefused(command: CountRefusedAttempts): readonly TwoFactorEvent[] {
-  const { userId, nowMs, attempts, firstAtMs, lastAtMs, endUserIps, lockedUntil } = command.data;
+function countRefused(command: CountRefusedAttempts, state: TwoFactorState): readonly TwoFactorEvent[] {
+  const { userId, nowMs, attempts, firstAtMs, lastAtMs, lockedUntil } = command.data;
   if (attempts < 1) return [];
+  // A count that began before an erasure holds the erased user's addresses (counted by another
+  // instance, or taken just before the erasure ran): the count is kept, the addresses are not.
+  const gatheredBeforeErasure = state.erasedAtMs !== null && firstAtMs <= state.erasedAtMs;
+  const endUserIps = gatheredBeforeErasure ? [] : command.data.endUserIps;
   return [
     emit(
       'RefusedAttemptsCounted',
@@ -381,6 +385,6 @@ export function decide(command: TwoFactorCommand, state: TwoFactorState): readon
     case 'ResealSecrets':
       return reseal(command, state);
     case 'CountRefusedAttempts':
-      return countRefused(command);
+      return countRefused(command, state);
   }
 }

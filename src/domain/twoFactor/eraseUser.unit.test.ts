@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MINUTE, T0 } from '../testing/clock.ts';
-import { eraseUser, startEnrollment, totpProof, verifySignIn } from '../testing/commands.ts';
+import {
+  countRefusedAttempts,
+  eraseUser,
+  startEnrollment,
+  totpProof,
+  verifySignIn,
+} from '../testing/commands.ts';
 import { deciderSpecification } from '../testing/deciderSpecification.ts';
-import { userErased } from '../testing/events.ts';
+import { adminReset, refusedAttemptsCounted, userErased } from '../testing/events.ts';
 import {
   enabled,
   type History,
@@ -29,12 +35,12 @@ describe('EraseUser: erasure on request', () => {
     ['pending', pendingLive, 'pending'],
     ['enabled', enabled, 'enabled'],
     ['locked until an administrator unlocks', lockedUntilAdmin, 'enabled'],
-  ])('%s: works, recording the status it erased (%s)', (_name, history, previousStatus) => {
+  ])('%s: works, recording the status it erased', (_name, history, previousStatus) => {
     const { state } = spec
       .given(history)
       .when(erase)
       .then([userErased(T0, previousStatus)]);
-    expect(state).toEqual(initialState());
+    expect(state).toEqual({ ...initialState(), erasedAtMs: T0 });
   });
 
   it('records no end-user address or agent, even when the request carried them', () => {
@@ -63,5 +69,47 @@ describe('EraseUser: erasure on request', () => {
       fold(erasedHistory),
     );
     expect(started?.type).toBe('EnrollmentStarted');
+  });
+});
+
+describe('refusals counted before an erasure, recorded after it', () => {
+  const erasedHistory = [...lockedUntilAdmin, userErased(T0, 'enabled')];
+  const IPS = ['198.51.100.99', '203.0.113.7'];
+
+  it('are recorded as a count without the erased user’s addresses', () => {
+    spec
+      .given(erasedHistory)
+      .when(
+        countRefusedAttempts({ nowMs: T0 + MINUTE, attempts: 3, firstAtMs: T0 - MINUTE, endUserIps: IPS }),
+      )
+      .then([refusedAttemptsCounted(T0 + MINUTE, 3, T0 - MINUTE, T0 + MINUTE)]);
+  });
+
+  it('keep their addresses when the count began after the erasure, as for anyone', () => {
+    spec
+      .given(erasedHistory)
+      .when(
+        countRefusedAttempts({
+          nowMs: T0 + 2 * MINUTE,
+          attempts: 2,
+          firstAtMs: T0 + MINUTE,
+          endUserIps: IPS,
+        }),
+      )
+      .then([refusedAttemptsCounted(T0 + 2 * MINUTE, 2, T0 + MINUTE, T0 + 2 * MINUTE, IPS)]);
+  });
+
+  it('lose their addresses even when the user was disabled or reset after the erasure', () => {
+    spec
+      .given([...erasedHistory, adminReset(T0 + MINUTE, 'disabled')])
+      .when(
+        countRefusedAttempts({
+          nowMs: T0 + 2 * MINUTE,
+          attempts: 1,
+          firstAtMs: T0 - MINUTE,
+          endUserIps: IPS,
+        }),
+      )
+      .then([refusedAttemptsCounted(T0 + 2 * MINUTE, 1, T0 - MINUTE, T0 + 2 * MINUTE)]);
   });
 });

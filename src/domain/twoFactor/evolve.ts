@@ -94,8 +94,9 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       };
     case 'TwoFactorDisabled':
     case 'AdminReset':
+      return { ...initialState(), erasedAtMs: state.erasedAtMs };
     case 'UserErased':
-      return initialState();
+      return { ...initialState(), erasedAtMs: ms(event.data.at) };
     case 'SecretsResealed':
       return {
         ...state,

@@ -31,6 +31,11 @@ export type TwoFactorState = {
   readonly lockout: Lockout;
   /** first enrollments started in the current window: a bound on what one user adds to the log */
   readonly enrollmentStarts: { readonly windowStartMs: number; readonly count: number } | null;
+  /**
+   * When the user's personal data was last erased, or null: whatever was gathered about them
+   * before it (the addresses of refused attempts still counted somewhere) is never recorded.
+   */
+  readonly erasedAtMs: number | null;
 };
 
 export const initialState = (): TwoFactorState => ({
@@ -41,6 +46,7 @@ export const initialState = (): TwoFactorState => ({
   recoveryCodes: null,
   lockout: noLockout,
   enrollmentStarts: null,
+  erasedAtMs: null,
 });
 
 export function recoveryCodesRemaining(state: TwoFactorState): number {
