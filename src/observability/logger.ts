@@ -32,6 +32,20 @@ export const REDACTED_PATHS = [
   '*.otpauthUri',
   'qrCode',
   '*.qrCode',
+  // The end user's personal data: kept sealed under their data key in the log, so that an
+  // erasure reaches it; a log line would be a copy beyond its reach. (The trace of a request.)
+  'headers["x-end-user-ip"]',
+  'headers["x-end-user-agent"]',
+  'headers["user-agent"]',
+  'req.headers["x-end-user-ip"]',
+  'req.headers["x-end-user-agent"]',
+  'req.headers["user-agent"]',
+  'body.accountName',
+  '*.body.accountName',
+  'endUserIp',
+  '*.endUserIp',
+  'endUserAgent',
+  '*.endUserAgent',
 ];
 
 /**

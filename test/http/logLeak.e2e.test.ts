@@ -11,6 +11,23 @@ afterAll(async () => {
   await t?.stop();
 });
 
+it('writes no end-user address, agent or account name to the logs, even at trace: an erasure could not reach them', async () => {
+  const before = t.logs.length;
+  const ip = '198.51.100.231';
+  const agent = 'LeakCheckBrowser/9.1';
+  const account = 'personal-leak@example.com';
+  const started = await t.call('POST', '/v1/users/leak-personal/two-factor/enrollment', {
+    body: { accountName: account },
+    headers: { 'x-end-user-ip': ip, 'x-end-user-agent': agent, 'user-agent': agent },
+  });
+  expect(started.status).toBe(201);
+  const logs = t.logs.slice(before).join('');
+  // The request was traced, headers and body included, with these fields redacted.
+  expect(logs).toContain('"level":10');
+  expect(logs).toContain('"x-end-user-ip":"[redacted]"');
+  for (const value of [ip, agent, account]) expect(logs.includes(value), value).toBe(false);
+});
+
 it('writes no secret, code, recovery code or API key to the logs or the data files, even at trace', async () => {
   const user = 'leak-check';
   const path = `/v1/users/${user}/two-factor`;
