@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/verifyChain.ts';
+import { openSecret } from '../../src/crypto/secretBox.ts';
 import type { EncryptedSecret } from '../../src/domain/twoFactor/encryptedSecret.ts';
 import { sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
 import { DataKeyErasedError } from '../../src/keys/userKeys.ts';
@@ -142,6 +143,12 @@ describe('erasure by crypto-shredding', () => {
     expect(personal.length).toBeGreaterThanOrEqual(3);
     for (const sealed of secrets)
       await expect(keyring.open(sealed)).rejects.toBeInstanceOf(DataKeyErasedError);
+    // Not through the service either: no instance key opens them directly.
+    const instanceKeys = t.server.runtime.encryptionKeys ?? [];
+    expect(instanceKeys.length).toBeGreaterThan(0);
+    for (const sealed of secrets) {
+      for (const { key } of instanceKeys) expect(() => openSecret(key, sealed, 'erin')).toThrow();
+    }
     for (const sealed of personal) expect(await keyring.openPersonal(sealed)).toBeNull();
   });
 
