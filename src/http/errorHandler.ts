@@ -4,6 +4,7 @@ import { UseCaseError } from '../application/errors.ts';
 import { KeyUnavailableError } from '../crypto/secretBox.ts';
 import { WorkOverloadedError } from '../crypto/workLimiter.ts';
 import { StoreUnavailableError } from '../eventStore/eventStore.ts';
+import { DataKeyErasedError } from '../keys/userKeys.ts';
 import { HttpProblem, LOCKED_UNTIL_ADMIN_STATUS } from './problems.ts';
 
 /** Seconds a client should wait before retrying when the store is unreachable. */
@@ -111,7 +112,13 @@ export function installErrorHandling(
 ): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(error, clock());
-    if (error instanceof KeyUnavailableError) {
+    if (error instanceof DataKeyErasedError) {
+      // Not a key to add: an erasure destroyed this user's key and has not recorded itself yet.
+      request.log.error(
+        { keyId: error.keyId },
+        "the user's data key was destroyed but the erasure is not recorded: run the erasure again to finish it",
+      );
+    } else if (error instanceof KeyUnavailableError) {
       onKeyUnavailable(error.keyId);
       request.log.error(
         { keyId: error.keyId },

@@ -163,6 +163,33 @@ describe('erasure by crypto-shredding', () => {
     expect(signIn.status).toBe(200);
   });
 
+  it('an erasure cut off between destroying the key and recording it says so, and running it again finishes it', async () => {
+    const user = 'cut-off';
+    const cut = await enable(t, user);
+    // What a crash right after the key's destruction leaves: no key, no UserErased.
+    expect(await t.server.runtime.keys.erase(user)).toBe(true);
+    t.clock.advance(30_000);
+    const before = t.logs.length;
+    const signIn = await t.call('POST', `${base(user)}/verify`, {
+      body: { code: codeAt(cut, t.clock.now()) },
+    });
+    expect(signIn.status).toBe(503);
+    const logged = t.logs.slice(before).join('');
+    expect(logged).toContain('run the erasure again to finish it');
+    expect(logged).not.toContain('add it to SECRET_ENCRYPTION_KEYS');
+    // Readiness names no missing key: none is missing.
+    expect((await t.call('GET', '/health/ready', { key: null })).json.detail).not.toContain('not configured');
+    const erase = await t.call('POST', `/v1/admin/users/${user}/erase`, {
+      ...asAdmin,
+      body: { reason: 'finish' },
+    });
+    expect(erase.status).toBe(200);
+    const after = await t.call('POST', `${base(user)}/verify`, {
+      body: { code: codeAt(cut, t.clock.now() + 30_000) },
+    });
+    expect(after.json.code).toBe('not-enabled');
+  });
+
   it('a sign-in racing an erasure lands wholly before it or fails after it', async () => {
     for (let round = 0; round < 5; round++) {
       const user = `cara-${round}`;
