@@ -21,7 +21,7 @@ import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../do
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
-import { sealPersonalFields } from '../keys/personalFields.ts';
+import { hasPlaintextPersonalFields, sealPersonalFields } from '../keys/personalFields.ts';
 import { isDataKeyId, type UserKeyring, type UserKeys } from '../keys/userKeys.ts';
 import type { SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { policyKind, twoFactorKind } from './aggregates.ts';
@@ -328,7 +328,17 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           result: null,
         };
       });
-      return { status: 'disabled' as const, erased: true as const };
+      // Events written before data keys hold their personal fields in plain text, which no
+      // key's destruction reaches: the caller is told how many, not left to believe otherwise.
+      let plaintextEvents = 0;
+      for await (const event of deps.store.readStream(twoFactorStreamName(userId))) {
+        if (hasPlaintextPersonalFields(event)) plaintextEvents++;
+      }
+      return {
+        status: 'disabled' as const,
+        erased: true as const,
+        ...(plaintextEvents > 0 ? { eventsWrittenBeforeDataKeys: plaintextEvents } : {}),
+      };
     },
 
     /**

@@ -47,6 +47,25 @@ export async function sealPersonalFields<E extends AnyEvent>(event: E, keyring: 
   return { ...event, data: data.rest, metadata: { ...metadata.rest, [PERSONAL_KEY]: sealed } } as E;
 }
 
+/**
+ * Whether a stored event carries personal fields in plain text: written before data keys,
+ * so out of an erasure's reach (events are never rewritten).
+ */
+export function hasPlaintextPersonalFields(event: {
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}): boolean {
+  const inMetadata = PERSONAL_METADATA.some(
+    (field) => (event.metadata as Readonly<Record<string, unknown>>)[field] !== undefined,
+  );
+  const inData = (PERSONAL_DATA[event.type] ?? []).some((field) => {
+    const value = (event.data as Readonly<Record<string, unknown>>)[field];
+    return value !== undefined && !(Array.isArray(value) && value.length === 0);
+  });
+  return inMetadata || inData;
+}
+
 /** The sealed personal fields a stored event's metadata carries, if any. */
 export function sealedPersonalFieldsOf(metadata: Readonly<Record<string, unknown>>): EncryptedSecret | null {
   const value = metadata[PERSONAL_KEY] as Partial<EncryptedSecret> | undefined;

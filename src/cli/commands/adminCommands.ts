@@ -71,8 +71,13 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       if (options.json) stdout.write(`${json(result)}\n`);
       else
         stdout.write(
-          `${userId}: personal data erased (data key destroyed; the history keeps no readable secret, address or agent)\n`,
+          `${userId}: personal data erased (data key destroyed; what it sealed can never be read again)\n`,
         );
+      if (result.eventsWrittenBeforeDataKeys !== undefined) {
+        context.io.stderr.write(
+          `warning: ${result.eventsWrittenBeforeDataKeys} of ${userId}'s events were written before data keys and keep their end-user addresses and agents in plain text; events are never rewritten (docs/keys.md)\n`,
+        );
+      }
     });
 
   admin

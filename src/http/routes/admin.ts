@@ -39,12 +39,22 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
       security,
       summary: "Erase the user's personal data by destroying their data key (crypto-shredding)",
       description:
-        "Destroys the user's data key, then records UserErased (who, when, why; no personal data). Afterwards the user's TOTP secret, recovery-code pepper, end-user addresses and user agents cannot be opened by anyone; 2FA reads disabled; the history still replays and verifies, with every record's personal fields marked erased (personalDataErased). A later enrollment of the same user id starts with a fresh data key. Works in any state, and again on an erased user.",
+        "Destroys the user's data key, then records UserErased (who, when, why; no personal data). Afterwards the user's TOTP secret, recovery-code pepper, end-user addresses and user agents cannot be opened by anyone; 2FA reads disabled; the history still replays and verifies, with every record's personal fields marked erased (personalDataErased). A later enrollment of the same user id starts with a fresh data key. Works in any state, and again on an erased user. Events written before data keys are out of its reach: `eventsWrittenBeforeDataKeys` counts them.",
       params: userParams,
       headers: actorHeader,
       body: z.strictObject({ reason: reasonSchema }),
       response: {
-        200: z.object({ status: z.literal('disabled'), erased: z.literal(true) }),
+        200: z.object({
+          status: z.literal('disabled'),
+          erased: z.literal(true),
+          eventsWrittenBeforeDataKeys: z
+            .number()
+            .int()
+            .optional()
+            .describe(
+              'Present when some of the user’s events were written before data keys: they keep their end-user addresses and agents in plain text (events are never rewritten)',
+            ),
+        }),
         ...problemResponses(400, 401, 403, 503),
       },
     },
