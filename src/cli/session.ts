@@ -64,6 +64,16 @@ export class Session {
   }
 
   /** The service over the store, for commands and for state as it stood. */
+  /**
+   * On EventStoreDB a destroyed key and a replaced wrapping are hidden, not gone, until the
+   * next scavenge (docs/keys.md): what a command that removes them tells the operator.
+   */
+  scavengeNote(): string | null {
+    return this.config().eventStoreConnectionString === null
+      ? null
+      : 'note: on EventStoreDB, replaced and destroyed keys stay in its files until a scavenge has run on every node (POST /admin/scavenge); run one now\n';
+  }
+
   runtime(): Runtime {
     if (this.#store) throw new Error('open either the store or the runtime in one invocation');
     this.#runtime ??= this.#open(() =>

@@ -73,6 +73,8 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
         stdout.write(
           `${userId}: personal data erased (data key destroyed; what it sealed can never be read again)\n`,
         );
+      const scavenge = session.scavengeNote();
+      if (scavenge !== null) context.io.stderr.write(scavenge);
       if (result.eventsWrittenBeforeDataKeys !== undefined) {
         context.io.stderr.write(
           `warning: ${result.eventsWrittenBeforeDataKeys} of ${userId}'s events were written before data keys and keep their end-user addresses and agents in plain text; events are never rewritten (docs/keys.md)\n`,

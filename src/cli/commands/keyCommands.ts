@@ -143,6 +143,8 @@ Exits ${EXIT.failure} when some data keys are wrapped by a key the configuration
           onProgress: ({ examined }) => progress.update(examined),
         });
         progress.finish();
+        const scavenge = context.session().scavengeNote();
+        if (scavenge !== null && result.rewrapped > 0) context.io.stderr.write(scavenge);
         context.io.stdout.write(
           `${result.examined} data keys examined, ${result.rewrapped} re-wrapped under ${printable(runtime.encryptionKeys?.[0]?.id ?? '-')}` +
             `${stop.signal.aborted ? '; interrupted: run it again to finish' : ''}\n`,
