@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Role } from '../config/apiKeys.ts';
 import type { CommandMetadata } from '../domain/shared/message.ts';
-import { withoutUnsafeCharacters } from '../domain/shared/text.ts';
+import { boundedUserAgent } from '../domain/shared/text.ts';
 import { HttpProblem } from './problems.ts';
 
 /**
@@ -11,7 +11,6 @@ import { HttpProblem } from './problems.ts';
  */
 export const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 const ACTOR_ID_PATTERN = /^[\x20-\x7e]{1,200}$/;
-const USER_AGENT_MAX = 512;
 
 /**
  * The end user's address, as the calling tier asserts it: one address. A forwarded list
@@ -25,12 +24,7 @@ const endUserIp = z.union([z.ipv4(), z.ipv6()], {
 const headersSchema = z.object({
   'x-actor-id': z.string().regex(ACTOR_ID_PATTERN, 'must be 1–200 printable ASCII characters').optional(),
   'x-end-user-ip': endUserIp.optional(),
-  // Kept for the audit, cleaned and cut to a bounded length rather than refusing a sign-in over it.
-  'x-end-user-agent': z
-    .string()
-    // Cut by code points, so a character is never split in half.
-    .transform((value) => Array.from(withoutUnsafeCharacters(value)).slice(0, USER_AGENT_MAX).join(''))
-    .optional(),
+  'x-end-user-agent': z.string().transform(boundedUserAgent).optional(),
 });
 
 /** The asserted end-user address when it is one well-formed address, else null. */

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { CommandMetadata } from '../domain/shared/message.ts';
-
-const USER_AGENT_MAX = 512;
+import { boundedUserAgent } from '../domain/shared/text.ts';
 
 /** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; the audit wants a.b.c.d. */
 const plainAddress = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
@@ -9,7 +8,7 @@ const plainAddress = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/,
 /**
  * The audit context of a command from the web UI. Here the service faces the browser itself,
  * so the end user's address and agent are the connection's, not headers a calling tier asserts.
- * The agent loses control characters and bidirectional overrides, and is cut to a bounded length.
+ * The agent is cleaned as the API's is (`boundedUserAgent`).
  */
 export function uiCommandMetadata(
   request: FastifyRequest,
@@ -24,10 +23,7 @@ export function uiCommandMetadata(
     ...(agent === undefined
       ? {}
       : {
-          endUserAgent: agent
-            // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-            .replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
-            .slice(0, USER_AGENT_MAX),
+          endUserAgent: boundedUserAgent(agent),
         }),
   };
 }

@@ -157,7 +157,7 @@ describe('the second step', () => {
       .toMatchObject({
         actor: { role: 'web', id: userId },
         endUserIp: '127.0.0.1',
-        endUserAgent: 'Browser/1.0  (test)',
+        endUserAgent: 'Browser/1.0 (test)',
       });
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Text that enters an event is read later by people, in terminals and in web pages. Control
- * characters (C0, DEL, C1) can drive a terminal, and bidirectional embeddings, overrides and
- * isolates (U+202A–U+202E, U+2066–U+2069) can make a record read as something it is not.
+ * characters (C0, DEL, C1) can drive a terminal, and bidirectional marks, embeddings,
+ * overrides and isolates (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) can make a
+ * record read as something it is not.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 export function hasUnsafeCharacters(text: string): boolean {
   UNSAFE_CHARACTERS.lastIndex = 0;
@@ -21,4 +22,15 @@ export function escapeUnsafeCharacters(text: string): string {
 }
 
 export const UNSAFE_CHARACTERS_MESSAGE =
-  'must not contain control characters or bidirectional overrides (U+202A–U+202E, U+2066–U+2069)';
+  'must not contain control characters or bidirectional marks and overrides (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069)';
+
+/** Longest end-user agent kept for the audit. */
+export const USER_AGENT_MAX = 512;
+
+/**
+ * An end user's agent as the audit keeps it: without unsafe characters, cut to a bounded
+ * length by code points, so a character is never split in half. Cleaned rather than refused:
+ * a sign-in must not fail over it.
+ */
+export const boundedUserAgent = (value: string): string =>
+  Array.from(withoutUnsafeCharacters(value)).slice(0, USER_AGENT_MAX).join('');
