@@ -59,8 +59,7 @@ type Row = {
   updated_at: string;
 };
 
-const ms = (iso: unknown): number | null => {
-  if (typeof iso !== 'string') return null;
+const ms = (iso: string): number | null => {
   const parsed = Date.parse(iso);
   return Number.isFinite(parsed) ? parsed : null;
 };
@@ -165,7 +164,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     case 'RecoveryCodeConsumed':
       return { ...row, ...unlocked, recovery_codes_remaining: event.data.remaining };
     case 'FactorLocked': {
-      const until = ms(event.data.lockedUntil);
+      const until = event.data.lockedUntil === null ? null : ms(event.data.lockedUntil);
       return { ...row, locked_until_ms: until, locked_permanent: until === null ? 1 : 0 };
     }
     case 'TwoFactorDisabled':
