@@ -4,6 +4,7 @@ import { FAILURES_BEFORE_WARNING, FAILURES_PER_LOCK } from '../domain/twoFactor/
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
 import { domainEventOf, isTwoFactorEvent, stringOrNull, unhandled } from './eventData.ts';
+import { pageLimit } from './pageLimit.ts';
 import type { PersonalDataReader } from './personalData.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
@@ -214,10 +215,7 @@ export function listNotifications(
   db: Database.Database,
   query: { readonly after?: bigint; readonly limit?: number },
 ): NotificationPage {
-  const limit = query.limit ?? NOTIFICATIONS_PAGE_DEFAULT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > NOTIFICATIONS_PAGE_MAX) {
-    throw new RangeError(`limit must be an integer from 1 to ${NOTIFICATIONS_PAGE_MAX}`);
-  }
+  const limit = pageLimit(query.limit, NOTIFICATIONS_PAGE_DEFAULT, NOTIFICATIONS_PAGE_MAX);
   const after = query.after ?? 0n;
   const rows = cached<[bigint, number], Row>(
     db,

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
 import { domainEventOf, isTwoFactorEvent, unhandled } from './eventData.ts';
+import { pageLimit } from './pageLimit.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -189,10 +190,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
  * as full as the data allows and the cursor never skips or repeats a user.
  */
 export function listUsers(db: Database.Database, query: ListUsersQuery): UserPage {
-  const limit = query.limit ?? USERS_PAGE_DEFAULT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > USERS_PAGE_MAX) {
-    throw new RangeError(`limit must be an integer from 1 to ${USERS_PAGE_MAX}`);
-  }
+  const limit = pageLimit(query.limit, USERS_PAGE_DEFAULT, USERS_PAGE_MAX);
   const after = query.cursor === undefined ? '' : decodeUserCursor(query.cursor);
   const filter =
     query.status === 'enabled'
