@@ -4,6 +4,7 @@ import type { TwoFactorRequirementChanged } from '../domain/policy/policy.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import type { ProjectedEvent } from './projection.ts';
 
 /** What the projections read: the domain's own events, typed. */
 export type DomainEvent = TwoFactorEvent | TwoFactorRequirementChanged;
@@ -27,6 +28,13 @@ export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
   } catch {
     return null;
   }
+}
+
+/** The recorded event decoded once, for every projection to read (see `ProjectedEvent`). */
+export function projectedEvent(recorded: RecordedEvent): ProjectedEvent {
+  const { data, ...envelope } = recorded;
+  const event = domainEventOf(recorded);
+  return event === null ? { ...envelope, event, data } : { ...envelope, event };
 }
 
 /** A 2FA event is one whose type the 2FA schema lists, not merely one that is not a policy event. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
-import { domainEventOf, isTwoFactorEvent, unhandled } from './eventData.ts';
+import { isTwoFactorEvent, unhandled } from './eventData.ts';
 import { pageLimit } from './pageLimit.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
@@ -93,8 +93,7 @@ export const usersProjection: Projection = {
   reset(db) {
     db.exec('DROP TABLE IF EXISTS users');
   },
-  apply(db, recorded) {
-    const event = domainEventOf(recorded);
+  apply(db, { event }) {
     if (event === null || !isTwoFactorEvent(event)) return;
     const { userId } = event.data;
     const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
