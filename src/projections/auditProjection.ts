@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type StoredAuditRecord, toAuditRecord } from './auditRecord.ts';
+import { auditRecordOf, type StoredAuditRecord } from './auditRecord.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -44,7 +44,7 @@ export const auditProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS audit_events');
   },
   apply(db, event) {
-    const record = toAuditRecord(event);
+    const record = auditRecordOf(event);
     // A plain INSERT: applying an event twice is a bug that must fail loudly, not be hidden.
     cached<[bigint, string, string | null, string, string]>(
       db,

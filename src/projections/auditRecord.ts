@@ -1,7 +1,8 @@
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
-import { type DomainEvent, domainEventOf, stringOrNull } from './eventData.ts';
+import { type DomainEvent, projectedEvent, stringOrNull } from './eventData.ts';
 import type { PersonalDataReader } from './personalData.ts';
+import type { ProjectedEvent } from './projection.ts';
 
 /**
  * One line of the audit stream (`GET /v1/audit/events`): who did what, when, from where.
@@ -116,12 +117,20 @@ function defined(details: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** The audit view of one recorded event. Pure; a type no schema knows gets `details: {}`. */
-export function toAuditRecord(recorded: RecordedEvent): StoredAuditRecord {
+/** The audit view of one recorded event, for a reader of the log (the CLI export): decodes it first. */
+export const toAuditRecord = (recorded: RecordedEvent): StoredAuditRecord =>
+  auditRecordOf(projectedEvent(recorded));
+
+/**
+ * The audit view of one event as the runner decoded it. Pure; a type no schema knows gets
+ * `details: {}`, and the user id its stored data names, if any. Who, from where and the
+ * sealed personal fields come from the metadata as stored.
+ */
+export function auditRecordOf(recorded: ProjectedEvent): StoredAuditRecord {
   const metadata = recorded.metadata as Readonly<Record<string, unknown>>;
   const actor = (metadata.actor ?? null) as { role?: unknown; id?: unknown } | null;
-  const event = domainEventOf(recorded);
-  const data = (event?.data ?? recorded.data) as { readonly userId?: unknown };
+  const { event } = recorded;
+  const data = (event === null ? recorded.data : event.data) as { readonly userId?: unknown };
   return {
     position: recorded.position.toString(),
     recordedAt: recorded.recordedAt.toISOString(),

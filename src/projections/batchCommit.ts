@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import type { CheckpointStatements } from './checkpointStore.ts';
-import type { Projection } from './projection.ts';
+import { projectedEvent } from './eventData.ts';
+import type { ProjectedEvent, Projection } from './projection.ts';
 import { CheckpointMovedError, ProjectionFailedError } from './runnerFailures.ts';
 
 export type BatchOutcome = {
@@ -29,7 +30,7 @@ export function prepareBatchCommit(db: Database.Database, statements: Checkpoint
   const applyTo = db.transaction(
     (
       projection: Projection,
-      events: readonly RecordedEvent[],
+      events: readonly ProjectedEvent[],
       before: bigint,
       expected: bigint | undefined,
     ) => {
@@ -42,7 +43,7 @@ export function prepareBatchCommit(db: Database.Database, statements: Checkpoint
       }
       const checkpoint = BigInt(row.position);
       if (checkpoint !== expected) throw new CheckpointMovedError(projection.name);
-      let last: RecordedEvent | null = null;
+      let last: ProjectedEvent | null = null;
       for (const event of events) {
         // At or below the checkpoint: its effect is already committed.
         if (event.position <= checkpoint) continue;
@@ -69,7 +70,7 @@ export function prepareBatchCommit(db: Database.Database, statements: Checkpoint
   );
   const batch = db.transaction(
     (
-      events: readonly RecordedEvent[],
+      events: readonly ProjectedEvent[],
       before: bigint,
       projections: readonly Projection[],
       expected: ReadonlyMap<string, bigint>,
@@ -89,6 +90,8 @@ export function prepareBatchCommit(db: Database.Database, statements: Checkpoint
       return { advanced, failures };
     },
   );
-  // IMMEDIATE: the write lock before the checkpoints are read.
-  return (events, before, projections, expected) => batch.immediate(events, before, projections, expected);
+  // Each event decoded (upcast, typed) once for all the projections, before the write lock
+  // is taken; IMMEDIATE: the write lock before the checkpoints are read.
+  return (events, before, projections, expected) =>
+    batch.immediate(events.map(projectedEvent), before, projections, expected);
 }

@@ -2,7 +2,9 @@ import { policyKind, twoFactorKind } from '../application/aggregates.ts';
 import { fromRecordedEvent } from '../application/storedEvent.ts';
 import type { TwoFactorRequirementChanged } from '../domain/policy/policy.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import type { ProjectedEvent } from './projection.ts';
 
 /** What the projections read: the domain's own events, typed. */
 export type DomainEvent = TwoFactorEvent | TwoFactorRequirementChanged;
@@ -14,12 +16,12 @@ export type DomainEvent = TwoFactorEvent | TwoFactorRequirementChanged;
  * cannot be read: a projection leaves such an event out rather than stop.
  */
 export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
-  const kind =
-    twoFactorKind.currentVersions[recorded.type as TwoFactorEvent['type']] !== undefined
-      ? twoFactorKind
-      : policyKind.currentVersions[recorded.type as TwoFactorRequirementChanged['type']] !== undefined
-        ? policyKind
-        : null;
+  // Own keys only: a type named like an Object.prototype member ("constructor") is no event.
+  const kind = Object.hasOwn(twoFactorKind.currentVersions, recorded.type)
+    ? twoFactorKind
+    : Object.hasOwn(policyKind.currentVersions, recorded.type)
+      ? policyKind
+      : null;
   if (kind === null) return null;
   try {
     return fromRecordedEvent<DomainEvent>(recorded, kind);
@@ -28,8 +30,16 @@ export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
   }
 }
 
+/** The recorded event decoded once, for every projection to read (see `ProjectedEvent`). */
+export function projectedEvent(recorded: RecordedEvent): ProjectedEvent {
+  const { data, ...envelope } = recorded;
+  const event = domainEventOf(recorded);
+  return event === null ? { ...envelope, event, data } : { ...envelope, event };
+}
+
+/** A 2FA event is one whose type the 2FA schema lists, not merely one that is not a policy event. */
 export const isTwoFactorEvent = (event: DomainEvent): event is TwoFactorEvent =>
-  event.type !== 'TwoFactorRequirementChanged';
+  Object.hasOwn(TWO_FACTOR_SCHEMA_VERSIONS, event.type);
 
 export const stringOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 

@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { FAILURES_BEFORE_WARNING, FAILURES_PER_LOCK } from '../domain/twoFactor/lockout.ts';
-import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
-import { domainEventOf, isTwoFactorEvent, stringOrNull, unhandled } from './eventData.ts';
+import { isTwoFactorEvent, stringOrNull, unhandled } from './eventData.ts';
+import { pageLimit } from './pageLimit.ts';
 import type { PersonalDataReader } from './personalData.ts';
-import type { Projection } from './projection.ts';
+import type { EventEnvelope, Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
 export const NOTIFICATION_KINDS = [
@@ -148,7 +148,7 @@ export const notificationsProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS notifications');
   },
   apply(db, recorded) {
-    const event = domainEventOf(recorded);
+    const { event } = recorded;
     if (event === null || !isTwoFactorEvent(event)) return;
     const drafts = draftsOf(event);
     if (drafts.length === 0) return;
@@ -172,7 +172,7 @@ export const notificationsProjection: Projection = {
   },
 };
 
-function occurredAtOf(recorded: RecordedEvent, at: string): string {
+function occurredAtOf(recorded: EventEnvelope, at: string): string {
   const parsed = Date.parse(at);
   return Number.isFinite(parsed) ? new Date(parsed).toISOString() : recorded.recordedAt.toISOString();
 }
@@ -182,7 +182,7 @@ function occurredAtOf(recorded: RecordedEvent, at: string): string {
  * event; for what an administrator did (a reset, an unlock) those headers describe the
  * administrator's session, which is not the user's to see, so they are null.
  */
-function whereFrom(event: RecordedEvent): Record<string, unknown> {
+function whereFrom(event: EventEnvelope): Record<string, unknown> {
   const actor = event.metadata.actor as { role?: unknown } | undefined;
   if (actor?.role !== 'web') return { endUserIp: null, endUserAgent: null };
   // Kept sealed as the event has it; opened when read (`revealNotifications`).
@@ -214,10 +214,7 @@ export function listNotifications(
   db: Database.Database,
   query: { readonly after?: bigint; readonly limit?: number },
 ): NotificationPage {
-  const limit = query.limit ?? NOTIFICATIONS_PAGE_DEFAULT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > NOTIFICATIONS_PAGE_MAX) {
-    throw new RangeError(`limit must be an integer from 1 to ${NOTIFICATIONS_PAGE_MAX}`);
-  }
+  const limit = pageLimit(query.limit, NOTIFICATIONS_PAGE_DEFAULT, NOTIFICATIONS_PAGE_MAX);
   const after = query.after ?? 0n;
   const rows = cached<[bigint, number], Row>(
     db,

@@ -1,5 +1,21 @@
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
+import type { DomainEvent } from './eventData.ts';
+
+/** Where and when the log recorded an event; `metadata` as stored (sealed personal fields, chain hash). */
+export type EventEnvelope = Omit<RecordedEvent, 'data'>;
+
+/**
+ * One event of the log as every projection gets it, decoded once by the runner
+ * (`projectedEvent`): `event` is the domain event upcast to today's format and typed. An
+ * event that is not one (a type no schema knows, data that cannot be read) has `event: null`
+ * and keeps its stored `data`, for the audit to show what it can of it.
+ */
+export type ProjectedEvent = EventEnvelope &
+  (
+    | { readonly event: DomainEvent; readonly data?: undefined }
+    | { readonly event: null; readonly data: JsonObject }
+  );
 
 /**
  * A read model folded from the global log. Everything it does to the database is
@@ -17,7 +33,7 @@ export type Projection = {
   /** creates its tables and indexes if missing (idempotent) */
   migrate(db: Database.Database): void;
   /** folds one event in; must not throw for events it does not know (ignore them) */
-  apply(db: Database.Database, event: RecordedEvent): void;
+  apply(db: Database.Database, event: ProjectedEvent): void;
   /** removes its tables or rows, so that `migrate` then starts it empty */
   reset(db: Database.Database): void;
 };

@@ -1,11 +1,17 @@
 import type Database from 'better-sqlite3';
+import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { noLockout } from '../domain/twoFactor/lockout.ts';
+import type { RecoveryCodeSet } from '../domain/twoFactor/recoveryCodes.ts';
+import { initialState, type TwoFactorState, type TwoFactorStatusName } from '../domain/twoFactor/state.ts';
+import { twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
-import { domainEventOf, isTwoFactorEvent, unhandled } from './eventData.ts';
+import { isTwoFactorEvent, unhandled } from './eventData.ts';
+import { pageLimit } from './pageLimit.ts';
 import type { Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
-export type UserStatus = 'disabled' | 'pending' | 'enabled';
+export type UserStatus = TwoFactorStatusName;
 
 export type UserListItem = {
   readonly userId: string;
@@ -59,8 +65,7 @@ type Row = {
   updated_at: string;
 };
 
-const ms = (iso: unknown): number | null => {
-  if (typeof iso !== 'string') return null;
+const ms = (iso: string): number | null => {
   const parsed = Date.parse(iso);
   return Number.isFinite(parsed) ? parsed : null;
 };
@@ -68,10 +73,11 @@ const ms = (iso: unknown): number | null => {
 const unlocked = { locked_until_ms: null, locked_permanent: 0 } as const;
 
 /**
- * One row per user who has any 2FA event: the admin user list. Mirrors the domain's `evolve`
- * for the fields the list shows, and stores no secret and no digest. What depends on the
- * time (a pending enrollment's expiry, a temporary lock) is stored as a deadline and
- * compared with the clock when queried.
+ * One row per user who has any 2FA event: the admin user list. Keeps what the list needs of
+ * the domain's state (`evolveRow`), and no secret and no digest; what is shown is computed
+ * from it by the domain's own rules (`toListItem`). What depends on the time (a pending
+ * enrollment's expiry, a temporary lock) is stored as a deadline and compared with the clock
+ * when queried.
  */
 export const usersProjection: Projection = {
   name: 'users',
@@ -93,8 +99,7 @@ export const usersProjection: Projection = {
   reset(db) {
     db.exec('DROP TABLE IF EXISTS users');
   },
-  apply(db, recorded) {
-    const event = domainEventOf(recorded);
+  apply(db, { event }) {
     if (event === null || !isTwoFactorEvent(event)) return;
     const { userId } = event.data;
     const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
@@ -165,7 +170,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     case 'RecoveryCodeConsumed':
       return { ...row, ...unlocked, recovery_codes_remaining: event.data.remaining };
     case 'FactorLocked': {
-      const until = ms(event.data.lockedUntil);
+      const until = event.data.lockedUntil === null ? null : ms(event.data.lockedUntil);
       return { ...row, locked_until_ms: until, locked_permanent: until === null ? 1 : 0 };
     }
     case 'TwoFactorDisabled':
@@ -185,29 +190,29 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
 }
 
 /**
+ * The status of a row at `@now`, in SQL: the one deliberate copy of a domain rule here, the
+ * domain's `statusName` (enabled; else pending while an enrollment's deadline is ahead; else
+ * disabled), because a page must be filtered in the query to be as full as the data allows.
+ * usersProjection.unit.test.ts checks it against `statusName` at every deadline's edge.
+ */
+const STATUS_SQL = `CASE WHEN enabled = 1 THEN 'enabled'
+  WHEN pending_expires_at_ms IS NOT NULL AND @now < pending_expires_at_ms THEN 'pending'
+  ELSE 'disabled' END`;
+
+/**
  * A page of the user list in user id order. The status filter is evaluated in SQL against
  * `nowMs` (a pending enrollment past its deadline counts as disabled), so a filtered page is
  * as full as the data allows and the cursor never skips or repeats a user.
  */
 export function listUsers(db: Database.Database, query: ListUsersQuery): UserPage {
-  const limit = query.limit ?? USERS_PAGE_DEFAULT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > USERS_PAGE_MAX) {
-    throw new RangeError(`limit must be an integer from 1 to ${USERS_PAGE_MAX}`);
-  }
+  const limit = pageLimit(query.limit, USERS_PAGE_DEFAULT, USERS_PAGE_MAX);
   const after = query.cursor === undefined ? '' : decodeUserCursor(query.cursor);
-  const filter =
-    query.status === 'enabled'
-      ? 'AND enabled = 1'
-      : query.status === 'pending'
-        ? 'AND enabled = 0 AND pending_expires_at_ms IS NOT NULL AND pending_expires_at_ms > @now'
-        : query.status === 'disabled'
-          ? 'AND enabled = 0 AND (pending_expires_at_ms IS NULL OR pending_expires_at_ms <= @now)'
-          : '';
+  const filter = query.status === undefined ? '' : `AND ${STATUS_SQL} = @status`;
   const rows = db
-    .prepare<{ after: string; now: number; take: number }, Row>(
+    .prepare<{ after: string; now: number; status: string | null; take: number }, Row>(
       `SELECT * FROM users WHERE user_id > @after ${filter} ORDER BY user_id LIMIT @take`,
     )
-    .all({ after, now: query.nowMs, take: limit + 1 });
+    .all({ after, now: query.nowMs, status: query.status ?? null, take: limit + 1 });
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return {
@@ -216,16 +221,44 @@ export function listUsers(db: Database.Database, query: ListUsersQuery): UserPag
   };
 }
 
+/** What the list shows of a user: the domain's own status document, computed from the row. */
 function toListItem(row: Row, nowMs: number): UserListItem {
-  const enabled = row.enabled === 1;
-  const pending = !enabled && row.pending_expires_at_ms !== null && nowMs < row.pending_expires_at_ms;
-  const locked =
-    enabled && (row.locked_permanent === 1 || (row.locked_until_ms !== null && nowMs < row.locked_until_ms));
+  const { status, enabledAt, recoveryCodesRemaining, locked } = twoFactorStatus(row.user_id, stateOf(row), {
+    nowMs,
+    // not part of the list; it changes none of the fields taken
+    requireTwoFactor: false,
+  });
+  return { userId: row.user_id, status, enabledAt, recoveryCodesRemaining, locked };
+}
+
+/**
+ * Stand-ins for what the row does not keep (a secret, digests, which codes were used). The
+ * rules `toListItem` applies (`statusName`, `isLocked`, `recoveryCodesRemaining`) read
+ * whether there is a pending enrollment and its deadline, the lock, and how many codes are
+ * unused, never these.
+ */
+const WITHHELD_SECRET: EncryptedSecret = { keyId: '', nonce: '', ciphertext: '', tag: '' };
+const WITHHELD_CODES: RecoveryCodeSet = {
+  salt: '',
+  parameters: { algorithm: 'argon2id', memoryCost: 0, timeCost: 0, parallelism: 0, outputLength: 0 },
+  digests: [],
+};
+
+/** The domain's state as far as the row knows it, for the domain's rules to read. */
+function stateOf(row: Row): TwoFactorState {
   return {
-    userId: row.user_id,
-    status: enabled ? 'enabled' : pending ? 'pending' : 'disabled',
-    enabledAt: enabled ? row.enabled_at : null,
-    recoveryCodesRemaining: enabled ? row.recovery_codes_remaining : 0,
-    locked,
+    ...initialState(),
+    enabled: row.enabled === 1,
+    enabledAtMs: row.enabled_at === null ? null : Date.parse(row.enabled_at),
+    pending:
+      row.pending_expires_at_ms === null
+        ? null
+        : { secret: WITHHELD_SECRET, expiresAtMs: row.pending_expires_at_ms, replacement: false },
+    recoveryCodes: {
+      set: WITHHELD_CODES,
+      used: Array.from({ length: row.recovery_codes_remaining }, () => false),
+      lastUsed: null,
+    },
+    lockout: { ...noLockout, lockedUntilMs: row.locked_until_ms, permanent: row.locked_permanent === 1 },
   };
 }

@@ -7,6 +7,7 @@ import {
   auditProjection,
   auditQueryPlan,
 } from '../../src/projections/auditProjection.ts';
+import { projectedEvent } from '../../src/projections/eventData.ts';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -45,7 +46,7 @@ describe('the audit query by time', () => {
   beforeAll(() => {
     auditProjection.migrate(db);
     db.transaction(() => {
-      for (const event of events) auditProjection.apply(db, event);
+      for (const event of events) auditProjection.apply(db, projectedEvent(event));
     })();
   });
   afterAll(() => db.close());

@@ -5,6 +5,7 @@ import { TwoFactorAccount } from '../../src/domain/testing/account.ts';
 import { MINUTE, SECOND, T0 } from '../../src/domain/testing/clock.ts';
 import { SECRET_A, wrongCodeAt } from '../../src/domain/testing/totpCodes.ts';
 import type { TwoFactorEvent } from '../../src/domain/twoFactor/events.ts';
+import { projectedEvent } from '../../src/projections/eventData.ts';
 import { listNotifications, notificationsProjection } from '../../src/projections/notificationsProjection.ts';
 
 /** Projects one user's history into a fresh notifications table and lists what came out. */
@@ -13,13 +14,16 @@ function notify(events: readonly TwoFactorEvent[]) {
   notificationsProjection.migrate(db);
   const { stored } = toStoredEvents('two-factor-user-1', 0n, 'genesis', events);
   stored.forEach((event, index) => {
-    notificationsProjection.apply(db, {
-      ...event,
-      streamName: 'two-factor-user-1',
-      revision: BigInt(index),
-      position: BigInt(index + 1),
-      recordedAt: new Date(T0),
-    });
+    notificationsProjection.apply(
+      db,
+      projectedEvent({
+        ...event,
+        streamName: 'two-factor-user-1',
+        revision: BigInt(index),
+        position: BigInt(index + 1),
+        recordedAt: new Date(T0),
+      }),
+    );
   });
   const { notifications } = listNotifications(db, { limit: 500 });
   db.close();

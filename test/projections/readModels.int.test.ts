@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import type { AuditRecord } from '../../src/projections/auditRecord.ts';
-import type { Projection } from '../../src/projections/projection.ts';
+import type { ProjectedEvent, Projection } from '../../src/projections/projection.ts';
 import {
   openReadModels,
   PROJECTIONS,
@@ -310,7 +309,7 @@ describe('projection versions', () => {
     migrate(db: Database.Database) {
       db.exec('CREATE TABLE IF NOT EXISTS marker (position INTEGER PRIMARY KEY, version INTEGER NOT NULL)');
     },
-    apply(db: Database.Database, event: RecordedEvent) {
+    apply(db: Database.Database, event: ProjectedEvent) {
       db.prepare('INSERT INTO marker (position, version) VALUES (?, ?)').run(event.position, version);
     },
     reset(db: Database.Database) {

@@ -5,10 +5,10 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EventStore, RecordedEvent } from '../../src/eventStore/eventStore.ts';
+import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import type { Projection } from '../../src/projections/projection.ts';
+import type { ProjectedEvent, Projection } from '../../src/projections/projection.ts';
 import {
   NewerProjectionVersionError,
   openReadModels,
@@ -229,7 +229,7 @@ const marker = (name: string, version: number): Projection => ({
   migrate(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS "${name}" (position INTEGER PRIMARY KEY)`);
   },
-  apply(db, event: RecordedEvent) {
+  apply(db, event: ProjectedEvent) {
     db.prepare(`INSERT INTO "${name}" (position) VALUES (?)`).run(event.position);
   },
   reset(db) {
