@@ -26,7 +26,8 @@ export type AuditQuery = {
 export const auditProjection: Projection = {
   name: 'audit',
   // 3: personal fields kept sealed as the event has them, opened when read
-  version: 3,
+  // 4: an erasure also clears the plain-text personal fields of events from before data keys
+  version: 4,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_events (
@@ -50,8 +51,33 @@ export const auditProjection: Projection = {
       db,
       'INSERT INTO audit_events (position, recorded_at, user_id, type, record) VALUES (?, ?, ?, ?, ?)',
     ).run(event.position, record.recordedAt, record.userId, record.type, JSON.stringify(record));
+    if (record.type === 'UserErased' && record.userId !== null)
+      clearPlaintextOf(db, record.userId, event.position);
   },
 };
+
+/**
+ * Events written before data keys hold the end user's address and agent in plain text, which
+ * no key's destruction reaches: on the user's erasure the audit's copies of them are cleared
+ * (the log's own stay, as events are never rewritten) and the records read as erased.
+ */
+function clearPlaintextOf(db: Database.Database, userId: string, erasedAt: bigint): void {
+  cached<[string, bigint]>(
+    db,
+    `UPDATE audit_events
+        SET record = json_set(record, '$.endUserIp', NULL, '$.endUserAgent', NULL, '$.personalDataErased', json('true'))
+      WHERE user_id = ? AND position < ?
+        AND (json_extract(record, '$.endUserIp') IS NOT NULL OR json_extract(record, '$.endUserAgent') IS NOT NULL)`,
+  ).run(userId, erasedAt);
+  cached<[string, bigint]>(
+    db,
+    `UPDATE audit_events
+        SET record = json_set(record, '$.details.endUserIps', json('[]'), '$.personalDataErased', json('true'))
+      WHERE user_id = ? AND position < ? AND type = 'RefusedAttemptsCounted'
+        AND json_extract(record, '$.sealed') IS NULL
+        AND json_array_length(record, '$.details.endUserIps') > 0`,
+  ).run(userId, erasedAt);
+}
 
 /** An ISO time as stored (`toISOString`), so that text comparison is time order. */
 export function normalizeTime(iso: string, field: string): string {

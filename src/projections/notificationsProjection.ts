@@ -130,7 +130,8 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
 export const notificationsProjection: Projection = {
   name: 'notifications',
   // 4: the end user's address and agent kept sealed, opened when read
-  version: 4,
+  // 5: an erasure also clears the plain-text address and agent of events from before data keys
+  version: 5,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (
@@ -150,6 +151,15 @@ export const notificationsProjection: Projection = {
   apply(db, recorded) {
     const { event } = recorded;
     if (event === null || !isTwoFactorEvent(event)) return;
+    if (event.type === 'UserErased') {
+      // Copies from events written before data keys, which no key's destruction reaches.
+      cached<[string]>(
+        db,
+        `UPDATE notifications SET details = json_set(details, '$.endUserIp', NULL, '$.endUserAgent', NULL)
+          WHERE user_id = ?
+            AND (json_extract(details, '$.endUserIp') IS NOT NULL OR json_extract(details, '$.endUserAgent') IS NOT NULL)`,
+      ).run(event.data.userId);
+    }
     const drafts = draftsOf(event);
     if (drafts.length === 0) return;
     const { userId } = event.data;

@@ -110,6 +110,8 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
       throw new Error(`read models: could not switch to WAL (${String(journalMode)})`);
     // FULL: a checkpoint acknowledged by a commit must survive a power loss with its rows.
     db.pragma('synchronous = FULL');
+    // What an erasure clears from a row is overwritten on disk, not left in a free page.
+    db.pragma('secure_delete = ON');
     runner = new ProjectionRunner({
       db,
       store: options.store,
