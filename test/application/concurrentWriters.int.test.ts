@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { openEsdbEventStore } from '../../src/eventStore/esdb/esdbEventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import { findEventStoreDb, startEventStoreDb, warnSkipped } from '../support/eventStoreDb.ts';
+import { describeOnEventStoreDb } from '../support/eventStoreDb.ts';
 import { tempDirs } from '../support/tempDirs.ts';
 import { describeSingleUseUnderConcurrency } from './singleUse.ts';
 
@@ -16,18 +16,6 @@ describe('SQLite', () => {
   describeSingleUseUnderConcurrency('SQLite, one file', async () => openSqliteEventStore({ dataDir }));
 });
 
-const source = await findEventStoreDb();
-warnSkipped('EventStoreDB single-use concurrency test', source);
-
-describe.skipIf(source.kind === 'none')('EventStoreDB', () => {
-  let server: Awaited<ReturnType<typeof startEventStoreDb>> | undefined;
-  beforeAll(async () => {
-    server = await startEventStoreDb(source);
-  }, 600_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-  describeSingleUseUnderConcurrency('EventStoreDB', async () =>
-    openEsdbEventStore(server?.connectionString ?? ''),
-  );
+await describeOnEventStoreDb('EventStoreDB single-use concurrency test', 'EventStoreDB', (server) => {
+  describeSingleUseUnderConcurrency('EventStoreDB', async () => openEsdbEventStore(server.connectionString));
 });

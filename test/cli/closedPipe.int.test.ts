@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const bin = fileURLToPath(new URL('../../bin/twofactor.js', import.meta.url));
+import { twofactorBin } from '../support/cliProcess.ts';
 
 describe('a reader that stops early', () => {
   it('ends the command quietly, as `| head` does, without a stack trace', async () => {
     // Help is printed without a store, and is long enough to outlast a closed pipe.
-    const child = spawn(process.execPath, [bin, 'admin', '--help'], {
+    const child = spawn(process.execPath, [twofactorBin, 'admin', '--help'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 30_000,
     });

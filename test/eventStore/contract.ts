@@ -1,3 +1,4 @@
+// Over 350 lines on purpose: one contract that every EventStore adapter must pass whole, so it stays one suite.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AppendResult,

@@ -1,20 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EventIdConflictError } from '../../src/eventStore/eventIdConflictError.ts';
 import { ConcurrencyConflictError, StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
-import { migrate, migrations } from '../../src/eventStore/sqlite/migrations.ts';
-import {
-  openSqliteEventStore,
-  type SqliteEventStore,
-  type SqliteEventStoreOptions,
-} from '../../src/eventStore/sqlite/sqliteEventStore.ts';
-import { spawnTsx } from '../support/tsxChild.ts';
-
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
+import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { tempDirs } from '../support/tempDirs.ts';
 import { describeEventStoreContract } from './contract.ts';
 import {
@@ -27,6 +16,12 @@ import {
   uniqueStream,
   withTimeout,
 } from './eventStoreTestKit.ts';
+import { sqliteStoresClosedAfterEach } from './sqliteStores.ts';
+
+/*
+ * The SQLite event store: the shared contract, then what is its own. Group commit, migrations
+ * and two stores on one file have their own sqlite*.int.test.ts beside this one.
+ */
 
 const dirs = tempDirs('sqlite-event-store');
 afterAll(() => dirs.removeAll());
@@ -36,132 +31,7 @@ describeEventStoreContract('SQLite', async () => openSqliteEventStore({ dataDir:
 const waitLimitMs = 15_000;
 
 describe('SQLite event store', () => {
-  const opened: SqliteEventStore[] = [];
-  const rawConnections: Database.Database[] = [];
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()));
-    for (const db of rawConnections.splice(0)) db.close();
-  });
-
-  async function openStore(options: Partial<SqliteEventStoreOptions> = {}): Promise<SqliteEventStore> {
-    const store = openSqliteEventStore({ dataDir: options.dataDir ?? (await dirs.make()), ...options });
-    opened.push(store);
-    return store;
-  }
-
-  /** A second, plain connection to the store's file: what another tool or process would see. */
-  function rawConnection(store: SqliteEventStore): Database.Database {
-    const db = new Database(store.filePath);
-    db.pragma('busy_timeout = 5000');
-    rawConnections.push(db);
-    return db;
-  }
-
-  describe('group commit', () => {
-    it('writes appends that arrive together in one transaction', async () => {
-      const store = await openStore();
-      const before = store.stats();
-
-      const results = await Promise.all(
-        Array.from({ length: 100 }, () =>
-          store.appendToStream(uniqueStream('batch'), [newEvent()], { expectedRevision: 'no-stream' }),
-        ),
-      );
-
-      const after = store.stats();
-      // All 100 are submitted before the queue's setImmediate fires, so they share one batch.
-      expect(after.committedBatches - before.committedBatches).toBe(1);
-      expect(after.acknowledgedAppends - before.acknowledgedAppends).toBe(100);
-      expect(new Set(results.map((result) => result.position)).size).toBe(100);
-      expect(await collect(store.readAll())).toHaveLength(100);
-    });
-
-    it('answers each append of a batch on its own: one bad append does not fail the others', async () => {
-      const store = await openStore();
-      const existing = uniqueStream('existing');
-      const reused = newEvent();
-      await store.appendToStream(existing, [newEvent(), newEvent()], { expectedRevision: 'no-stream' });
-      await store.appendToStream(uniqueStream('other'), [reused], { expectedRevision: 'no-stream' });
-      const good = [uniqueStream('good'), uniqueStream('good'), uniqueStream('good')];
-      const stale = newEvent();
-      const before = store.stats();
-
-      const outcomes = await Promise.allSettled([
-        store.appendToStream(good[0]!, [newEvent()], { expectedRevision: 'no-stream' }),
-        store.appendToStream(existing, [stale], { expectedRevision: 0n }),
-        store.appendToStream(good[1]!, [newEvent(), newEvent()], { expectedRevision: 'no-stream' }),
-        store.appendToStream(existing, [reused], { expectedRevision: 'any' }),
-        store.appendToStream(good[2]!, [newEvent()], { expectedRevision: 'any' }),
-      ]);
-
-      expect(store.stats().committedBatches - before.committedBatches).toBe(1);
-      expect(outcomes.map((outcome) => outcome.status)).toEqual([
-        'fulfilled',
-        'rejected',
-        'fulfilled',
-        'rejected',
-        'fulfilled',
-      ]);
-      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyConflictError);
-      expect((outcomes[3] as PromiseRejectedResult).reason).toBeInstanceOf(EventIdConflictError);
-      expect(await collect(store.readStream(good[1]!))).toHaveLength(2);
-      expect((await collect(store.readStream(existing))).map((e) => e.id)).not.toContain(stale.id);
-    });
-
-    it('lets later appends of a batch see the earlier ones', async () => {
-      const store = await openStore();
-      const stream = uniqueStream('same-batch');
-      const first = newEvent();
-      const before = store.stats();
-
-      const outcomes = await Promise.allSettled([
-        store.appendToStream(stream, [first], { expectedRevision: 'no-stream' }),
-        store.appendToStream(stream, [newEvent()], { expectedRevision: 0n }),
-        store.appendToStream(stream, [newEvent()], { expectedRevision: 'no-stream' }),
-        store.appendToStream(stream, [first], { expectedRevision: 'no-stream' }),
-      ]);
-
-      expect(store.stats().committedBatches - before.committedBatches).toBe(1);
-      expect(outcomes.map((outcome) => outcome.status)).toEqual([
-        'fulfilled',
-        'fulfilled',
-        'rejected',
-        'fulfilled',
-      ]);
-      // The in-batch retry of the first append gets the first append's answer.
-      expect((outcomes[3] as PromiseFulfilledResult<unknown>).value).toEqual(
-        (outcomes[0] as PromiseFulfilledResult<unknown>).value,
-      );
-      expect((await collect(store.readStream(stream))).map((e) => e.revision)).toEqual([0n, 1n]);
-    });
-  });
-
-  describe('a batch that cannot commit', () => {
-    it('rejects all its appends as unavailable, writes none, and a retry by event id succeeds later', async () => {
-      const store = await openStore({ busyTimeoutMs: 50 });
-      const blocker = rawConnection(store);
-      blocker.pragma('busy_timeout = 0');
-      const stream = uniqueStream('blocked');
-      const events = [newEvent(), newEvent()];
-      blocker.exec('BEGIN IMMEDIATE');
-
-      const outcomes = await Promise.allSettled([
-        store.appendToStream(stream, events, { expectedRevision: 'no-stream' }),
-        store.appendToStream(uniqueStream('blocked'), [newEvent()], { expectedRevision: 'no-stream' }),
-      ]);
-      blocker.exec('ROLLBACK');
-
-      for (const outcome of outcomes) {
-        expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(StoreUnavailableError);
-      }
-      expect(store.stats()).toMatchObject({ committedBatches: 0, failedBatches: 1 });
-      expect(await collect(store.readAll())).toEqual([]);
-      await expect(store.appendToStream(stream, events, { expectedRevision: 'no-stream' })).resolves.toEqual({
-        nextExpectedRevision: 1n,
-        position: 2n,
-      });
-    });
-  });
+  const { openStore, rawConnection } = sqliteStoresClosedAfterEach(dirs);
 
   describe('idempotency', () => {
     it("acknowledges a retry made with 'any'", async () => {
@@ -366,139 +236,6 @@ describe('SQLite event store', () => {
 
       expect(() => subscription[Symbol.asyncIterator]()).toThrow(/only once/);
       await subscription.close();
-    });
-  });
-
-  describe('migrations', () => {
-    it('reopening applies nothing again and keeps the log', async () => {
-      const dataDir = await dirs.make();
-      const first = openSqliteEventStore({ dataDir });
-      const stream = uniqueStream('reopen');
-      await first.appendToStream(stream, [newEvent()], { expectedRevision: 'no-stream' });
-      await first.close();
-
-      const reopened = await openStore({ dataDir });
-      await reopened.appendToStream(stream, [newEvent()], { expectedRevision: 0n });
-
-      expect(await collect(reopened.readStream(stream))).toHaveLength(2);
-      const raw = rawConnection(reopened);
-      expect(raw.pragma('user_version', { simple: true })).toBe(migrations.length);
-      expect(migrate(raw)).toEqual({ from: migrations.length, to: migrations.length });
-    });
-
-    it('applies only the migrations not yet applied, in order', () => {
-      const db = new Database(':memory:');
-      rawConnections.push(db);
-      const one = { version: 1, description: 'one', sql: 'CREATE TABLE one (x INTEGER)' };
-      const two = { version: 2, description: 'two', sql: 'CREATE TABLE two (x INTEGER)' };
-
-      expect(migrate(db, [one])).toEqual({ from: 0, to: 1 });
-      // Re-running `one` would fail with "table one already exists".
-      expect(migrate(db, [one, two])).toEqual({ from: 1, to: 2 });
-      expect(
-        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all(),
-      ).toEqual(['one', 'two']);
-      expect(() => migrate(db, [two])).toThrow(/numbered/);
-    });
-
-    it('refuses to open a database written by a newer schema', async () => {
-      const dataDir = await dirs.make();
-      const db = new Database(join(dataDir, 'events.sqlite'));
-      db.pragma('user_version = 99');
-      db.close();
-
-      expect(() => openSqliteEventStore({ dataDir })).toThrow(/newer/);
-    });
-  });
-
-  describe('two stores on one file', () => {
-    it('never lets both append the same revision', async () => {
-      const dataDir = await dirs.make();
-      const [a, b] = [await openStore({ dataDir }), await openStore({ dataDir })];
-      const streams = Array.from({ length: 20 }, () => uniqueStream('shared'));
-
-      const outcomes = await Promise.all(
-        streams.map((stream) =>
-          Promise.allSettled([
-            a.appendToStream(stream, [newEvent()], { expectedRevision: 'no-stream' }),
-            b.appendToStream(stream, [newEvent()], { expectedRevision: 'no-stream' }),
-          ]),
-        ),
-      );
-
-      for (const pair of outcomes) {
-        expect(pair.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
-        const loser = pair.find((outcome) => outcome.status === 'rejected');
-        expect(loser?.reason).toBeInstanceOf(ConcurrencyConflictError);
-      }
-      for (const stream of streams) expect(await collect(a.readStream(stream))).toHaveLength(1);
-    });
-
-    it("delivers another store's appends to a subscription, through the poll", async () => {
-      const dataDir = await dirs.make();
-      const [subscriber, writer] = [await openStore({ dataDir }), await openStore({ dataDir })];
-      const start = await markLogPosition(subscriber);
-      const stream = uniqueStream('cross');
-      const subscription = subscriber.subscribeToAll({ after: start });
-      const probe = probeSubscription(subscription, (e) => e.streamName === stream, waitLimitMs);
-
-      await writer.appendToStream(stream, [newEvent(), newEvent()], { expectedRevision: 'no-stream' });
-      await writer.appendToStream(stream, [newEvent()], { expectedRevision: 1n });
-      await probe.waitForRelevant(3);
-      await subscription.close();
-
-      expect(probe.relevant.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
-    });
-
-    it('never lets two processes append the same revision', async () => {
-      const dataDir = await dirs.make();
-      const [streams, rounds] = [8, 25];
-      const racers = [0, 1].map(() =>
-        spawnTsx(fixture('raceForRevisions.ts'), [dataDir, String(streams), String(rounds)]),
-      );
-      const outputs = racers.map((racer) => {
-        const lines: string[] = [];
-        let markReady = () => {};
-        const ready = new Promise<void>((resolve) => {
-          markReady = resolve;
-        });
-        const finished = (async () => {
-          for await (const line of racer.lines) {
-            if (line === 'ready') markReady();
-            else lines.push(line);
-          }
-        })();
-        return { lines, ready, finished };
-      });
-
-      await withTimeout(Promise.all(outputs.map((output) => output.ready)), 30_000, 'both racers to start');
-      for (const racer of racers) racer.process.stdin.write('go\n');
-      await withTimeout(
-        Promise.all(outputs.map((output) => output.finished)),
-        50_000,
-        'both racers to finish',
-      );
-      const exits = await Promise.all(racers.map((racer) => racer.exited));
-
-      expect(exits, racers.map((racer) => racer.stderr()).join('\n')).toEqual([
-        { code: 0, signal: null },
-        { code: 0, signal: null },
-      ]);
-      expect(outputs.every((output) => output.lines.at(-1) === 'done')).toBe(true);
-      const wins = outputs.flatMap((output) =>
-        output.lines
-          .filter((line) => line !== 'done')
-          .map((line) => JSON.parse(line) as { stream: string; revision: number; id: string }),
-      );
-      const store = await openStore({ dataDir });
-      for (let index = 0; index < streams; index += 1) {
-        const stream = `race-${index}`;
-        const stored = await collect(store.readStream(stream));
-        const claimed = wins.filter((win) => win.stream === stream).sort((x, y) => x.revision - y.revision);
-        // Every revision was won exactly once, and by the event that is stored there.
-        expect(claimed.map((win) => win.revision)).toEqual(Array.from({ length: rounds }, (_, r) => r));
-        expect(stored.map((e) => e.id)).toEqual(claimed.map((win) => win.id));
-      }
     });
   });
 

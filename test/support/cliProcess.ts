@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const bin = fileURLToPath(new URL('../../bin/twofactor.js', import.meta.url));
+/** The command-line entry point, bin/twofactor.js, as an absolute path. */
+export const twofactorBin = fileURLToPath(new URL('../../bin/twofactor.js', import.meta.url));
 
 /** The service's settings: a test never inherits them from the shell that runs it. */
 const CONFIG_VARIABLES = [
@@ -32,7 +33,7 @@ export function runTwofactor(args: readonly string[], env: Record<string, string
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLES.includes(name)),
   );
-  const child = spawn(process.execPath, [bin, ...args], {
+  const child = spawn(process.execPath, [twofactorBin, ...args], {
     cwd: repoRoot,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
+import { afterAll, beforeAll, describe } from 'vitest';
 
 /*
  * Where an EventStoreDB for the tests comes from:
@@ -8,7 +9,7 @@ import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer,
  * 3. otherwise none, with the reason, so suites skip saying why — never silently, never a pass.
  */
 
-/** The same image as docker-compose.yml (checked by test/eventStore/compose.unit.test.ts). */
+/** The same image as docker-compose.yml (checked by test/eventStore/compose.int.test.ts). */
 export const EVENTSTORE_IMAGE = 'kurrentplatform/kurrentdb:25.0';
 const HTTP_PORT = 2113;
 
@@ -66,4 +67,41 @@ export async function startEventStoreDb(
       await container.stop();
     },
   };
+}
+
+/** The server a suite of describeOnEventStoreDb runs on; read it in hooks and tests, once it has started. */
+export interface EventStoreDbServer {
+  readonly connectionString: string;
+}
+
+/**
+ * A suite on EventStoreDB, as every such suite sets itself up: find the server (or a container),
+ * print the one skip line when there is none, start it before the suite and stop it after
+ * (the body's own afterAll hooks run first). `title` may name where the server comes from.
+ */
+export async function describeOnEventStoreDb(
+  skipLine: string,
+  title: string | ((where: string) => string),
+  body: (server: EventStoreDbServer) => void,
+): Promise<void> {
+  const source = await findEventStoreDb();
+  warnSkipped(skipLine, source);
+  const where = source.kind === 'given' ? 'given server' : EVENTSTORE_IMAGE;
+  describe.skipIf(source.kind === 'none')(typeof title === 'string' ? title : title(where), () => {
+    let started: Awaited<ReturnType<typeof startEventStoreDb>> | undefined;
+    // The first run pulls the image, which can take longer than the projects' hook timeouts.
+    beforeAll(async () => {
+      started = await startEventStoreDb(source);
+    }, 600_000);
+    afterAll(async () => {
+      await started?.stop();
+    });
+    body({
+      get connectionString() {
+        if (started === undefined)
+          throw new Error('the EventStoreDB server has not started (read it in a hook or test)');
+        return started.connectionString;
+      },
+    });
+  });
 }

@@ -1,3 +1,4 @@
+// Over 350 lines on purpose: five user journeys share one browser, one service and these page helpers.
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

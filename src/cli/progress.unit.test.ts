@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressBar, progressLine, progressReporter } from '../../src/cli/progress.ts';
+import { progressBar, progressLine, progressReporter } from './progress.ts';
 
 function fakeStream(isTTY: boolean) {
   const written: string[] = [];

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareAppend } from '../../src/eventStore/sqlite/appendInput.ts';
-import { expectedRevisionMatches } from '../../src/eventStore/sqlite/expectedRevision.ts';
+import { prepareAppend } from './appendInput.ts';
 
 const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const event = { id, type: 'Happened', data: { é: '😀' }, metadata: { actor: 'me' } };
@@ -33,19 +32,5 @@ describe('prepareAppend', () => {
 
   it('accepts "$" anywhere but at the start', () => {
     expect(() => prepareAppend('price$-1', [{ ...event, type: 'Cost$' }], 'any')).not.toThrow();
-  });
-});
-
-describe('expectedRevisionMatches', () => {
-  it.each([
-    ['any', 'no-stream', true],
-    ['any', 7n, true],
-    ['no-stream', 'no-stream', true],
-    ['no-stream', 0n, false],
-    [2n, 2n, true],
-    [2n, 3n, false],
-    [0n, 'no-stream', false],
-  ] as const)('expected %s against %s: %s', (expected, actual, matches) => {
-    expect(expectedRevisionMatches(expected, actual)).toBe(matches);
   });
 });

@@ -5,7 +5,7 @@ import {
   type HeadsDocument,
   MalformedHeadsError,
   parseHeads,
-} from '../../src/audit/streamHeads.ts';
+} from './streamHeads.ts';
 
 const hash = (digit: string) => digit.repeat(64);
 

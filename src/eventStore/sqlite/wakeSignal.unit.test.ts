@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WakeSignal } from '../../src/eventStore/sqlite/wakeSignal.ts';
+import { WakeSignal } from './wakeSignal.ts';
 
 const longWaitMs = 60_000;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { toStoredEvents } from '../../src/application/storedEvent.ts';
-import { UnreadableEventError, verifyChain } from '../../src/audit/verifyChain.ts';
-import { type RecordedEvent, StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
-import { chainedStream, domainEvent, globalLog, storeOf } from './chainedLog.ts';
+import { chainedStream, domainEvent, globalLog, storeOf } from '../../test/audit/chainedLog.ts';
+import { toStoredEvents } from '../application/storedEvent.ts';
+import { type RecordedEvent, StoreUnavailableError } from '../eventStore/eventStore.ts';
+import { UnreadableEventError, verifyChain } from './verifyChain.ts';
 
 const replaceAt = (log: RecordedEvent[], index: number, change: Partial<RecordedEvent>) =>
   log.map((event, i) => (i === index ? { ...event, ...change } : event));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, type ItemOutcome } from '../../src/eventStore/sqlite/groupCommit.ts';
+import { GroupCommit, type ItemOutcome } from './groupCommit.ts';
 
 /** A queue whose flushes run only when the test says so, recording each batch it commits. */
 function manualQueue(

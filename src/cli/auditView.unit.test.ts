@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { auditTableHeader, auditTableRow, matchesAuditFilter } from '../../src/cli/auditView.ts';
-import { CONTROL_CHARACTERS } from '../../src/cli/lineOutput.ts';
-import type { AuditRecord } from '../../src/projections/auditRecord.ts';
+import type { AuditRecord } from '../projections/auditRecord.ts';
+import { auditTableHeader, auditTableRow, matchesAuditFilter } from './auditView.ts';
+import { CONTROL_CHARACTERS } from './lineOutput.ts';
 
 const record = (overrides: Partial<AuditRecord> = {}): AuditRecord => ({
   position: '42',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventIdConflictError } from '../../src/eventStore/eventIdConflictError.ts';
-import { checkForRetry, type StoredEventRef } from '../../src/eventStore/sqlite/idempotentRetry.ts';
+import { EventIdConflictError } from '../eventIdConflictError.ts';
+import { checkForRetry, type StoredEventRef } from './idempotentRetry.ts';
 
 const ref = (id: string, revision: bigint, streamName = 's'): StoredEventRef => ({
   id,

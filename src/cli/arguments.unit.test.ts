@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseCount, parseId, parsePosition, parseReason, parseTime } from '../../src/cli/arguments.ts';
+import { parseCount, parseId, parsePosition, parseReason, parseTime } from './arguments.ts';
 
 describe('command line arguments', () => {
   it('takes ids by the API rule: 1–128 characters of [A-Za-z0-9._:@-]', () => {
