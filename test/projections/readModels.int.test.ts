@@ -16,6 +16,11 @@ import { tempDirs } from '../support/tempDirs.ts';
 import { admin, historyWriter, web, writeHistory } from './history.ts';
 import { dumpTables } from './kit.ts';
 
+/*
+ * One file, over 350 lines: every query of the read models is checked against one recorded
+ * history, written once for the suite, and the tests read best beside it.
+ */
+
 const dirs = tempDirs('read-models');
 afterAll(() => dirs.removeAll());
 

@@ -23,6 +23,12 @@ import { flakyStore } from './flakyStore.ts';
 import { historyWriter, web, writeHistory } from './history.ts';
 import { dumpTables } from './kit.ts';
 
+/*
+ * One file, over 350 lines: each test is one way the runner must not lose or double an event
+ * (a crash, a moved checkpoint, a replaced log, a failing projection); they share the flaky
+ * store and the fixtures that make those happen.
+ */
+
 const dirs = tempDirs('runner-safety');
 afterAll(() => dirs.removeAll());
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { toStoredEvents } from '../../src/application/storedEvent.ts';
-import { decidePolicy, initialPolicyState } from '../../src/domain/policy/policy.ts';
-import type { AnyEvent } from '../../src/domain/shared/message.ts';
-import { MINUTE, T0 } from '../../src/domain/testing/clock.ts';
+import { toStoredEvents } from '../application/storedEvent.ts';
+import { decidePolicy, initialPolicyState } from '../domain/policy/policy.ts';
+import type { AnyEvent } from '../domain/shared/message.ts';
+import { MINUTE, T0 } from '../domain/testing/clock.ts';
 import {
   adminReset,
   authenticatorReplaced,
@@ -20,14 +20,14 @@ import {
   userErased,
   verificationFailed,
   verificationRefused,
-} from '../../src/domain/testing/events.ts';
-import { ADMIN } from '../../src/domain/testing/metadata.ts';
-import { issueRecoveryCodes } from '../../src/domain/testing/recoveryCodes.ts';
-import { sealSecret } from '../../src/domain/testing/secrets.ts';
-import { SECRET_A, SECRET_B } from '../../src/domain/testing/totpCodes.ts';
-import { TWO_FACTOR_SCHEMA_VERSIONS } from '../../src/domain/twoFactor/schema.ts';
-import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
-import { type AuditRecord, toAuditRecord } from '../../src/projections/auditRecord.ts';
+} from '../domain/testing/events.ts';
+import { ADMIN } from '../domain/testing/metadata.ts';
+import { issueRecoveryCodes } from '../domain/testing/recoveryCodes.ts';
+import { sealSecret } from '../domain/testing/secrets.ts';
+import { SECRET_A, SECRET_B } from '../domain/testing/totpCodes.ts';
+import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
+import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import { type AuditRecord, toAuditRecord } from './auditRecord.ts';
 
 const SECRET_FIELDS = new Set([
   'secret',

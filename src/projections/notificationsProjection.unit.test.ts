@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { toStoredEvents } from '../../src/application/storedEvent.ts';
-import { TwoFactorAccount } from '../../src/domain/testing/account.ts';
-import { MINUTE, SECOND, T0 } from '../../src/domain/testing/clock.ts';
-import { SECRET_A, wrongCodeAt } from '../../src/domain/testing/totpCodes.ts';
-import type { TwoFactorEvent } from '../../src/domain/twoFactor/events.ts';
-import { projectedEvent } from '../../src/projections/eventData.ts';
-import { listNotifications, notificationsProjection } from '../../src/projections/notificationsProjection.ts';
+import { toStoredEvents } from '../application/storedEvent.ts';
+import { TwoFactorAccount } from '../domain/testing/account.ts';
+import { MINUTE, SECOND, T0 } from '../domain/testing/clock.ts';
+import { SECRET_A, wrongCodeAt } from '../domain/testing/totpCodes.ts';
+import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { projectedEvent } from './eventData.ts';
+import { listNotifications, notificationsProjection } from './notificationsProjection.ts';
 
 /** Projects one user's history into a fresh notifications table and lists what came out. */
 function notify(events: readonly TwoFactorEvent[]) {
