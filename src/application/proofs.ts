@@ -25,9 +25,10 @@ export async function prepareProof(
   state: TwoFactorState,
   presented: PresentedCode,
   nowMs: number,
-  willCheck = true,
+  /** the domain's answer to "will this code be checked?" for the command at hand */
+  isChecked: (state: TwoFactorState, method: ProofMethod, nowMs: number) => boolean = proofIsChecked,
 ): Promise<Proof> {
-  const checked = willCheck && proofIsChecked(state, presentedMethod(presented), nowMs);
+  const checked = isChecked(state, presentedMethod(presented), nowMs);
   if ('code' in presented) {
     const secretBase32 =
       checked && state.authenticator ? await keyring.open(state.authenticator.secret) : null;

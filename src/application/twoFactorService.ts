@@ -10,7 +10,7 @@ import {
 } from '../domain/policy/policy.ts';
 import { FactorLockedRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
-import { confirmationIsChecked } from '../domain/twoFactor/attemptChecks.ts';
+import { confirmationIsChecked, disableProofIsChecked } from '../domain/twoFactor/attemptChecks.ts';
 import type { ConfirmEnrollment, RegenerateRecoveryCodes, TotpProof } from '../domain/twoFactor/commands.ts';
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
@@ -265,7 +265,9 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
                 nowMs,
                 requireTwoFactor,
                 // Refused before any check when the policy requires 2FA: no slow work for it.
-                proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, !requireTwoFactor),
+                proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, (s, method, now) =>
+                  disableProofIsChecked(s, method, now, requireTwoFactor),
+                ),
               },
               metadata,
             },

@@ -14,6 +14,19 @@ export function proofIsChecked(state: TwoFactorState, method: ProofMethod, nowMs
   return method === 'recovery-code' || !isLocked(state.lockout, nowMs);
 }
 
+/** Whether a user may disable 2FA at all: not while the instance requires it for everyone. */
+export const disablingIsAllowed = (requireTwoFactor: boolean): boolean => !requireTwoFactor;
+
+/** A code presented to disable 2FA: refused before any check when disabling is not allowed. */
+export function disableProofIsChecked(
+  state: TwoFactorState,
+  method: ProofMethod,
+  nowMs: number,
+  requireTwoFactor: boolean,
+): boolean {
+  return disablingIsAllowed(requireTwoFactor) && proofIsChecked(state, method, nowMs);
+}
+
 /** A code confirming a pending enrollment (first or replacement): not checked while locked. */
 export function confirmationIsChecked(state: TwoFactorState, nowMs: number): boolean {
   return hasLivePendingEnrollment(state, nowMs) && !isLocked(state.lockout, nowMs);

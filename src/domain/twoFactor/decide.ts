@@ -1,6 +1,6 @@
 import { DomainRejection, FactorLockedRejection, TooSoonRejection } from '../shared/domainError.ts';
 import type { CommandMetadata } from '../shared/message.ts';
-import { confirmationIsChecked, proofIsChecked } from './attemptChecks.ts';
+import { confirmationIsChecked, disablingIsAllowed, proofIsChecked } from './attemptChecks.ts';
 import type {
   ConfirmEnrollment,
   CountRefusedAttempts,
@@ -274,7 +274,7 @@ function regenerate(command: RegenerateRecoveryCodes, state: TwoFactorState): re
 function disable(command: DisableTwoFactor, state: TwoFactorState): readonly TwoFactorEvent[] {
   requireEnabled(state);
   const { userId, nowMs, proof, requireTwoFactor } = command.data;
-  if (requireTwoFactor) {
+  if (!disablingIsAllowed(requireTwoFactor)) {
     throw new DomainRejection(
       'two-factor-required',
       'the instance requires two-factor authentication for all users',
