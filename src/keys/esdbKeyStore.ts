@@ -65,8 +65,6 @@ import type { KeyStore, WrappedDataKey } from './keyStore.ts';
  * the event store is imported from `eventStore/esdb`.
  */
 
-export { DATA_KEY_STREAM_PREFIX };
-
 const streamOf = (userId: string) => `${DATA_KEY_STREAM_PREFIX}${userId}`;
 
 const CREATED = 'DataKeyCreated';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { STREAM_PREFIX } from '../../domain/twoFactor/decider.ts';
+import { userIdOfStream } from '../../domain/twoFactor/decider.ts';
+import type { EventStore } from '../../eventStore/eventStore.ts';
 import { isDataKeyId } from '../../keys/userKeys.ts';
 import { parseId } from '../arguments.ts';
 import { type CliContext, examples } from '../context.ts';
@@ -45,11 +46,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
       const session = context.session();
       const configured = (session.config().encryptionKeys ?? []).map((key) => key.id);
       const runtime = session.runtime();
-      const userIds = new Set<string>();
-      for await (const event of runtime.store.readAll()) {
-        if (event.streamName.startsWith(STREAM_PREFIX))
-          userIds.add(event.streamName.slice(STREAM_PREFIX.length));
-      }
+      const userIds = await usersInLog(runtime.store);
       const emptyRow = (keyId: string, configured: boolean): KeyRow => ({
         keyId,
         configured,
@@ -168,11 +165,7 @@ Exits ${EXIT.failure} when some data keys are wrapped by a key the configuration
     .action(async (options: { actor: string }) => {
       const session = context.session();
       const runtime = session.runtime();
-      const userIds = new Set<string>();
-      for await (const event of runtime.store.readAll()) {
-        if (event.streamName.startsWith(STREAM_PREFIX))
-          userIds.add(event.streamName.slice(STREAM_PREFIX.length));
-      }
+      const userIds = await usersInLog(runtime.store);
       const metadata = session.metadataFor(options.actor);
       let resealed = 0;
       for (const userId of userIds) if (await runtime.service.resealSecrets(userId, metadata)) resealed++;
@@ -180,4 +173,14 @@ Exits ${EXIT.failure} when some data keys are wrapped by a key the configuration
         `${userIds.size} users; ${resealed} had secrets sealed again under their data key\n`,
       );
     });
+}
+
+/** Every user with a 2FA stream, in the order the log first names them. */
+async function usersInLog(store: EventStore): Promise<Set<string>> {
+  const userIds = new Set<string>();
+  for await (const event of store.readAll()) {
+    const userId = userIdOfStream(event.streamName);
+    if (userId !== null) userIds.add(userId);
+  }
+  return userIds;
 }

@@ -16,3 +16,7 @@ export const twoFactorDecider: Decider<TwoFactorState, TwoFactorCommand, TwoFact
 export const STREAM_PREFIX = 'two-factor-';
 
 export const twoFactorStreamName = (userId: string): string => `${STREAM_PREFIX}${userId}`;
+
+/** The user whose 2FA stream this is, or null for any other stream. */
+export const userIdOfStream = (streamName: string): string | null =>
+  streamName.startsWith(STREAM_PREFIX) ? streamName.slice(STREAM_PREFIX.length) : null;
