@@ -15,12 +15,12 @@ import {
   type Subscription,
 } from '../eventStore.ts';
 import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
-import { type PreparedAppend, prepareAppend } from './appendInput.ts';
 import { toRecordedEvent } from './eventRows.ts';
 import { expectedRevisionMatches, type StreamState } from './expectedRevision.ts';
 import { GroupCommit, type ItemOutcome } from './groupCommit.ts';
 import { checkForRetry } from './idempotentRetry.ts';
 import { migrate } from './migrations.ts';
+import { type PreparedAppend, prepareAppend } from './preparedAppend.ts';
 import { SqliteSubscription } from './sqliteSubscription.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { StreamHeads } from './streamHeads.ts';

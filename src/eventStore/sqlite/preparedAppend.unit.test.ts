@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareAppend } from './appendInput.ts';
+import { prepareAppend } from './preparedAppend.ts';
 
 const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const event = { id, type: 'Happened', data: { é: '😀' }, metadata: { actor: 'me' } };
