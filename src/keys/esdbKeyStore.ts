@@ -1,8 +1,6 @@
 import {
   type AllStreamResolvedEvent,
   type AppendExpectedRevision,
-  BACKWARDS,
-  END,
   StreamDeletedError as EsdbStreamDeletedError,
   type EventStoreDBClient,
   jsonEvent,
@@ -11,7 +9,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
-import { itemsOf, WatchedStream } from '../eventStore/esdb/clientStreams.ts';
+import { itemsOf, readLastEvent, WatchedStream } from '../eventStore/esdb/clientStreams.ts';
 import { connectEsdb } from '../eventStore/esdb/connect.ts';
 import type { ConnectionSettings } from '../eventStore/esdb/connectionString.ts';
 import { toPortError, withDeadline } from '../eventStore/esdb/errors.ts';
@@ -77,7 +75,7 @@ const LIST_PAGE_SIZE = 1_000;
 /** Tries of one create or destroy against writers that keep moving the stream on. */
 const ATTEMPTS = 5;
 
-const LEADER = { requiresLeader: true } as const;
+const _LEADER = { requiresLeader: true } as const;
 
 /** The stream as its last event leaves it. */
 type Head =
@@ -148,21 +146,8 @@ export function esdbKeyStoreOver(client: EventStoreDBClient, settings: Connectio
 
   /** The last event of a stream, or undefined when it has none to read (absent, soft-deleted). */
   async function lastEvent(stream: string, operation: string): Promise<ResolvedEvent['event']> {
-    const read = client.readStream(stream, {
-      direction: BACKWARDS,
-      fromRevision: END,
-      maxCount: 1,
-      ...LEADER,
-    });
     try {
-      for await (const resolved of itemsOf<ResolvedEvent>(new WatchedStream(read), {
-        operation,
-        cancel: () => read.cancel(),
-        idleMs: settings.defaultDeadlineMs,
-      })) {
-        if (resolved.event !== undefined) return resolved.event;
-      }
-      return undefined;
+      return await readLastEvent(client, stream, { operation, idleMs: settings.defaultDeadlineMs });
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
       // Tombstoned by an operator: no key, and none can ever be kept there again.

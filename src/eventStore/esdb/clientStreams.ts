@@ -1,3 +1,4 @@
+import { BACKWARDS, END, type EventStoreDBClient, type ResolvedEvent } from '@eventstore/db-client';
 import { unavailable } from './errors.ts';
 
 /*
@@ -116,4 +117,29 @@ export async function drain(items: AsyncIterable<unknown>): Promise<void> {
   while (!(await iterator.next()).done) {
     // nothing to keep
   }
+}
+
+/**
+ * The last event of a stream, read backwards from the leader; undefined when the stream has
+ * none. The client's errors (a stream never written, one deleted) are the caller's to map.
+ */
+export async function readLastEvent(
+  client: EventStoreDBClient,
+  streamName: string,
+  options: { readonly operation: string; readonly idleMs: number },
+): Promise<ResolvedEvent['event']> {
+  const read = client.readStream(streamName, {
+    direction: BACKWARDS,
+    fromRevision: END,
+    maxCount: 1,
+    requiresLeader: true,
+  });
+  for await (const resolved of itemsOf<ResolvedEvent>(new WatchedStream(read), {
+    operation: options.operation,
+    cancel: () => read.cancel(),
+    idleMs: options.idleMs,
+  })) {
+    if (resolved.event !== undefined) return resolved.event;
+  }
+  return undefined;
 }

@@ -27,7 +27,7 @@ import {
   type Subscription,
 } from '../eventStore.ts';
 import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
-import { drain, itemsOf, WatchedStream } from './clientStreams.ts';
+import { drain, itemsOf, readLastEvent, WatchedStream } from './clientStreams.ts';
 import { connectEsdb } from './connect.ts';
 import type { ConnectionSettings } from './connectionString.ts';
 import { toPortError, unavailable, withDeadline } from './errors.ts';
@@ -195,21 +195,12 @@ class EsdbEventStore implements EventStore {
 
   /** The stream's last revision, for the report of a refused append. */
   async #currentRevision(streamName: string): Promise<bigint | 'no-stream'> {
-    const read = this.client.readStream(streamName, {
-      direction: BACKWARDS,
-      fromRevision: END,
-      maxCount: 1,
-      ...LEADER,
-    });
     try {
-      for await (const resolved of itemsOf<ResolvedEvent>(new WatchedStream(read), {
+      const last = await readLastEvent(this.client, streamName, {
         operation: 'readStream',
-        cancel: () => read.cancel(),
         idleMs: this.settings.defaultDeadlineMs,
-      })) {
-        if (resolved.event !== undefined) return resolved.event.revision;
-      }
-      return 'no-stream';
+      });
+      return last === undefined ? 'no-stream' : last.revision;
     } catch (error) {
       if (error instanceof StreamNotFoundError) return 'no-stream';
       throw this.#failure('readStream', error, streamName);
