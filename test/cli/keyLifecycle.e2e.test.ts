@@ -1,16 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createTwoFactorService } from '../../src/application/twoFactorService.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createPepperRing } from '../../src/crypto/pepper.ts';
 import { createRecoveryCodeHasher } from '../../src/crypto/recoveryCodeHasher.ts';
-import { sealSecret } from '../../src/crypto/secretBox.ts';
+import { openSecret, sealSecret } from '../../src/crypto/secretBox.ts';
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
+import type { EncryptedSecret } from '../../src/domain/twoFactor/encryptedSecret.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { openSqliteKeyStore } from '../../src/keys/sqliteKeyStore.ts';
-import { createUserKeys, type UserKeys } from '../../src/keys/userKeys.ts';
+import { createUserKeys, DataKeyErasedError, type UserKeys } from '../../src/keys/userKeys.ts';
 import { openSqliteSnapshotStore } from '../../src/snapshots/sqliteSnapshotStore.ts';
 import { recordedDataDirs } from '../support/cliFixture.ts';
 import { ndjson, runTwofactor } from '../support/cliProcess.ts';
@@ -204,6 +206,36 @@ async function enrollAsBeforeDataKeys(dataDir: string, userId: string, clock: Re
 }
 
 type KeyCounts = KeyRow & { secrets: number; recoveryCodeSets: number };
+
+describe('an erased user’s snapshot', () => {
+  it('holds only what no key can open any more', async () => {
+    const { dataDir, env } = await recorded.stoppedService();
+    // bob's 100 failed attempts are well past the snapshot interval: his state was snapshotted.
+    const snapshots = new Database(join(dataDir, 'snapshots.sqlite'), { readonly: true });
+    const row = snapshots
+      .prepare<[string], { state: string }>('SELECT state FROM snapshots WHERE stream_name = ?')
+      .get('two-factor-bob');
+    snapshots.close();
+    expect(row).toBeDefined();
+    const sealed = (JSON.parse(row!.state) as { authenticator: { secret: EncryptedSecret } }).authenticator
+      .secret;
+    expect(sealed.keyId.startsWith('dk:')).toBe(true);
+
+    const erased = await runTwofactor(
+      ['admin', 'erase', 'bob', '--reason', 'erasure request', '--actor', 'root'],
+      env,
+    );
+    expect(erased.code).toBe(0);
+    const ring = loadConfig(env).encryptionKeys!;
+    const keys = createUserKeys(openSqliteKeyStore(dataDir), ring);
+    try {
+      await expect(keys.forUser('bob').open(sealed)).rejects.toBeInstanceOf(DataKeyErasedError);
+      for (const { key } of ring) expect(() => openSecret(key, sealed, 'bob')).toThrow();
+    } finally {
+      await keys.store.close();
+    }
+  });
+});
 
 describe('secrets written before data keys', () => {
   it('keys migrate moves them under the data key; k1 stays needed for older recovery codes until they are regenerated', async () => {
