@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import type { AuditRecord } from '../../src/projections/auditRecord.ts';
 import { eventually } from '../support/eventually.ts';
 import { codeAt, KEYS, type TestService } from '../support/testService.ts';
 
@@ -21,18 +22,6 @@ export const fromUser = (id: string = randomUUID()) => ({
 /** How long the read models may lag behind the commands here. */
 export const LAG_MS = 5_000;
 
-export type AuditLine = {
-  position: string;
-  recordedAt: string;
-  userId: string | null;
-  type: string;
-  actor: { role: string; id: string | null };
-  correlationId: string | null;
-  endUserIp: string | null;
-  endUserAgent: string | null;
-  details: Record<string, unknown>;
-};
-
 /** The calls the suites make of the service `service()` returns (started in their beforeAll). */
 export function readModelCalls(service: () => TestService) {
   async function audit(query: string) {
@@ -41,7 +30,7 @@ export function readModelCalls(service: () => TestService) {
     expect(response.status, response.text).toBe(200);
     const lines = response.text.split('\n');
     expect(lines.at(-1)).toBe(''); // every line ends in \n
-    return { response, records: lines.slice(0, -1).map((line) => JSON.parse(line) as AuditLine) };
+    return { response, records: lines.slice(0, -1).map((line) => JSON.parse(line) as AuditRecord) };
   }
 
   async function auditOf(userId: string, count: number) {
