@@ -1,10 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
-import { noLockout } from '../domain/twoFactor/lockout.ts';
-import type { RecoveryCodeSet } from '../domain/twoFactor/recoveryCodes.ts';
-import { initialState, type TwoFactorState, type TwoFactorStatusName } from '../domain/twoFactor/state.ts';
-import { twoFactorStatus } from '../domain/twoFactor/status.ts';
+import { isLocked, noLockout } from '../domain/twoFactor/lockout.ts';
+import { statusName, type TwoFactorStatusName } from '../domain/twoFactor/state.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
 import { isTwoFactorEvent, unhandled } from './eventData.ts';
 import { pageLimit } from './pageLimit.ts';
@@ -221,44 +218,16 @@ export function listUsers(db: Database.Database, query: ListUsersQuery): UserPag
   };
 }
 
-/** What the list shows of a user: the domain's own status document, computed from the row. */
+/** What the list shows of a user, by the domain's own rules over what the row keeps. */
 function toListItem(row: Row, nowMs: number): UserListItem {
-  const { status, enabledAt, recoveryCodesRemaining, locked } = twoFactorStatus(row.user_id, stateOf(row), {
-    nowMs,
-    // not part of the list; it changes none of the fields taken
-    requireTwoFactor: false,
-  });
-  return { userId: row.user_id, status, enabledAt, recoveryCodesRemaining, locked };
-}
-
-/**
- * Stand-ins for what the row does not keep (a secret, digests, which codes were used). The
- * rules `toListItem` applies (`statusName`, `isLocked`, `recoveryCodesRemaining`) read
- * whether there is a pending enrollment and its deadline, the lock, and how many codes are
- * unused, never these.
- */
-const WITHHELD_SECRET: EncryptedSecret = { keyId: '', nonce: '', ciphertext: '', tag: '' };
-const WITHHELD_CODES: RecoveryCodeSet = {
-  salt: '',
-  parameters: { algorithm: 'argon2id', memoryCost: 0, timeCost: 0, parallelism: 0, outputLength: 0 },
-  digests: [],
-};
-
-/** The domain's state as far as the row knows it, for the domain's rules to read. */
-function stateOf(row: Row): TwoFactorState {
+  const enabled = row.enabled === 1;
+  const pending = row.pending_expires_at_ms === null ? null : { expiresAtMs: row.pending_expires_at_ms };
+  const lockout = { ...noLockout, lockedUntilMs: row.locked_until_ms, permanent: row.locked_permanent === 1 };
   return {
-    ...initialState(),
-    enabled: row.enabled === 1,
-    enabledAtMs: row.enabled_at === null ? null : Date.parse(row.enabled_at),
-    pending:
-      row.pending_expires_at_ms === null
-        ? null
-        : { secret: WITHHELD_SECRET, expiresAtMs: row.pending_expires_at_ms, replacement: false },
-    recoveryCodes: {
-      set: WITHHELD_CODES,
-      used: Array.from({ length: row.recovery_codes_remaining }, () => false),
-      lastUsed: null,
-    },
-    lockout: { ...noLockout, lockedUntilMs: row.locked_until_ms, permanent: row.locked_permanent === 1 },
+    userId: row.user_id,
+    status: statusName({ enabled, pending }, nowMs),
+    enabledAt: enabled ? row.enabled_at : null,
+    recoveryCodesRemaining: enabled ? row.recovery_codes_remaining : 0,
+    locked: enabled && isLocked(lockout, nowMs),
   };
 }

@@ -54,7 +54,13 @@ export function recoveryCodesRemaining(state: TwoFactorState): number {
   return state.recoveryCodes.used.filter((used) => !used).length;
 }
 
-export function hasLivePendingEnrollment(state: TwoFactorState, nowMs: number): boolean {
+/** What the status rules read of a state: whether 2FA is on, and a pending enrollment's deadline. */
+export type StatusFacts = {
+  readonly enabled: boolean;
+  readonly pending: { readonly expiresAtMs: number } | null;
+};
+
+export function hasLivePendingEnrollment(state: Pick<StatusFacts, 'pending'>, nowMs: number): boolean {
   return state.pending !== null && nowMs < state.pending.expiresAtMs;
 }
 
@@ -63,7 +69,7 @@ export const TWO_FACTOR_STATUS_NAMES = ['disabled', 'pending', 'enabled'] as con
 
 export type TwoFactorStatusName = (typeof TWO_FACTOR_STATUS_NAMES)[number];
 
-export function statusName(state: TwoFactorState, nowMs: number): TwoFactorStatusName {
+export function statusName(state: StatusFacts, nowMs: number): TwoFactorStatusName {
   if (state.enabled) return 'enabled';
   return hasLivePendingEnrollment(state, nowMs) ? 'pending' : 'disabled';
 }
