@@ -5,6 +5,7 @@ import {
   policyDecider,
   type TwoFactorRequirementChanged,
 } from '../domain/policy/policy.ts';
+import { policyUpcasters } from '../domain/policy/upcasters.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
@@ -19,13 +20,15 @@ export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
   upcasters: twoFactorUpcasters,
   // 2: the lockout knows whether a refusal was recorded; recovery codes know the one used last
   // 3: the state knows when the user was last erased
-  stateVersion: 3,
+  // 4: the state knows the user's enrollment deadline under "require 2FA"
+  stateVersion: 4,
 };
 
 export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {
   initialState: initialPolicyState,
   evolve: policyDecider.evolve,
   currentVersions: POLICY_SCHEMA_VERSIONS,
-  upcasters: {},
-  stateVersion: 1,
+  upcasters: policyUpcasters,
+  // 2: the grace period and the start of the requirement's period
+  stateVersion: 2,
 };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Secret } from 'otpauth';
 import type { RecoveryCodeHasher } from '../crypto/recoveryCodeHasher.ts';
 import {
@@ -7,6 +7,7 @@ import {
   initialPolicyState,
   POLICY_STREAM,
   type PolicyState,
+  requirementOf,
 } from '../domain/policy/policy.ts';
 import { FactorLockedRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
@@ -15,7 +16,8 @@ import type { ConfirmEnrollment, RegenerateRecoveryCodes, TotpProof } from '../d
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
 import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
-import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { deadlineIsDue } from '../domain/twoFactor/enrollmentDeadline.ts';
+import type { SeenThrough, TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
 import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../domain/twoFactor/state.ts';
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
@@ -56,11 +58,24 @@ export type TwoFactorServiceDeps = {
 /** How often counted refusals whose lock has ended are recorded, when nothing else records them. */
 export const REFUSAL_COUNT_SWEEP_MS = 5_000;
 
-export type PolicyView = {
-  readonly requireTwoFactor: boolean;
-  readonly updatedAt: string | null;
-  readonly updatedBy: string | null;
+export type PolicyView = PolicyState;
+
+/**
+ * Who asked, when a status read does not say: the web role's read, with a correlation id of
+ * its own, so the deadline it may record is still traceable to one request.
+ */
+const unattributedRead = (): CommandMetadata => {
+  const id = randomUUID();
+  return { correlationId: id, causationId: id, actor: { role: 'web', id: null } };
 };
+
+/** The status document under `policy`, at `nowMs`. */
+const statusUnder = (userId: string, state: TwoFactorState, policy: PolicyState, nowMs: number) =>
+  twoFactorStatus(userId, state, {
+    nowMs,
+    requireTwoFactor: policy.requireTwoFactor,
+    requirement: requirementOf(policy),
+  });
 
 /**
  * The use cases of the contract. Each prepares what is random, timed or slow (new secrets,
@@ -158,13 +173,49 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return (await policies.load(POLICY_STREAM)).state;
   }
 
+  /**
+   * The deadline of a user without 2FA whom the service sees now, while 2FA is required and
+   * none is recorded for them in this period; nothing otherwise. The policy is read on every
+   * attempt, so a retry after a conflict decides under the policy in force.
+   */
+  async function deadlineOnSight(
+    userId: string,
+    state: TwoFactorState,
+    nowMs: number,
+    seenThrough: Exclude<SeenThrough, 'reset'>,
+    metadata: CommandMetadata,
+  ): Promise<readonly TwoFactorEvent[]> {
+    if (state.enabled) return [];
+    const requirement = requirementOf(await currentPolicy());
+    return decide(
+      { type: 'RecordEnrollmentDeadline', data: { userId, nowMs, requirement, seenThrough }, metadata },
+      state,
+    );
+  }
+
   return {
-    async status(userId: string): Promise<TwoFactorStatus> {
-      const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), currentPolicy()]);
-      return twoFactorStatus(userId, loaded.state, {
-        nowMs: deps.clock(),
-        requireTwoFactor: current.requireTwoFactor,
-      });
+    /**
+     * The status document of the contract. The first read of a user without 2FA while it is
+     * required records their deadline (one event, under the user's lock and the stream's
+     * expected revision, so racing first reads on any instance record it once); every other
+     * read writes nothing.
+     */
+    async status(userId: string, metadata: CommandMetadata = unattributedRead()): Promise<TwoFactorStatus> {
+      const [loaded, policy] = await Promise.all([users.load(twoFactorStreamName(userId)), currentPolicy()]);
+      if (!deadlineIsDue(loaded.state, requirementOf(policy))) {
+        return statusUnder(userId, loaded.state, policy, deps.clock());
+      }
+      const { after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
+        events: await deadlineOnSight(userId, state, nowMs, 'status', metadata),
+        result: null,
+      }));
+      return statusUnder(userId, after.state, await currentPolicy(), deps.clock());
+    },
+
+    /** The status document without counting as seeing the user: for administrators' tools. */
+    async peekStatus(userId: string): Promise<TwoFactorStatus> {
+      const [loaded, policy] = await Promise.all([users.load(twoFactorStreamName(userId)), currentPolicy()]);
+      return statusUnder(userId, loaded.state, policy, deps.clock());
     },
 
     async startEnrollment(
@@ -189,7 +240,8 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           { type: 'StartEnrollment', data: { userId, nowMs, newSecret, proof }, metadata },
           state,
         );
-        return { events: decided, result: { secretBase32, otpauthUri } };
+        const seen = await deadlineOnSight(userId, state, nowMs, 'enrollment', metadata);
+        return { events: [...seen, ...decided], result: { secretBase32, otpauthUri } };
       });
       throwUnlessAccepted(events);
       const started = events.find((e) => e.type === 'EnrollmentStarted');
@@ -219,17 +271,26 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
-      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => ({
-        events: decide(
-          {
-            type: 'VerifySignIn',
+      const { events, after, result } = await decideForUser(
+        userId,
+        metadata,
+        async (state, nowMs, keyring) => {
+          const command = {
+            type: 'VerifySignIn' as const,
             data: { userId, nowMs, proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs) },
             metadata,
-          },
-          state,
-        ),
-        result: null,
-      }));
+          };
+          try {
+            return { events: decide(command, state), result: null };
+          } catch (refusal) {
+            // A sign-in attempt of a user without 2FA is refused, and still counts as seeing them.
+            const seen = await deadlineOnSight(userId, state, nowMs, 'sign-in', metadata);
+            if (seen.length === 0) throw refusal;
+            return { events: seen, result: refusal };
+          }
+        },
+      );
+      if (result !== null) rethrowRejection(result);
       throwUnlessAccepted(events);
       return {
         verified: true as const,
@@ -281,10 +342,16 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     },
 
     async reset(userId: string, reason: string, metadata: CommandMetadata) {
-      await decideForUser(userId, metadata, async (state, nowMs) => ({
-        events: decide({ type: 'ResetTwoFactor', data: { userId, nowMs, reason }, metadata }, state),
-        result: null,
-      }));
+      await decideForUser(userId, metadata, async (state, nowMs) => {
+        const requirement = requirementOf(await currentPolicy());
+        return {
+          events: decide(
+            { type: 'ResetTwoFactor', data: { userId, nowMs, reason, requirement }, metadata },
+            state,
+          ),
+          result: null,
+        };
+      });
       return { status: 'disabled' as const };
     },
 
@@ -293,11 +360,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         events: decide({ type: 'UnlockFactor', data: { userId, nowMs }, metadata }, state),
         result: null,
       }));
-      const current = await currentPolicy();
-      return twoFactorStatus(userId, after.state, {
-        nowMs: deps.clock(),
-        requireTwoFactor: current.requireTwoFactor,
-      });
+      return statusUnder(userId, after.state, await currentPolicy(), deps.clock());
     },
 
     async policy(): Promise<PolicyView> {
@@ -378,10 +441,23 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       await Promise.all(refusals.users().map(recordInBackground));
     },
 
-    async changePolicy(requireTwoFactor: boolean, metadata: CommandMetadata): Promise<PolicyView> {
+    /**
+     * Sets the requirement and its grace period (default 0: enroll at the next sign-in). No
+     * user's stream is written: every open deadline is computed from the policy in force.
+     */
+    async changePolicy(
+      requireTwoFactor: boolean,
+      metadata: CommandMetadata,
+      options: { readonly gracePeriodHours?: number } = {},
+    ): Promise<PolicyView> {
+      const gracePeriodHours = options.gracePeriodHours ?? 0;
       const { after, events } = await handleCommand(policies, mutex, POLICY_STREAM, async (state) => ({
         events: decidePolicy(
-          { type: 'ChangeTwoFactorRequirement', data: { requireTwoFactor, nowMs: deps.clock() }, metadata },
+          {
+            type: 'ChangeTwoFactorRequirement',
+            data: { requireTwoFactor, gracePeriodHours, nowMs: deps.clock() },
+            metadata,
+          },
           state,
         ),
         result: null,
@@ -405,7 +481,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         if (Date.parse(event.data.at) > atMs) break;
         policyState = evolvePolicy(policyState, event);
       }
-      return twoFactorStatus(userId, state, { nowMs: atMs, requireTwoFactor: policyState.requireTwoFactor });
+      return statusUnder(userId, state, policyState, atMs);
     },
   };
 }

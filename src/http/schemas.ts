@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normaliseReason, REASON_MAX_LENGTH, reasonProblem } from '../domain/shared/reason.ts';
+import { GRACE_PERIOD_HOURS_MAX } from '../domain/twoFactor/enrollmentDeadline.ts';
 import { TWO_FACTOR_STATUS_NAMES } from '../domain/twoFactor/state.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 import { PROBLEMS } from './problems.ts';
@@ -72,6 +73,17 @@ export const statusDocument = z.object({
   locked: z.boolean(),
   lockedUntil: z.string().nullable(),
   required: z.boolean(),
+  enrollmentRequired: z
+    .boolean()
+    .describe(
+      'The policy requires 2FA and the user has none: lead the user into setup at sign-in — at once when enrollBy is null or past, else the user may defer until enrollBy',
+    ),
+  enrollBy: z
+    .string()
+    .nullable()
+    .describe(
+      'While enrollmentRequired: until when the user may defer setting up 2FA (ISO time; their first sight while required plus the grace period, recomputed when the grace changes); otherwise null',
+    ),
   canDisable: z.boolean(),
 });
 
@@ -89,8 +101,24 @@ export const problemDocument = z
 export const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, problemDocument]));
 
+export const gracePeriodHoursSchema = z
+  .number()
+  .int('must be a whole number of hours')
+  .min(0, 'must be at least 0')
+  .max(GRACE_PERIOD_HOURS_MAX, `must be at most ${GRACE_PERIOD_HOURS_MAX} (a year)`)
+  .describe(
+    `How long a user without 2FA may defer setting it up, in hours from when the service first sees them while it is required (0–${GRACE_PERIOD_HOURS_MAX}; 0: at the next sign-in)`,
+  );
+
 export const policyDocument = z.object({
   requireTwoFactor: z.boolean(),
+  gracePeriodHours: gracePeriodHoursSchema,
+  requiredSince: z
+    .string()
+    .nullable()
+    .describe(
+      'When the current period of the requirement began (turning it off ends it; on again starts a new one, in which every user is first seen afresh); null while not required',
+    ),
   updatedAt: z.string().nullable(),
   updatedBy: z.string().nullable(),
 });

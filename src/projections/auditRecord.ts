@@ -103,10 +103,21 @@ const DETAILS: Details = {
     authenticatorKeyId: d.authenticator?.keyId ?? null,
     pendingKeyId: d.pending?.keyId ?? null,
   }),
+  // The deadline as recorded; the one in force follows later changes of the grace period.
+  EnrollmentDeadlineRecorded: (d) => ({
+    occurredAt: d.at,
+    requiredSince: d.requiredSince,
+    seenThrough: d.seenThrough,
+    graceApplies: d.graceApplies,
+    gracePeriodHours: d.gracePeriodHours,
+    enrollBy: d.enrollBy,
+  }),
   TwoFactorRequirementChanged: (d) => ({
     occurredAt: d.at,
     requireTwoFactor: d.requireTwoFactor,
     previous: d.previous,
+    gracePeriodHours: d.gracePeriodHours,
+    previousGracePeriodHours: d.previousGracePeriodHours,
   }),
 };
 

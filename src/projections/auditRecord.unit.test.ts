@@ -23,6 +23,7 @@ import {
 } from '../domain/testing/events.ts';
 import { ADMIN } from '../domain/testing/metadata.ts';
 import { issueRecoveryCodes } from '../domain/testing/recoveryCodes.ts';
+import { enrollmentDeadlineRecorded, requirement } from '../domain/testing/requirement.ts';
 import { sealSecret } from '../domain/testing/secrets.ts';
 import { SECRET_A, SECRET_B } from '../domain/testing/totpCodes.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
@@ -87,8 +88,13 @@ const domainEvents: AnyEvent[] = [
   adminReset(T0 + 9 * MINUTE, 'enabled', 'lost phone, ticket 42'),
   secretsResealed(T0 + 10 * MINUTE, sealedA, null),
   userErased(T0 + 11 * MINUTE, 'enabled', 'erasure request, ticket 43'),
+  enrollmentDeadlineRecorded(T0 + 12 * MINUTE, requirement(T0, 72)),
   ...decidePolicy(
-    { type: 'ChangeTwoFactorRequirement', data: { requireTwoFactor: true, nowMs: T0 }, metadata: ADMIN },
+    {
+      type: 'ChangeTwoFactorRequirement',
+      data: { requireTwoFactor: true, gracePeriodHours: 72, nowMs: T0 },
+      metadata: ADMIN,
+    },
     initialPolicyState(),
   ),
 ];
@@ -193,7 +199,19 @@ describe('toAuditRecord', () => {
     });
     expect(byType('TwoFactorRequirementChanged')).toMatchObject({
       userId: null,
-      details: { requireTwoFactor: true, previous: false },
+      details: { requireTwoFactor: true, previous: false, gracePeriodHours: 72, previousGracePeriodHours: 0 },
+    });
+    expect(byType('EnrollmentDeadlineRecorded')).toMatchObject({
+      userId: 'user-1',
+      actor: { role: 'web', id: 'user-1' },
+      details: {
+        occurredAt: new Date(T0 + 12 * MINUTE).toISOString(),
+        requiredSince: new Date(T0).toISOString(),
+        seenThrough: 'status',
+        graceApplies: true,
+        gracePeriodHours: 72,
+        enrollBy: new Date(T0 + 12 * MINUTE + 72 * 60 * MINUTE).toISOString(),
+      },
     });
   });
 

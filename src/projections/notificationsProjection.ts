@@ -116,6 +116,8 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
     // Erased on the user's own request: nothing is sent to an address the product may no
     // longer hold, and the erasure is the audit's to show.
     case 'UserErased':
+    // The deadline is the sign-in's to enforce: the web tier tells the user there.
+    case 'EnrollmentDeadlineRecorded':
       return [];
     default:
       return unhandled(event);

@@ -17,7 +17,14 @@ import { personalDataReader } from './personalData.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionRunner, type RunnerHealth } from './projectionRunner.ts';
 import { acquireRunnerLock } from './runnerLock.ts';
-import { type ListUsersQuery, listUsers, type UserPage, usersProjection } from './usersProjection.ts';
+import {
+  type ListUsersQuery,
+  listUsers,
+  type UserPage,
+  type UsersSummary,
+  usersProjection,
+  usersSummary,
+} from './usersProjection.ts';
 
 export type { AuditQuery } from './auditProjection.ts';
 export type { AuditRecord } from './auditRecord.ts';
@@ -27,7 +34,14 @@ export type { RunnerHealth } from './projectionRunner.ts';
 export type { RunnerFailure } from './runnerFailures.ts';
 export { NewerProjectionVersionError, ProjectionFailedError } from './runnerFailures.ts';
 export { type LockOwner, ReadModelsLockedError } from './runnerLock.ts';
-export type { ListUsersQuery, UserListItem, UserPage, UserStatus } from './usersProjection.ts';
+export type {
+  ListUsersQuery,
+  UserListFilter,
+  UserListItem,
+  UserPage,
+  UserStatus,
+  UsersSummary,
+} from './usersProjection.ts';
 
 /** The file, under DATA_DIR, that holds every read model and the checkpoints. */
 export const READ_MODELS_FILE = 'read-models.sqlite';
@@ -65,6 +79,8 @@ export type ReadModels = {
   readonly names: readonly string[];
   /** a page of the admin user list; throws InvalidCursorError or RangeError for bad input */
   listUsers(query: ListUsersQuery): UserPage;
+  /** the coverage of "require 2FA" at `nowMs`: seen, enrolled, past their deadline */
+  usersSummary(nowMs: number): UsersSummary;
   /** audit records in log order, read page by page */
   auditEvents(query: AuditQuery): AsyncIterable<AuditRecord>;
   /** a page of the notification feed */
@@ -154,6 +170,7 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
       return stopped;
     },
     listUsers: (query) => listUsers(db, query),
+    usersSummary: (nowMs) => usersSummary(db, nowMs),
     auditEvents: (query) => revealed(auditEvents(db, query)),
     notifications: (query) => revealNotifications(listNotifications(db, query), reader()),
   };

@@ -1,4 +1,17 @@
 import type Database from 'better-sqlite3';
+import {
+  evolvePolicy,
+  initialPolicyState,
+  type PolicyState,
+  requirementOf,
+} from '../domain/policy/policy.ts';
+import {
+  deadlineInForce,
+  type EnrollmentDeadline,
+  type EnrollmentRequirement,
+  enrollByMs,
+  HOUR_MS,
+} from '../domain/twoFactor/enrollmentDeadline.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { isLocked, noLockout } from '../domain/twoFactor/lockout.ts';
 import { statusName, type TwoFactorStatusName } from '../domain/twoFactor/state.ts';
@@ -10,16 +23,23 @@ import { cached } from './statementCache.ts';
 
 export type UserStatus = TwoFactorStatusName;
 
+/** `required`: the users seen while 2FA is required who have not enrolled (any status but enabled). */
+export const USER_LIST_FILTERS = ['enabled', 'disabled', 'pending', 'required'] as const;
+
+export type UserListFilter = (typeof USER_LIST_FILTERS)[number];
+
 export type UserListItem = {
   readonly userId: string;
   readonly status: UserStatus;
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
   readonly locked: boolean;
+  /** while 2FA is required, until when a user seen without it may defer enrolling; else null */
+  readonly enrollBy: string | null;
 };
 
 export type ListUsersQuery = {
-  readonly status?: UserStatus;
+  readonly status?: UserListFilter;
   /** 1..500, default 100 */
   readonly limit?: number;
   /** `nextCursor` of the previous page */
@@ -29,6 +49,22 @@ export type ListUsersQuery = {
 };
 
 export type UserPage = { readonly users: UserListItem[]; readonly nextCursor: string | null };
+
+/**
+ * The admin page's "Required: N of M seen users enrolled; K past their deadline": M is the
+ * enrolled users and those seen without 2FA while it is required (the `required` list), N
+ * the enrolled, K those of the `required` list whose deadline has come.
+ */
+export type UsersSummary = {
+  readonly requireTwoFactor: boolean;
+  readonly gracePeriodHours: number;
+  readonly requiredSince: string | null;
+  readonly seenUsers: number;
+  readonly enrolledUsers: number;
+  readonly pastDeadline: number;
+  /** the time the deadlines were compared with */
+  readonly asOf: string;
+};
 
 export const USERS_PAGE_DEFAULT = 100;
 export const USERS_PAGE_MAX = 500;
@@ -59,7 +95,20 @@ type Row = {
   recovery_codes_remaining: number;
   locked_until_ms: number | null;
   locked_permanent: number;
+  /** the user's enrollment deadline (the domain's EnrollmentDeadline), null when none */
+  deadline_required_since_ms: number | null;
+  deadline_from_ms: number | null;
+  deadline_grace_applies: number | null;
   updated_at: string;
+};
+
+/** The instance policy as the list needs it: one row, folded by the domain's own `evolvePolicy`. */
+type PolicyRow = {
+  require_two_factor: number;
+  grace_period_hours: number;
+  required_since: string | null;
+  updated_at: string | null;
+  updated_by: string | null;
 };
 
 const ms = (iso: string): number | null => {
@@ -69,16 +118,66 @@ const ms = (iso: string): number | null => {
 
 const unlocked = { locked_until_ms: null, locked_permanent: 0 } as const;
 
+const noDeadline = {
+  deadline_required_since_ms: null,
+  deadline_from_ms: null,
+  deadline_grace_applies: null,
+} as const;
+
+const policyOfRow = (row: PolicyRow | undefined): PolicyState =>
+  row === undefined
+    ? initialPolicyState()
+    : {
+        requireTwoFactor: row.require_two_factor === 1,
+        gracePeriodHours: row.grace_period_hours,
+        requiredSince: row.required_since,
+        updatedAt: row.updated_at,
+        updatedBy: row.updated_by,
+      };
+
+function readPolicy(db: Database.Database): PolicyState {
+  return policyOfRow(cached<[], PolicyRow>(db, 'SELECT * FROM users_policy WHERE id = 1').get());
+}
+
+function writePolicy(db: Database.Database, policy: PolicyState): void {
+  cached(
+    db,
+    `INSERT INTO users_policy (id, require_two_factor, grace_period_hours, required_since, updated_at, updated_by)
+     VALUES (1, @require_two_factor, @grace_period_hours, @required_since, @updated_at, @updated_by)
+     ON CONFLICT (id) DO UPDATE SET
+       require_two_factor = excluded.require_two_factor, grace_period_hours = excluded.grace_period_hours,
+       required_since = excluded.required_since, updated_at = excluded.updated_at,
+       updated_by = excluded.updated_by`,
+  ).run({
+    require_two_factor: policy.requireTwoFactor ? 1 : 0,
+    grace_period_hours: policy.gracePeriodHours,
+    required_since: policy.requiredSince,
+    updated_at: policy.updatedAt,
+    updated_by: policy.updatedBy,
+  });
+}
+
+const deadlineOfRow = (row: Row): EnrollmentDeadline | null =>
+  row.deadline_required_since_ms === null || row.deadline_from_ms === null
+    ? null
+    : {
+        requiredSinceMs: row.deadline_required_since_ms,
+        fromMs: row.deadline_from_ms,
+        graceApplies: row.deadline_grace_applies === 1,
+      };
+
 /**
  * One row per user who has any 2FA event: the admin user list. Keeps what the list needs of
  * the domain's state (`evolveRow`), and no secret and no digest; what is shown is computed
  * from it by the domain's own rules (`toListItem`). What depends on the time (a pending
- * enrollment's expiry, a temporary lock) is stored as a deadline and compared with the clock
- * when queried.
+ * enrollment's expiry, a temporary lock, an enrollment deadline) is stored as its facts and
+ * compared with the clock when queried. The instance policy is kept beside the rows, so that
+ * every deadline follows the grace period in force, as the domain's do.
  */
 export const usersProjection: Projection = {
   name: 'users',
-  version: 1,
+  // 2: enrollment deadlines and the policy (status=required, enrollBy, the summary)
+  version: 2,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS users (
@@ -89,15 +188,33 @@ export const usersProjection: Projection = {
         recovery_codes_remaining INTEGER NOT NULL,
         locked_until_ms INTEGER,
         locked_permanent INTEGER NOT NULL,
+        deadline_required_since_ms INTEGER,
+        deadline_from_ms INTEGER,
+        deadline_grace_applies INTEGER,
         updated_at TEXT NOT NULL
       ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS users_required ON users (deadline_required_since_ms, user_id)
+        WHERE enabled = 0 AND deadline_required_since_ms IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS users_policy (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        require_two_factor INTEGER NOT NULL,
+        grace_period_hours INTEGER NOT NULL,
+        required_since TEXT,
+        updated_at TEXT,
+        updated_by TEXT
+      );
     `);
   },
   reset(db) {
-    db.exec('DROP TABLE IF EXISTS users');
+    db.exec('DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS users_policy');
   },
   apply(db, { event }) {
-    if (event === null || !isTwoFactorEvent(event)) return;
+    if (event === null) return;
+    if (event.type === 'TwoFactorRequirementChanged') {
+      writePolicy(db, evolvePolicy(readPolicy(db), event));
+      return;
+    }
+    if (!isTwoFactorEvent(event)) return;
     const { userId } = event.data;
     const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
     const before: Row = current ?? {
@@ -108,6 +225,7 @@ export const usersProjection: Projection = {
       recovery_codes_remaining: 0,
       locked_until_ms: null,
       locked_permanent: 0,
+      ...noDeadline,
       updated_at: '',
     };
     const next = evolveRow(before, event);
@@ -115,14 +233,19 @@ export const usersProjection: Projection = {
     cached(
       db,
       `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
-                          locked_until_ms, locked_permanent, updated_at)
+                          locked_until_ms, locked_permanent,
+                          deadline_required_since_ms, deadline_from_ms, deadline_grace_applies, updated_at)
        VALUES (@user_id, @enabled, @enabled_at, @pending_expires_at_ms, @recovery_codes_remaining,
-               @locked_until_ms, @locked_permanent, @updated_at)
+               @locked_until_ms, @locked_permanent,
+               @deadline_required_since_ms, @deadline_from_ms, @deadline_grace_applies, @updated_at)
        ON CONFLICT (user_id) DO UPDATE SET
          enabled = excluded.enabled, enabled_at = excluded.enabled_at,
          pending_expires_at_ms = excluded.pending_expires_at_ms,
          recovery_codes_remaining = excluded.recovery_codes_remaining,
          locked_until_ms = excluded.locked_until_ms, locked_permanent = excluded.locked_permanent,
+         deadline_required_since_ms = excluded.deadline_required_since_ms,
+         deadline_from_ms = excluded.deadline_from_ms,
+         deadline_grace_applies = excluded.deadline_grace_applies,
          updated_at = excluded.updated_at`,
     ).run({ ...next, updated_at: at });
   },
@@ -176,10 +299,19 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
       return {
         ...row,
         ...unlocked,
+        // As the domain's evolve: the deadline outlives a lost 2FA, not an erasure.
+        ...(event.type === 'UserErased' ? noDeadline : {}),
         enabled: 0,
         enabled_at: null,
         pending_expires_at_ms: null,
         recovery_codes_remaining: 0,
+      };
+    case 'EnrollmentDeadlineRecorded':
+      return {
+        ...row,
+        deadline_required_since_ms: ms(event.data.requiredSince),
+        deadline_from_ms: ms(event.data.at),
+        deadline_grace_applies: event.data.graceApplies ? 1 : 0,
       };
     default:
       return unhandled(event);
@@ -197,6 +329,28 @@ const STATUS_SQL = `CASE WHEN enabled = 1 THEN 'enabled'
   ELSE 'disabled' END`;
 
 /**
+ * The `required` list, in SQL: not enrolled, with a deadline of the requirement's current
+ * period (the domain's `deadlineInForce`); `@since` is null while 2FA is not required, and
+ * then nobody is on it.
+ */
+const REQUIRED_SQL = 'enabled = 0 AND deadline_required_since_ms = @since';
+
+/**
+ * A required user's deadline, in SQL: the second deliberate copy, of the domain's `enrollByMs`
+ * for a recorded deadline (max(the period's start, first seen) + the grace, none after a
+ * reset), so the summary counts without reading every row. Checked against `enrollByMs` in
+ * usersProjection.unit.test.ts at each deadline's edge.
+ */
+const ENROLL_BY_SQL =
+  'MAX(@since, deadline_from_ms) + CASE WHEN deadline_grace_applies = 1 THEN @graceMs ELSE 0 END';
+
+/** The bindings the requirement's SQL reads. */
+const requirementBindings = (requirement: EnrollmentRequirement | null) => ({
+  since: requirement?.sinceMs ?? null,
+  graceMs: (requirement?.gracePeriodHours ?? 0) * HOUR_MS,
+});
+
+/**
  * A page of the user list in user id order. The status filter is evaluated in SQL against
  * `nowMs` (a pending enrollment past its deadline counts as disabled), so a filtered page is
  * as full as the data allows and the cursor never skips or repeats a user.
@@ -204,22 +358,60 @@ const STATUS_SQL = `CASE WHEN enabled = 1 THEN 'enabled'
 export function listUsers(db: Database.Database, query: ListUsersQuery): UserPage {
   const limit = pageLimit(query.limit, USERS_PAGE_DEFAULT, USERS_PAGE_MAX);
   const after = query.cursor === undefined ? '' : decodeUserCursor(query.cursor);
-  const filter = query.status === undefined ? '' : `AND ${STATUS_SQL} = @status`;
+  const requirement = requirementOf(readPolicy(db));
+  const filter =
+    query.status === undefined
+      ? ''
+      : query.status === 'required'
+        ? `AND ${REQUIRED_SQL}`
+        : `AND ${STATUS_SQL} = @status`;
   const rows = db
-    .prepare<{ after: string; now: number; status: string | null; take: number }, Row>(
+    .prepare<{ after: string; now: number; status: string | null; since: number | null; take: number }, Row>(
       `SELECT * FROM users WHERE user_id > @after ${filter} ORDER BY user_id LIMIT @take`,
     )
-    .all({ after, now: query.nowMs, status: query.status ?? null, take: limit + 1 });
+    .all({
+      after,
+      now: query.nowMs,
+      status: query.status ?? null,
+      since: requirementBindings(requirement).since,
+      take: limit + 1,
+    });
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return {
-    users: page.map((row) => toListItem(row, query.nowMs)),
+    users: page.map((row) => toListItem(row, query.nowMs, requirement)),
     nextCursor: more ? encodeUserCursor(page[page.length - 1]!.user_id) : null,
   };
 }
 
+/** The coverage of the requirement at `nowMs` (see `UsersSummary`). */
+export function usersSummary(db: Database.Database, nowMs: number): UsersSummary {
+  const policy = readPolicy(db);
+  const requirement = requirementOf(policy);
+  const counts = cached<
+    { now: number; since: number | null; graceMs: number },
+    { enrolled: number | null; required: number | null; past: number | null }
+  >(
+    db,
+    `SELECT SUM(enabled = 1) AS enrolled,
+            SUM(${REQUIRED_SQL}) AS required,
+            SUM(${REQUIRED_SQL} AND ${ENROLL_BY_SQL} <= @now) AS past
+       FROM users`,
+  ).get({ now: nowMs, ...requirementBindings(requirement) });
+  const enrolled = counts?.enrolled ?? 0;
+  return {
+    requireTwoFactor: policy.requireTwoFactor,
+    gracePeriodHours: policy.gracePeriodHours,
+    requiredSince: requirement === null ? null : policy.requiredSince,
+    seenUsers: enrolled + (counts?.required ?? 0),
+    enrolledUsers: enrolled,
+    pastDeadline: counts?.past ?? 0,
+    asOf: new Date(nowMs).toISOString(),
+  };
+}
+
 /** What the list shows of a user, by the domain's own rules over what the row keeps. */
-function toListItem(row: Row, nowMs: number): UserListItem {
+function toListItem(row: Row, nowMs: number, requirement: EnrollmentRequirement | null): UserListItem {
   const enabled = row.enabled === 1;
   const pending = row.pending_expires_at_ms === null ? null : { expiresAtMs: row.pending_expires_at_ms };
   const lockout = { ...noLockout, lockedUntilMs: row.locked_until_ms, permanent: row.locked_permanent === 1 };
@@ -229,5 +421,16 @@ function toListItem(row: Row, nowMs: number): UserListItem {
     enabledAt: enabled ? row.enabled_at : null,
     recoveryCodesRemaining: enabled ? row.recovery_codes_remaining : 0,
     locked: enabled && isLocked(lockout, nowMs),
+    enrollBy: enrollByOf(row, nowMs, requirement),
   };
+}
+
+/**
+ * A listed user's deadline: only for one seen without 2FA in the requirement's current
+ * period (a user not seen yet has none to show: the list is of what was recorded).
+ */
+function enrollByOf(row: Row, nowMs: number, requirement: EnrollmentRequirement | null): string | null {
+  if (row.enabled === 1 || requirement === null) return null;
+  const deadline = deadlineInForce(deadlineOfRow(row), requirement);
+  return deadline === null ? null : new Date(enrollByMs(deadline, requirement, nowMs)).toISOString();
 }

@@ -106,6 +106,7 @@ describe('the user list', () => {
           enabledAt,
           recoveryCodesRemaining,
           locked,
+          enrollBy: null,
         });
         shown.add(`${item.status} ${item.locked ? 'locked' : 'open'} ${item.recoveryCodesRemaining}`);
       }

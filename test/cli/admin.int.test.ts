@@ -128,6 +128,12 @@ describe('twofactor admin', () => {
     const { dataDir } = await stoppedService();
     const run = await runTwofactor(['admin', 'policy', '--json'], { DATA_DIR: dataDir });
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ requireTwoFactor: false, updatedAt: null, updatedBy: null });
+    expect(JSON.parse(run.stdout)).toEqual({
+      requireTwoFactor: false,
+      gracePeriodHours: 0,
+      requiredSince: null,
+      updatedAt: null,
+      updatedBy: null,
+    });
   });
 });

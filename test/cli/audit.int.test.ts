@@ -141,6 +141,8 @@ describe('twofactor audit state', () => {
       locked: false,
       lockedUntil: null,
       required: false,
+      enrollmentRequired: false,
+      enrollBy: null,
       canDisable: true,
     });
   });

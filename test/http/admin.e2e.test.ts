@@ -77,6 +77,8 @@ describe('policy', () => {
     expect(changed.status).toBe(200);
     expect(changed.json).toEqual({
       requireTwoFactor: true,
+      gracePeriodHours: 0,
+      requiredSince: new Date(t.clock.now()).toISOString(),
       updatedAt: new Date(t.clock.now()).toISOString(),
       updatedBy: 'root@example.com',
     });

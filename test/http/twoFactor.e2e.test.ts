@@ -37,6 +37,8 @@ describe('status', () => {
       locked: false,
       lockedUntil: null,
       required: false,
+      enrollmentRequired: false,
+      enrollBy: null,
       canDisable: false,
     });
   });

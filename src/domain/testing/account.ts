@@ -2,6 +2,7 @@ import { DomainRejection, type RejectionCode } from '../shared/domainError.ts';
 import type { Proof, RecoveryCodeProof, TotpProof, TwoFactorCommand } from '../twoFactor/commands.ts';
 import { decide } from '../twoFactor/decide.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
+import type { EnrollmentRequirement } from '../twoFactor/enrollmentDeadline.ts';
 import type { TwoFactorEvent } from '../twoFactor/events.ts';
 import { evolve } from '../twoFactor/evolve.ts';
 import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
@@ -21,6 +22,7 @@ import {
   verifySignIn,
 } from './commands.ts';
 import { type IssuedRecoveryCodes, issueRecoveryCodes, recoveryCodeProof } from './recoveryCodes.ts';
+import { recordEnrollmentDeadline } from './requirement.ts';
 import { openSecret, sealSecret } from './secrets.ts';
 import { codeAt } from './totpCodes.ts';
 
@@ -195,5 +197,10 @@ export class TwoFactorAccount {
   /** Records refusals counted since `firstAtMs`, as the handler does once a lock ends. */
   countRefused(attempts: number, firstAtMs: number, lockedUntil: string | null = null): Attempt {
     return this.run(countRefusedAttempts({ nowMs: this.nowMs, attempts, firstAtMs, lockedUntil }));
+  }
+
+  /** The service sees the user (a status read) under `requirement`, as the handler does. */
+  see(requirement: EnrollmentRequirement | null): Attempt {
+    return this.run(recordEnrollmentDeadline({ nowMs: this.nowMs, requirement }));
   }
 }

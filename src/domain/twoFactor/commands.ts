@@ -1,5 +1,7 @@
 import type { Command } from '../shared/message.ts';
 import type { EncryptedSecret } from './encryptedSecret.ts';
+import type { EnrollmentRequirement } from './enrollmentDeadline.ts';
+import type { SeenThrough } from './events.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
 /**
@@ -49,7 +51,14 @@ export type DisableTwoFactor = Command<
   UserAt & { readonly proof: Proof; readonly requireTwoFactor: boolean }
 >;
 
-export type ResetTwoFactor = Command<'ResetTwoFactor', UserAt & { readonly reason: string }>;
+export type ResetTwoFactor = Command<
+  'ResetTwoFactor',
+  UserAt & {
+    readonly reason: string;
+    /** the requirement in force, read by the handler: a reset under it records a deadline */
+    readonly requirement?: EnrollmentRequirement | null;
+  }
+>;
 
 export type UnlockFactor = Command<'UnlockFactor', UserAt>;
 
@@ -80,6 +89,15 @@ export type CountRefusedAttempts = Command<
   }
 >;
 
+/** The service saw a user (a status read, a sign-in attempt, an enrollment start) under the policy in force. */
+export type RecordEnrollmentDeadline = Command<
+  'RecordEnrollmentDeadline',
+  UserAt & {
+    readonly requirement: EnrollmentRequirement | null;
+    readonly seenThrough: Exclude<SeenThrough, 'reset'>;
+  }
+>;
+
 export type TwoFactorCommand =
   | StartEnrollment
   | ConfirmEnrollment
@@ -90,4 +108,5 @@ export type TwoFactorCommand =
   | UnlockFactor
   | EraseUser
   | ResealSecrets
-  | CountRefusedAttempts;
+  | CountRefusedAttempts
+  | RecordEnrollmentDeadline;

@@ -15,6 +15,7 @@ import type {
   UnlockFactor,
   VerifySignIn,
 } from './commands.ts';
+import { deadlineAfterReset, decideEnrollmentDeadline } from './enrollmentDeadline.ts';
 import type { ProofMethod, TwoFactorEvent, VerificationPurpose } from './events.ts';
 import {
   ENROLLMENT_START_WINDOW_MS,
@@ -300,6 +301,7 @@ function reset(command: ResetTwoFactor, state: TwoFactorState): readonly TwoFact
       { userId, at: iso(nowMs), reason, previousStatus: statusName(state, nowMs) },
       command.metadata,
     ),
+    ...deadlineAfterReset(command, state),
   ];
 }
 
@@ -386,5 +388,7 @@ export function decide(command: TwoFactorCommand, state: TwoFactorState): readon
       return reseal(command, state);
     case 'CountRefusedAttempts':
       return countRefused(command, state);
+    case 'RecordEnrollmentDeadline':
+      return decideEnrollmentDeadline(command, state);
   }
 }

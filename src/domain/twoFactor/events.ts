@@ -143,6 +143,27 @@ export type SecretsResealed = Event<
   At & { readonly authenticator: EncryptedSecret | null; readonly pending: EncryptedSecret | null }
 >;
 
+/** What made the service see a user without 2FA while it is required, or the reset that took it away. */
+export type SeenThrough = 'status' | 'sign-in' | 'enrollment' | 'reset';
+
+/**
+ * The user's enrollment deadline under "require 2FA for all users": recorded the first time
+ * the service sees a user without 2FA in a period of the requirement (`at`), or when an
+ * emergency reset takes their 2FA away while it is required (no grace then). The deadline
+ * in force is computed from `at`, the period (`requiredSince`) and the policy of the moment
+ * (enrollmentDeadline.ts); `gracePeriodHours` and `enrollBy` say what they were when recorded.
+ */
+export type EnrollmentDeadlineRecorded = Event<
+  'EnrollmentDeadlineRecorded',
+  At & {
+    readonly requiredSince: string;
+    readonly seenThrough: SeenThrough;
+    readonly graceApplies: boolean;
+    readonly gracePeriodHours: number;
+    readonly enrollBy: string;
+  }
+>;
+
 export type TwoFactorEvent =
   | EnrollmentStarted
   | EnrollmentConfirmationFailed
@@ -159,6 +180,7 @@ export type TwoFactorEvent =
   | AdminReset
   | LockoutCleared
   | UserErased
-  | SecretsResealed;
+  | SecretsResealed
+  | EnrollmentDeadlineRecorded;
 
 export type TwoFactorEventType = TwoFactorEvent['type'];

@@ -1,3 +1,4 @@
+import { deadlineOf } from './enrollmentDeadline.ts';
 import type { TwoFactorEvent } from './events.ts';
 import { ENROLLMENT_START_WINDOW_MS, noLockout } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
@@ -94,7 +95,12 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       };
     case 'TwoFactorDisabled':
     case 'AdminReset':
-      return { ...initialState(), erasedAtMs: state.erasedAtMs };
+      // The deadline outlives the 2FA it asked for: losing 2FA never restarts a grace period.
+      return {
+        ...initialState(),
+        erasedAtMs: state.erasedAtMs,
+        enrollmentDeadline: state.enrollmentDeadline,
+      };
     case 'UserErased':
       return { ...initialState(), erasedAtMs: ms(event.data.at) };
     case 'SecretsResealed':
@@ -111,5 +117,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
       };
     case 'LockoutCleared':
       return { ...state, lockout: noLockout };
+    case 'EnrollmentDeadlineRecorded':
+      return { ...state, enrollmentDeadline: deadlineOf(event) };
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TwoFactorAccount } from '../testing/account.ts';
 import { MINUTE, SECOND, T0 } from '../testing/clock.ts';
 import { ADMIN, WEB } from '../testing/metadata.ts';
+import { requirement } from '../testing/requirement.ts';
 import { SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
 import type { TwoFactorEvent, TwoFactorEventType } from './events.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
@@ -30,6 +31,7 @@ function everyEventType(): readonly TwoFactorEvent[] {
   account.start(SECRET_A);
   account.reseal(); // SecretsResealed
   account.erase(); // UserErased
+  account.see(requirement(T0)); // EnrollmentDeadlineRecorded
   return account.events;
 }
 
@@ -58,7 +60,7 @@ describe('event metadata', () => {
 
   it('every event type is at schema version 1 so far', () => {
     const versions = Object.values(TWO_FACTOR_SCHEMA_VERSIONS);
-    expect(versions.length).toBe(16);
+    expect(versions.length).toBe(17);
     expect(new Set(versions)).toEqual(new Set([1]));
   });
 

@@ -22,4 +22,5 @@ export const TWO_FACTOR_SCHEMA_VERSIONS: Readonly<Record<TwoFactorEventType, num
   LockoutCleared: 1,
   UserErased: 1,
   SecretsResealed: 1,
+  EnrollmentDeadlineRecorded: 1,
 };

@@ -1,4 +1,5 @@
 import type { EncryptedSecret } from './encryptedSecret.ts';
+import type { EnrollmentDeadline } from './enrollmentDeadline.ts';
 import { type Lockout, noLockout } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
@@ -36,6 +37,8 @@ export type TwoFactorState = {
    * before it (the addresses of refused attempts still counted somewhere) is never recorded.
    */
   readonly erasedAtMs: number | null;
+  /** under "require 2FA": when the user was first seen in a period of it (enrollmentDeadline.ts) */
+  readonly enrollmentDeadline: EnrollmentDeadline | null;
 };
 
 export const initialState = (): TwoFactorState => ({
@@ -47,6 +50,7 @@ export const initialState = (): TwoFactorState => ({
   lockout: noLockout,
   enrollmentStarts: null,
   erasedAtMs: null,
+  enrollmentDeadline: null,
 });
 
 export function recoveryCodesRemaining(state: TwoFactorState): number {

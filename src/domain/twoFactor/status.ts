@@ -1,3 +1,4 @@
+import { type EnrollmentRequirement, enrollByMs } from './enrollmentDeadline.ts';
 import { isLocked } from './lockout.ts';
 import {
   recoveryCodesRemaining,
@@ -15,15 +16,28 @@ export type TwoFactorStatus = {
   readonly locked: boolean;
   readonly lockedUntil: string | null;
   readonly required: boolean;
+  /** 2FA is required and the user has none: the caller leads them into setup at sign-in */
+  readonly enrollmentRequired: boolean;
+  /** until when such a user may defer setting it up; past (or null), setup is forced */
+  readonly enrollBy: string | null;
   readonly canDisable: boolean;
+};
+
+export type StatusContext = {
+  readonly nowMs: number;
+  readonly requireTwoFactor: boolean;
+  /** the requirement's period and grace; without it, a user who must enroll must do so at once */
+  readonly requirement?: EnrollmentRequirement | null;
 };
 
 export function twoFactorStatus(
   userId: string,
   state: TwoFactorState,
-  context: { readonly nowMs: number; readonly requireTwoFactor: boolean },
+  context: StatusContext,
 ): TwoFactorStatus {
   const locked = state.enabled && isLocked(state.lockout, context.nowMs);
+  const enrollmentRequired = context.requireTwoFactor && !state.enabled;
+  const requirement = context.requirement ?? null;
   return {
     userId,
     status: statusName(state, context.nowMs),
@@ -35,6 +49,11 @@ export function twoFactorStatus(
         ? new Date(state.lockout.lockedUntilMs).toISOString()
         : null,
     required: context.requireTwoFactor,
+    enrollmentRequired,
+    enrollBy:
+      enrollmentRequired && requirement !== null
+        ? new Date(enrollByMs(state.enrollmentDeadline, requirement, context.nowMs)).toISOString()
+        : null,
     canDisable: state.enabled && !context.requireTwoFactor,
   };
 }

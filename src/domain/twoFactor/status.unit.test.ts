@@ -32,6 +32,8 @@ const disabledStatus = {
   locked: false,
   lockedUntil: null,
   required: false,
+  enrollmentRequired: false,
+  enrollBy: null,
   canDisable: false,
 };
 

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { commandMetadata } from '../requestContext.ts';
-import { policyDocument, problemResponses, reasonSchema, statusDocument, userParams } from '../schemas.ts';
+import {
+  gracePeriodHoursSchema,
+  policyDocument,
+  problemResponses,
+  reasonSchema,
+  statusDocument,
+  userParams,
+} from '../schemas.ts';
 import type { RouteDeps, TypedApp } from './routeDeps.ts';
 
 /** Administrators' commands (role `admin`, `X-Actor-Id` required on every change). */
@@ -97,15 +104,21 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
     schema: {
       tags,
       security,
-      summary: 'Require (or stop requiring) 2FA for all users',
+      summary: 'Require (or stop requiring) 2FA for all users, with a grace period',
+      description:
+        "A user without 2FA must enroll by `max(requiredSince, when the service first saw them while 2FA was required) + gracePeriodHours`. The first sight (a status read, a sign-in attempt, an enrollment start) is recorded once per user and period; deadlines are computed from it and the policy in force, so changing the grace recomputes every open deadline, shortening included, and a reset user's deadline is the reset (no grace). Setting the requirement while it is on continues its period; turning it off and on again starts a new period, in which everyone is first seen afresh. `gracePeriodHours` defaults to 0.",
       headers: actorHeader,
-      body: z.strictObject({ requireTwoFactor: z.boolean() }),
+      body: z.strictObject({
+        requireTwoFactor: z.boolean(),
+        gracePeriodHours: gracePeriodHoursSchema.default(0),
+      }),
       response: { 200: policyDocument, ...problemResponses(400, 401, 403, 503) },
     },
     handler: async (request) =>
       service.changePolicy(
         request.body.requireTwoFactor,
         commandMetadata(request, 'admin', { actorRequired: true }),
+        { gracePeriodHours: request.body.gracePeriodHours },
       ),
   });
 }

@@ -11,7 +11,12 @@ import {
   RECOVERY_CODES_LOW,
 } from '../../projections/notificationsProjection.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
-import { InvalidCursorError, USERS_PAGE_DEFAULT, USERS_PAGE_MAX } from '../../projections/usersProjection.ts';
+import {
+  InvalidCursorError,
+  USER_LIST_FILTERS,
+  USERS_PAGE_DEFAULT,
+  USERS_PAGE_MAX,
+} from '../../projections/usersProjection.ts';
 import { HttpProblem } from '../problems.ts';
 import { problemResponses, userIdSchema } from '../schemas.ts';
 import type { TypedApp } from './routeDeps.ts';
@@ -51,7 +56,35 @@ const userListItem = z.object({
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
   locked: z.boolean(),
+  enrollBy: z
+    .string()
+    .nullable()
+    .describe(
+      'While 2FA is required: the deadline of a user seen without it (past: setup is forced at sign-in); null for everyone else',
+    ),
 });
+
+const usersSummarySchema = z
+  .object({
+    requireTwoFactor: z.boolean(),
+    gracePeriodHours: z.number().int(),
+    requiredSince: z.string().nullable().describe('Start of the current period of the requirement'),
+    seenUsers: z
+      .number()
+      .int()
+      .describe(
+        'Users enrolled, plus those seen without 2FA while it is required (the status=required list)',
+      ),
+    enrolledUsers: z.number().int().describe('Users with 2FA enabled'),
+    pastDeadline: z
+      .number()
+      .int()
+      .describe(
+        'Users of the status=required list whose deadline has come: setup is forced at their sign-in',
+      ),
+    asOf: z.string().describe('The time the deadlines were compared with'),
+  })
+  .describe('"Required: enrolledUsers of seenUsers seen users enrolled; pastDeadline past their deadline"');
 
 export const auditRecordSchema = z
   .object({
@@ -116,9 +149,14 @@ export function readModelRoutes(readModels: ReadModels, clock: () => number) {
         security,
         summary: 'Users with any 2FA history, in user id order, page by page',
         description:
-          'From a projection of the event log (may lag by well under a second). A pending enrollment counts as pending until it expires, then as disabled; `locked` is evaluated at the time of the request. Pass `nextCursor` as `cursor` for the next page; it is null on the last page.',
+          'From a projection of the event log (may lag by well under a second). A pending enrollment counts as pending until it expires, then as disabled; `locked` and `enrollBy` are evaluated at the time of the request. `status=required` lists the users seen while 2FA is required (in its current period) who have not enrolled, pending ones included, each with its `enrollBy`. Pass `nextCursor` as `cursor` for the next page; it is null on the last page.',
         querystring: z.strictObject({
-          status: z.enum(TWO_FACTOR_STATUS_NAMES).optional().describe('Only users in this status'),
+          status: z
+            .enum(USER_LIST_FILTERS)
+            .optional()
+            .describe(
+              `Only users in this status (${TWO_FACTOR_STATUS_NAMES.join(', ')}), or required: seen without 2FA while it is required`,
+            ),
           limit: pageLimit(USERS_PAGE_MAX, USERS_PAGE_DEFAULT),
           cursor: z.string().max(256).optional().describe('nextCursor of the previous page (opaque)'),
         }),
@@ -143,6 +181,19 @@ export function readModelRoutes(readModels: ReadModels, clock: () => number) {
           throw error;
         }
       },
+    });
+
+    app.get('/v1/admin/users/summary', {
+      onRequest: requireRole('admin'),
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Coverage of "require 2FA": how many seen users enrolled, how many are past their deadline',
+        description:
+          'For the admin page\'s "Required: N of M seen users enrolled; K past their deadline": N = enrolledUsers, M = seenUsers, K = pastDeadline. seenUsers − enrolledUsers is the length of the status=required list. From the same projection as the list (may lag by well under a second); deadlines are compared with the time of the request. While 2FA is not required, seenUsers = enrolledUsers and pastDeadline = 0.',
+        response: { 200: usersSummarySchema, ...problemResponses(401, 403) },
+      },
+      handler: async () => readModels.usersSummary(clock()),
     });
 
     app.get('/v1/audit/events', {

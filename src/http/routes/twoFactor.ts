@@ -36,12 +36,15 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
     onRequest: web,
     schema: {
       tags,
-      summary: "A user's 2FA status (read-your-writes)",
+      summary: "A user's 2FA status (read-your-writes); read it at sign-in",
+      description:
+        'When `enrollmentRequired` is true, lead the user into setup: at once when `enrollBy` is null or past, otherwise the user may defer until `enrollBy`. The first read of such a user while 2FA is required records their deadline (X-Request-Id, X-End-User-IP and X-End-User-Agent are kept with it, as for a command); every other read writes nothing.',
       security: [{ apiKey: [] }],
       params: userParams,
       response: { 200: statusDocument, ...problemResponses(400, 401, 403, 503) },
     },
-    handler: async (request) => service.status(request.params.userId),
+    handler: async (request) =>
+      service.status(request.params.userId, commandMetadata(request, 'web', { actorRequired: false })),
   });
 
   app.post('/v1/users/:userId/two-factor/enrollment', {
