@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { normaliseReason, reasonProblem } from '../domain/shared/reason.ts';
+import { GRACE_PERIOD_HOURS_MAX, isGracePeriodHours } from '../domain/twoFactor/enrollmentDeadline.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
 
 /*
@@ -56,4 +57,13 @@ export const parseCount = (value: string): number => {
   if (!/^\d{1,9}$/.test(value) || count < 1)
     throw new InvalidArgumentError('must be a whole number of at least 1');
   return count;
+};
+
+/** A grace period in whole hours, as `PUT /v1/admin/policy` takes it. */
+export const parseGraceHours = (value: string): number => {
+  const hours = Number(value);
+  if (!/^\d{1,5}$/.test(value) || !isGracePeriodHours(hours)) {
+    throw new InvalidArgumentError(`must be a whole number of hours from 0 to ${GRACE_PERIOD_HOURS_MAX}`);
+  }
+  return hours;
 };

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
 import { REASON_MAX_LENGTH } from '../../domain/shared/reason.ts';
-import { parseId, parseReason } from '../arguments.ts';
+import { GRACE_PERIOD_HOURS_MAX } from '../../domain/twoFactor/enrollmentDeadline.ts';
+import { parseGraceHours, parseId, parseReason } from '../arguments.ts';
 import { type CliContext, examples } from '../context.ts';
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+
+const hours = (count: number) =>
+  count === 0 ? 'none (set up at the next sign-in)' : `${count} hour${count === 1 ? '' : 's'}`;
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
@@ -45,7 +49,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
       const session = context.session();
       const { service } = session.runtime();
-      const before = await service.status(userId);
+      const before = await service.peekStatus(userId);
       const result = await service.reset(userId, options.reason, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(result)}\n`);
@@ -92,7 +96,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     .action(async (userId: string, options: { actor: string; json?: boolean }) => {
       const session = context.session();
       const { service } = session.runtime();
-      const before = await service.status(userId);
+      const before = await service.peekStatus(userId);
       const status = await service.unlock(userId, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(status)}\n`);
@@ -107,6 +111,11 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     .description('show the instance policy, or require (or stop requiring) 2FA for all users')
     .option('--require', 'require two-factor authentication for all users')
     .option('--no-require', 'stop requiring it')
+    .option(
+      '--grace-hours <hours>',
+      `with --require: how long a user without 2FA may defer setting it up, from when the service first sees them (0–${GRACE_PERIOD_HOURS_MAX}, default 0: at the next sign-in)`,
+      parseGraceHours,
+    )
     .option('--actor <id>', 'the administrator acting (required to change the policy)', parseId)
     .option('--json', 'print the policy as JSON, like the HTTP API')
     .addHelpText(
@@ -114,36 +123,55 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       examples(
         'twofactor admin policy',
         'twofactor admin policy --require --actor root',
+        'twofactor admin policy --require --grace-hours 72 --actor root',
         'twofactor admin policy --no-require --actor root',
       ),
     )
-    .action(async (options: { require?: boolean; actor?: string; json?: boolean }, command: Command) => {
-      if (options.require !== undefined && options.actor === undefined) {
-        // Through commander, so it reads (and exits) like its own usage errors.
-        command.error(
-          "error: required option '--actor <id>' not specified: name the administrator changing the policy",
+    .action(
+      async (
+        options: { require?: boolean; graceHours?: number; actor?: string; json?: boolean },
+        command: Command,
+      ) => {
+        if (options.graceHours !== undefined && options.require === undefined) {
+          command.error('error: --grace-hours is set together with --require (or --no-require)');
+        }
+        if (options.require !== undefined && options.actor === undefined) {
+          // Through commander, so it reads (and exits) like its own usage errors.
+          command.error(
+            "error: required option '--actor <id>' not specified: name the administrator changing the policy",
+          );
+        }
+        const session = context.session();
+        const { service } = session.runtime();
+        const before = await service.policy();
+        const policy =
+          options.require === undefined
+            ? before
+            : await service.changePolicy(options.require, session.metadataFor(options.actor!), {
+                gracePeriodHours: options.graceHours ?? 0,
+              });
+        const { stdout } = context.io;
+        if (options.json) {
+          stdout.write(`${json(policy)}\n`);
+          return;
+        }
+        const changed = options.require === undefined ? '' : ` (was ${yesNo(before.requireTwoFactor)})`;
+        stdout.write(
+          `require two-factor authentication for all users: ${yesNo(policy.requireTwoFactor)}${changed}\n`,
         );
-      }
-      const session = context.session();
-      const { service } = session.runtime();
-      const before = await service.policy();
-      const policy =
-        options.require === undefined
-          ? before
-          : await service.changePolicy(options.require, session.metadataFor(options.actor!));
-      const { stdout } = context.io;
-      if (options.json) {
-        stdout.write(`${json(policy)}\n`);
-        return;
-      }
-      const changed = options.require === undefined ? '' : ` (was ${yesNo(before.requireTwoFactor)})`;
-      stdout.write(
-        `require two-factor authentication for all users: ${yesNo(policy.requireTwoFactor)}${changed}\n`,
-      );
-      stdout.write(
-        policy.updatedAt === null
-          ? 'never changed\n'
-          : `last changed ${policy.updatedAt} by ${policy.updatedBy ?? 'unknown'}\n`,
-      );
-    });
+        if (policy.requireTwoFactor) {
+          const grace = `grace period: ${hours(policy.gracePeriodHours)}`;
+          const was =
+            options.require === undefined || before.gracePeriodHours === policy.gracePeriodHours
+              ? ''
+              : ` (was ${hours(before.gracePeriodHours)})`;
+          stdout.write(`${grace}${was}; required since ${policy.requiredSince ?? 'unknown'}\n`);
+        }
+        stdout.write(
+          policy.updatedAt === null
+            ? 'never changed\n'
+            : `last changed ${policy.updatedAt} by ${policy.updatedBy ?? 'unknown'}\n`,
+        );
+      },
+    );
 }
