@@ -20,6 +20,7 @@ export const PROTECTED: ReadonlyArray<
 /** The routes served from the read models, with the role each needs. */
 export const READ_MODEL_ROUTES: ReadonlyArray<[path: string, role: keyof typeof KEYS]> = [
   ['/v1/admin/users', 'admin'],
+  ['/v1/admin/users/summary', 'admin'],
   ['/v1/audit/events', 'audit'],
   ['/v1/notifications', 'web'],
 ];
