@@ -23,8 +23,17 @@ export const KEYS = {
   audit: `audit-${randomBytes(16).toString('hex')}`,
 } as const;
 
-/** A clock the test moves; starts at a fixed step boundary so codes are predictable. */
+/**
+ * A clock the test moves; starts at a fixed step boundary so codes are predictable. It is the
+ * server's clock in `startTestService` and `buildInjectService` — the domain's decisions, the
+ * read models' queries, the web UI's sessions — so a test (a browser journey too) goes past a
+ * lock, an enrollment's expiry or an enrollment deadline with `advance`, never by sleeping.
+ * For tests only: refused when NODE_ENV=production, where time is the wall clock's alone.
+ */
 export function testClock(startMs = Date.UTC(2026, 0, 15, 9, 0, 0)) {
+  if (process.env.NODE_ENV === 'production') {
+    throw new Error('a test clock is for tests only: refused with NODE_ENV=production');
+  }
   let now = startMs;
   return {
     now: () => now,
