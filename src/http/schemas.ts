@@ -84,6 +84,11 @@ export const statusDocument = z.object({
     .describe(
       'While enrollmentRequired: until when the user may defer setting up 2FA (ISO time; their first sight while required plus the grace period, recomputed when the grace changes); otherwise null',
     ),
+  canDefer: z
+    .boolean()
+    .describe(
+      'While enrollmentRequired: the user may still defer setting up 2FA (enrollBy is ahead, by the service’s clock); false once setup is due',
+    ),
   canDisable: z.boolean(),
 });
 

@@ -143,6 +143,7 @@ describe('twofactor audit state', () => {
       required: false,
       enrollmentRequired: false,
       enrollBy: null,
+      canDefer: false,
       canDisable: true,
     });
   });

@@ -71,6 +71,7 @@ describe('the status document at sign-in, while 2FA is required', () => {
       required: true,
       enrollmentRequired: true,
       enrollBy: iso(seenAt + 72 * HOUR),
+      canDefer: true,
       canDisable: false,
     });
     const [recorded, ...more] = await deadlinesOf(t, user);
@@ -94,7 +95,11 @@ describe('the status document at sign-in, while 2FA is required', () => {
     const cut = await setPolicy(t, { requireTwoFactor: true, gracePeriodHours: 12 });
     expect(cut.json).toMatchObject({ gracePeriodHours: 12, requiredSince: iso(since) });
     const forced = await statusOf(t, user);
-    expect(forced).toMatchObject({ enrollmentRequired: true, enrollBy: iso(seenAt + 12 * HOUR) });
+    expect(forced).toMatchObject({
+      enrollmentRequired: true,
+      enrollBy: iso(seenAt + 12 * HOUR),
+      canDefer: false,
+    });
     expect(Date.parse(forced.enrollBy)).toBeLessThan(t.clock.now());
     expect(await deadlinesOf(t, user)).toHaveLength(1);
 
@@ -153,6 +158,7 @@ describe('the status document at sign-in, while 2FA is required', () => {
       status: 'disabled',
       enrollmentRequired: true,
       enrollBy: iso(resetAt),
+      canDefer: false,
     });
   });
 
@@ -237,9 +243,9 @@ describe('PUT /v1/admin/policy: the grace period', () => {
       doc.paths[path][method].responses[status].content['application/json'].schema;
     const status = schemaOf('/v1/users/{userId}/two-factor', 'get');
     expect(Object.keys(status.properties)).toEqual(
-      expect.arrayContaining(['enrollmentRequired', 'enrollBy']),
+      expect.arrayContaining(['enrollmentRequired', 'enrollBy', 'canDefer']),
     );
-    expect(status.required).toEqual(expect.arrayContaining(['enrollmentRequired', 'enrollBy']));
+    expect(status.required).toEqual(expect.arrayContaining(['enrollmentRequired', 'enrollBy', 'canDefer']));
     const body = doc.paths['/v1/admin/policy'].put.requestBody.content['application/json'].schema;
     expect(body.properties.gracePeriodHours).toMatchObject({ type: 'integer', minimum: 0, maximum: 8760 });
     expect(schemaOf('/v1/admin/policy', 'get').properties).toHaveProperty('gracePeriodHours');

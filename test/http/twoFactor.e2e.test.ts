@@ -39,6 +39,7 @@ describe('status', () => {
       required: false,
       enrollmentRequired: false,
       enrollBy: null,
+      canDefer: false,
       canDisable: false,
     });
   });

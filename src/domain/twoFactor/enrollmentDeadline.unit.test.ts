@@ -107,6 +107,12 @@ describe('require 2FA: the first sight of a user without 2FA records their deadl
       .when(seen({ nowMs: T0, requirement: requirement(SINCE, 0) }))
       .then([deadlineRecorded(T0, requirement(SINCE, 0))]);
     expect(deadlineRecorded(T0, requirement(SINCE, 0)).data.enrollBy).toBe(iso(T0));
+    const policy = [policyChanged(true, false, SINCE, 0)];
+    expect(statusAt(policy, [deadlineRecorded(T0, requirement(SINCE, 0))], T0)).toMatchObject({
+      enrollmentRequired: true,
+      enrollBy: iso(T0),
+      canDefer: false,
+    });
   });
 
   it('a user first seen before the period began (a clock behind) is given the grace from the start', () => {
@@ -126,12 +132,17 @@ describe('require 2FA: the deadline follows the policy in force', () => {
       required: true,
       enrollmentRequired: true,
       enrollBy: iso(T0 + 72 * HOUR),
+      canDefer: true,
       canDisable: false,
     });
+    // At the deadline itself setup is due: the user can no longer defer.
+    expect(statusAt([turnedOn], [firstSeen], T0 + 72 * HOUR)).toMatchObject({ canDefer: false });
+    expect(statusAt([turnedOn], [firstSeen], T0 + 72 * HOUR - 1)).toMatchObject({ canDefer: true });
     expect(statusAt([turnedOn], enabled, T0)).toMatchObject({
       required: true,
       enrollmentRequired: false,
       enrollBy: null,
+      canDefer: false,
     });
   });
 
@@ -145,10 +156,12 @@ describe('require 2FA: the deadline follows the policy in force', () => {
     const shorter = policyChanged(true, true, T0 + 48 * HOUR, 24, 72);
     const now = T0 + 48 * HOUR + MINUTE;
     const status = statusAt([turnedOn, shorter], [firstSeen], now);
-    expect(status.enrollBy).toBe(iso(T0 + 24 * HOUR));
-    expect(Date.parse(status.enrollBy!)).toBeLessThan(now);
-    // Just before the change, the same user still had the longer deadline.
-    expect(statusAt([turnedOn, shorter], [firstSeen], T0 + 48 * HOUR - 1).enrollBy).toBe(iso(T0 + 72 * HOUR));
+    expect(status).toMatchObject({ enrollBy: iso(T0 + 24 * HOUR), canDefer: false });
+    // Just before the change, the same user still had the longer deadline, and could defer.
+    expect(statusAt([turnedOn, shorter], [firstSeen], T0 + 48 * HOUR - 1)).toMatchObject({
+      enrollBy: iso(T0 + 72 * HOUR),
+      canDefer: true,
+    });
   });
 
   it('setting the requirement again (same or other grace) continues the period: nothing is recorded anew', () => {

@@ -20,6 +20,8 @@ export type TwoFactorStatus = {
   readonly enrollmentRequired: boolean;
   /** until when such a user may defer setting it up; past (or null), setup is forced */
   readonly enrollBy: string | null;
+  /** such a user may still defer: `enrollBy` is ahead by the service's clock, not the caller's */
+  readonly canDefer: boolean;
   readonly canDisable: boolean;
 };
 
@@ -38,6 +40,10 @@ export function twoFactorStatus(
   const locked = state.enabled && isLocked(state.lockout, context.nowMs);
   const enrollmentRequired = context.requireTwoFactor && !state.enabled;
   const requirement = context.requirement ?? null;
+  const enrollByMsThen =
+    enrollmentRequired && requirement !== null
+      ? enrollByMs(state.enrollmentDeadline, requirement, context.nowMs)
+      : null;
   return {
     userId,
     status: statusName(state, context.nowMs),
@@ -50,10 +56,8 @@ export function twoFactorStatus(
         : null,
     required: context.requireTwoFactor,
     enrollmentRequired,
-    enrollBy:
-      enrollmentRequired && requirement !== null
-        ? new Date(enrollByMs(state.enrollmentDeadline, requirement, context.nowMs)).toISOString()
-        : null,
+    enrollBy: enrollByMsThen === null ? null : new Date(enrollByMsThen).toISOString(),
+    canDefer: enrollByMsThen !== null && context.nowMs < enrollByMsThen,
     canDisable: state.enabled && !context.requireTwoFactor,
   };
 }

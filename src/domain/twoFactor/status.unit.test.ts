@@ -34,6 +34,7 @@ const disabledStatus = {
   required: false,
   enrollmentRequired: false,
   enrollBy: null,
+  canDefer: false,
   canDisable: false,
 };
 
