@@ -19,7 +19,8 @@ export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
   upcasters: twoFactorUpcasters,
   // 2: the lockout knows whether a refusal was recorded; recovery codes know the one used last
   // 3: the state knows when the user was last erased
-  stateVersion: 3,
+  // 4: one lockout per factor (the authenticator app, the recovery codes)
+  stateVersion: 4,
 };
 
 export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {

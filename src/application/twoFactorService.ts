@@ -123,7 +123,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   ) {
     // Refusals counted for this user are recorded ahead of whatever the user's next command
     // records (an unlock, a success, a reset…), so the log keeps their order.
-    let counted: Tally | undefined;
+    let counted: readonly Tally[] | undefined;
     try {
       const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => {
         const keyring = deps.keys.forUser(userId);
@@ -143,12 +143,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       if (error instanceof FactorLockedRejection) {
         const crowded = refusals.add({
           userId,
+          factor: error.factor,
           atMs: deps.clock(),
           lockedUntil: error.lockedUntil,
           metadata,
         });
         if (crowded !== null) void recordInBackground(crowded);
-        throw lockedError(error.lockedUntil);
+        throw lockedError(error.factor, error.lockedUntil);
       }
       rethrowRejection(error);
     }

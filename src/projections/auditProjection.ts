@@ -27,7 +27,8 @@ export const auditProjection: Projection = {
   name: 'audit',
   // 3: personal fields kept sealed as the event has them, opened when read
   // 4: an erasure also clears the plain-text personal fields of events from before data keys
-  version: 4,
+  // 5: the lockout's events name their factor (app or recovery codes)
+  version: 5,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_events (

@@ -61,20 +61,28 @@ const DETAILS: Details = {
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
   SignInVerified: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
-  RecoveryCodeConsumed: (d) => ({ occurredAt: d.at, purpose: d.purpose, remaining: d.remaining }),
+  RecoveryCodeConsumed: (d) => ({
+    occurredAt: d.at,
+    purpose: d.purpose,
+    remaining: d.remaining,
+    appLockout: d.appLockout,
+  }),
   CodesRegenerated: (d) => ({
     occurredAt: d.at,
     step: d.step,
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
+  // `factor`: which lockout counted it (the app, or the recovery codes).
   VerificationFailed: (d) => ({
     occurredAt: d.at,
     purpose: d.purpose,
     method: d.method,
+    factor: d.factor,
     consecutiveFailures: d.consecutiveFailures,
   }),
   FactorLocked: (d) => ({
     occurredAt: d.at,
+    factor: d.factor,
     lockedUntil: d.lockedUntil,
     consecutiveFailures: d.consecutiveFailures,
   }),
@@ -82,11 +90,13 @@ const DETAILS: Details = {
     occurredAt: d.at,
     purpose: d.purpose,
     method: d.method,
+    factor: d.factor,
     lockedUntil: d.lockedUntil,
   }),
   // Refusals after the first of a lock, counted: every attempt stays visible, as a number.
   RefusedAttemptsCounted: (d) => ({
     occurredAt: d.at,
+    factor: d.factor,
     attempts: d.attempts,
     firstAt: d.firstAt,
     lastAt: d.lastAt,
@@ -95,7 +105,7 @@ const DETAILS: Details = {
   }),
   TwoFactorDisabled: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
   AdminReset: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
-  LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked }),
+  LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked, lockedFactors: d.lockedFactors }),
   UserErased: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
   // Which secrets moved under the data key, never the secrets: the new key ids say it.
   SecretsResealed: (d) => ({

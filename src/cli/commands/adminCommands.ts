@@ -84,7 +84,9 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
 
   admin
     .command('unlock')
-    .description('clear a lockout, temporary or one that waits for an administrator')
+    .description(
+      "clear both lockouts (the authenticator app's and the recovery codes'), temporary or ones that wait for an administrator",
+    )
     .argument('<userId>', 'the user', parseId)
     .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
     .option('--json', 'print the status document as JSON, like the HTTP API')
@@ -96,10 +98,15 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       const status = await service.unlock(userId, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(status)}\n`);
-      else
+      else {
+        const locked = [
+          ...(before.locked ? ['authenticator app'] : []),
+          ...(before.recoveryCodesLocked ? ['recovery codes'] : []),
+        ];
         stdout.write(
-          `${userId}: ${before.locked ? 'unlocked' : 'was not locked'} (status ${status.status})\n`,
+          `${userId}: ${locked.length > 0 ? `unlocked (${locked.join(' and ')})` : 'was not locked'} (status ${status.status})\n`,
         );
+      }
     });
 
   admin

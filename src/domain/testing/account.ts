@@ -1,9 +1,11 @@
 import { DomainRejection, type RejectionCode } from '../shared/domainError.ts';
+import type { CommandMetadata } from '../shared/message.ts';
 import type { Proof, RecoveryCodeProof, TotpProof, TwoFactorCommand } from '../twoFactor/commands.ts';
 import { decide } from '../twoFactor/decide.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
 import type { TwoFactorEvent } from '../twoFactor/events.ts';
 import { evolve } from '../twoFactor/evolve.ts';
+import type { Factor } from '../twoFactor/lockout.ts';
 import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
 import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
 import { SteppedClock, T0 } from './clock.ts';
@@ -153,8 +155,9 @@ export class TwoFactorAccount {
     return codes;
   }
 
-  signIn(proof: Proof): Attempt {
-    return this.run(verifySignIn({ nowMs: this.nowMs, proof }));
+  /** A sign-in's second step, made from `metadata` (the web API's, by default). */
+  signIn(proof: Proof, metadata?: CommandMetadata): Attempt {
+    return this.run(verifySignIn({ nowMs: this.nowMs, proof, ...(metadata ? { metadata } : {}) }));
   }
 
   regenerate(proof: TotpProof): Attempt {
@@ -193,7 +196,12 @@ export class TwoFactorAccount {
   }
 
   /** Records refusals counted since `firstAtMs`, as the handler does once a lock ends. */
-  countRefused(attempts: number, firstAtMs: number, lockedUntil: string | null = null): Attempt {
-    return this.run(countRefusedAttempts({ nowMs: this.nowMs, attempts, firstAtMs, lockedUntil }));
+  countRefused(
+    attempts: number,
+    firstAtMs: number,
+    lockedUntil: string | null = null,
+    factor: Factor = 'app',
+  ): Attempt {
+    return this.run(countRefusedAttempts({ nowMs: this.nowMs, factor, attempts, firstAtMs, lockedUntil }));
   }
 }

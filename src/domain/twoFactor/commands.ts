@@ -1,5 +1,6 @@
 import type { Command } from '../shared/message.ts';
 import type { EncryptedSecret } from './encryptedSecret.ts';
+import type { Factor } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
 /**
@@ -72,6 +73,7 @@ export type ResealSecrets = Command<
 export type CountRefusedAttempts = Command<
   'CountRefusedAttempts',
   UserAt & {
+    readonly factor: Factor;
     readonly attempts: number;
     readonly firstAtMs: number;
     readonly lastAtMs: number;

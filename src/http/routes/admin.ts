@@ -71,7 +71,8 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
     schema: {
       tags,
       security,
-      summary: 'Clear a lockout (temporary or until an administrator unlocks)',
+      summary:
+        "Clear both lockouts — the authenticator app's and the recovery codes' — temporary or until an administrator unlocks",
       params: userParams,
       headers: actorHeader,
       body: z.strictObject({}).nullish(),
