@@ -30,12 +30,21 @@ import { enrollmentUri } from './enrollmentUri.ts';
 import { lockedError, rethrowRejection, throwUnlessAccepted } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
 import { type KeyUse, keyUseOf } from './keyUse.ts';
-import { decideIssuingCodes, type PresentedCode, prepareProof, presentedMethod } from './proofs.ts';
+import {
+  type AttemptContext,
+  decideIssuingCodes,
+  digestAhead,
+  type EarlyDigest,
+  type IsChecked,
+  type PresentedCode,
+  prepareProof,
+  presentedMethod,
+} from './proofs.ts';
 import { countRefusals, createRefusalTally, type Tally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
 
 export type { KeyUse } from './keyUse.ts';
-export type { PresentedCode } from './proofs.ts';
+export type { AttemptContext, PresentedCode } from './proofs.ts';
 
 export type TwoFactorServiceDeps = {
   readonly store: EventStore;
@@ -159,6 +168,38 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return (await policies.load(POLICY_STREAM)).state;
   }
 
+  /**
+   * Where an attempt's hashing is shared from: the bucket the caller named, else the end-user
+   * address recorded for it; attempts with neither share one.
+   */
+  const attemptContext = (metadata: CommandMetadata, context: AttemptContext): AttemptContext => ({
+    workKey: context.workKey ?? (metadata.endUserIp === undefined ? undefined : `ip:${metadata.endUserIp}`),
+  });
+
+  /**
+   * A presented recovery code hashed before the user's lock is taken: the wait for argon2 then
+   * holds up no other command of the user (their TOTP code is checked meanwhile). The decision
+   * itself still happens under the lock, on the state as it is then.
+   */
+  async function hashAhead(
+    userId: string,
+    presented: PresentedCode,
+    context: AttemptContext,
+    isChecked?: IsChecked,
+  ): Promise<EarlyDigest | null> {
+    if (!('recoveryCode' in presented)) return null;
+    const { state } = await users.load(twoFactorStreamName(userId));
+    return digestAhead(
+      deps.hasher,
+      deps.keys.forUser(userId),
+      state,
+      presented,
+      deps.clock(),
+      context,
+      isChecked,
+    );
+  }
+
   return {
     async status(userId: string): Promise<TwoFactorStatus> {
       const [loaded, current] = await Promise.all([users.load(twoFactorStreamName(userId)), currentPolicy()]);
@@ -172,13 +213,21 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       userId: string,
       input: { readonly accountName: string; readonly proof: PresentedCode | null },
       metadata: CommandMetadata,
+      attempt: AttemptContext = {},
     ) {
+      const context = attemptContext(metadata, attempt);
+      const early = input.proof === null ? null : await hashAhead(userId, input.proof, context);
       const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
         const proof =
-          input.proof === null ? null : await prepareProof(deps.hasher, keyring, state, input.proof, nowMs);
+          input.proof === null
+            ? null
+            : await prepareProof(deps.hasher, keyring, state, input.proof, nowMs, undefined, {
+                context,
+                early,
+              });
         const newSecret = await keyring.seal(secretBase32);
         // Built before anything is appended: if it cannot be built, nothing has happened.
         const otpauthUri = enrollmentUri({
@@ -219,12 +268,26 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       return { status: 'enabled' as const, recoveryCodes: result };
     },
 
-    async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
+    async verify(
+      userId: string,
+      presented: PresentedCode,
+      metadata: CommandMetadata,
+      attempt: AttemptContext = {},
+    ) {
+      const context = attemptContext(metadata, attempt);
+      const early = await hashAhead(userId, presented, context);
       const { events, after } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => ({
         events: decide(
           {
             type: 'VerifySignIn',
-            data: { userId, nowMs, proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs) },
+            data: {
+              userId,
+              nowMs,
+              proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, undefined, {
+                context,
+                early,
+              }),
+            },
             metadata,
           },
           state,
@@ -253,7 +316,17 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       return { recoveryCodes: result };
     },
 
-    async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
+    async disable(
+      userId: string,
+      presented: PresentedCode,
+      metadata: CommandMetadata,
+      attempt: AttemptContext = {},
+    ) {
+      const context = attemptContext(metadata, attempt);
+      const requiredNow = (await currentPolicy()).requireTwoFactor;
+      const early = await hashAhead(userId, presented, context, (state, method, nowMs) =>
+        disableProofIsChecked(state, method, nowMs, requiredNow),
+      );
       const { events } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
         const { requireTwoFactor } = await currentPolicy();
@@ -266,8 +339,14 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
                 nowMs,
                 requireTwoFactor,
                 // Refused before any check when the policy requires 2FA: no slow work for it.
-                proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, (s, method, now) =>
-                  disableProofIsChecked(s, method, now, requireTwoFactor),
+                proof: await prepareProof(
+                  deps.hasher,
+                  keyring,
+                  state,
+                  presented,
+                  nowMs,
+                  (s, method, now) => disableProofIsChecked(s, method, now, requireTwoFactor),
+                  { context, early },
                 ),
               },
               metadata,

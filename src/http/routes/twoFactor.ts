@@ -75,6 +75,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         userId,
         { accountName, proof },
         commandMetadata(request, 'web', { actorRequired: false }),
+        { workKey: attempts.keyOf(request) },
       );
       reply.status(201);
       return {
@@ -130,6 +131,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         request.params.userId,
         presented(request.body),
         commandMetadata(request, 'web', { actorRequired: false }),
+        { workKey: attempts.keyOf(request) },
       ),
   });
 
@@ -175,6 +177,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         request.params.userId,
         presented(request.body),
         commandMetadata(request, 'web', { actorRequired: false }),
+        { workKey: attempts.keyOf(request) },
       ),
   });
 }
