@@ -21,7 +21,12 @@ import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../do
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
-import { hasPlaintextPersonalFields, sealPersonalFields } from '../keys/personalFields.ts';
+import {
+  hasPlaintextPersonalFields,
+  type PersonalFieldKind,
+  plaintextPersonalFields,
+  sealPersonalFields,
+} from '../keys/personalFields.ts';
 import { isDataKeyId, type UserKeyring, type UserKeys } from '../keys/userKeys.ts';
 import type { SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { policyKind, twoFactorKind } from './aggregates.ts';
@@ -85,9 +90,18 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   const mutex = createKeyedMutex();
   const refusals = createRefusalTally();
 
-  /** The events as the store keeps them: personal fields sealed with the user's data key. */
-  const sealedForStore = (events: readonly TwoFactorEvent[], keyring: UserKeyring) =>
-    Promise.all(events.map((event) => sealPersonalFields(event, keyring)));
+  /**
+   * The events as the store keeps them: personal fields sealed with the user's data key. Once
+   * a user was erased nothing makes them a new data key, until they enroll again: what is
+   * recorded about them meanwhile (a count of refusals, an administrator's reset) holds no
+   * personal field of theirs.
+   */
+  const sealedForStore = (events: readonly TwoFactorEvent[], keyring: UserKeyring, state: TwoFactorState) => {
+    const enrolling = events.some((event) => event.type === 'EnrollmentStarted');
+    const erased = state.erasedAtMs !== null || events.some((event) => event.type === 'UserErased');
+    const createKey = enrolling || !erased;
+    return Promise.all(events.map((event) => sealPersonalFields(event, keyring, { createKey })));
+  };
 
   /** Records the refusals counted for a user as one event, on its own. */
   async function recordRefusals(userId: string): Promise<void> {
@@ -98,6 +112,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         events: await sealedForStore(
           countRefusals(userId, tally, state, deps.clock()),
           deps.keys.forUser(userId),
+          state,
         ),
         result: null,
       }));
@@ -143,7 +158,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           counted === undefined
             ? decided.events
             : [...countRefusals(userId, counted, state, deps.clock()), ...decided.events];
-        return { ...decided, events: await sealedForStore(events, keyring) };
+        return { ...decided, events: await sealedForStore(events, keyring, state) };
       });
       deps.onAppended?.(handled.events);
       return handled;
@@ -410,15 +425,19 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           result: null,
         };
       });
-      // Events written before data keys hold their personal fields in plain text, which no
-      // key's destruction reaches: the caller is told how many, not left to believe otherwise.
+      // What no key's destruction reaches is said, not left to be believed otherwise: the user
+      // id itself (it names the stream, and is in every event), and the personal fields that
+      // events written before they were sealed hold in plain text.
+      const retained = new Set<'userId' | PersonalFieldKind>(['userId']);
       let plaintextEvents = 0;
       for await (const event of deps.store.readStream(twoFactorStreamName(userId))) {
+        for (const kind of plaintextPersonalFields(event)) retained.add(kind);
         if (hasPlaintextPersonalFields(event)) plaintextEvents++;
       }
       return {
         status: 'disabled' as const,
         erased: true as const,
+        retained: [...retained],
         ...(plaintextEvents > 0 ? { eventsWrittenBeforeDataKeys: plaintextEvents } : {}),
       };
     },

@@ -164,7 +164,11 @@ const sealedOf = (metadata: Readonly<Record<string, unknown>>) => {
   return sealed === null ? {} : { sealed: compactSealed(sealed) };
 };
 
-/** The record as it is shown: its sealed personal fields opened, or marked erased. */
+/**
+ * The record as it is shown: its sealed personal fields opened — the end user's address and
+ * agent, the id a web call acted for, and the personal fields of its details (a count's
+ * addresses, a reset's reason) — or marked erased.
+ */
 export async function revealAuditRecord(
   stored: StoredAuditRecord,
   read: PersonalDataReader,
@@ -175,14 +179,13 @@ export async function revealAuditRecord(
   if (sealed === null || record.userId === null || !canRead) return record;
   const opened = await read(record.userId, sealed);
   if (opened === null) return { ...record, personalDataErased: true };
+  const actorId = stringOrNull(opened.metadata.actorId);
   return {
     ...record,
+    actor: actorId === null ? record.actor : { ...record.actor, id: actorId },
     endUserIp: stringOrNull(opened.metadata.endUserIp),
     endUserAgent: stringOrNull(opened.metadata.endUserAgent),
-    details:
-      opened.data.endUserIps === undefined
-        ? record.details
-        : { ...record.details, endUserIps: opened.data.endUserIps },
+    details: { ...record.details, ...opened.data },
   };
 }
 
