@@ -35,18 +35,7 @@ describe('notifications of a persistent attack', () => {
   /** A hundred wrong codes of one factor in a row, each lock waited out: disabled until an administrator unlocks. */
   function attacked(factor: Factor, account = new TwoFactorAccount(T0)): TwoFactorAccount {
     if (!account.state.enabled) account.enable(SECRET_A);
-    for (let n = 1; n <= 100; n++) {
-      const until = account.state.lockouts[factor].lockedUntilMs;
-      if (until !== null && until > account.nowMs) account.advance(until - account.nowMs);
-      account
-        .advance(SECOND)
-        .signIn(
-          factor === 'app'
-            ? account.totp(wrongCodeAt(SECRET_A, account.nowMs))
-            : account.recovery('zzzzz-zzzzz'),
-        );
-    }
-    return account;
+    return account.failInARow(factor, 100);
   }
 
   it.each<Factor>(['app', 'recovery-codes'])(

@@ -3,27 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { toStoredEvents } from '../application/storedEvent.ts';
 import { TwoFactorAccount } from '../domain/testing/account.ts';
 import { MINUTE, SECOND, T0 } from '../domain/testing/clock.ts';
-import { SECRET_A, SECRET_B, wrongCodeAt } from '../domain/testing/totpCodes.ts';
+import { SECRET_A, SECRET_B } from '../domain/testing/totpCodes.ts';
 import type { Factor } from '../domain/twoFactor/lockout.ts';
 import { twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { projectedEvent } from './eventData.ts';
 import { listUsers, type UserStatus, usersProjection } from './usersProjection.ts';
 
-/** Fails `times` in a row with the app's codes, or with recovery codes, waiting out each lock. */
-const failSignIn = (account: TwoFactorAccount, times: number, factor: Factor = 'app') => {
-  for (let n = 0; n < times; n++) {
-    const until = account.state.lockouts[factor].lockedUntilMs;
-    if (until !== null && until > account.nowMs) account.advance(until - account.nowMs);
-    account
-      .advance(SECOND)
-      .signIn(
-        factor === 'app'
-          ? account.totp(wrongCodeAt(SECRET_A, account.nowMs))
-          : account.recovery('zzzzz-zzzzz'),
-      );
-  }
-  return account;
-};
+const failSignIn = (account: TwoFactorAccount, times: number, factor: Factor = 'app') =>
+  account.failInARow(factor, times);
 
 /** One account in each state the list distinguishes, by the domain's own commands. */
 function accounts(): Map<string, TwoFactorAccount> {

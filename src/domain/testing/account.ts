@@ -8,7 +8,7 @@ import { evolve } from '../twoFactor/evolve.ts';
 import type { Factor } from '../twoFactor/lockout.ts';
 import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
 import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
-import { SteppedClock, T0 } from './clock.ts';
+import { SECOND, SteppedClock, T0 } from './clock.ts';
 import {
   confirmEnrollment,
   countRefusedAttempts,
@@ -24,7 +24,7 @@ import {
 } from './commands.ts';
 import { type IssuedRecoveryCodes, issueRecoveryCodes, recoveryCodeProof } from './recoveryCodes.ts';
 import { openSecret, sealSecret } from './secrets.ts';
-import { codeAt } from './totpCodes.ts';
+import { codeAt, wrongCodeAt } from './totpCodes.ts';
 
 export type Attempt =
   | { readonly rejected: null; readonly events: readonly TwoFactorEvent[]; readonly outcome: Outcome }
@@ -153,6 +153,25 @@ export class TwoFactorAccount {
       throw new Error('enable did not enable');
     }
     return codes;
+  }
+
+  /**
+   * Fails `times` sign-ins in a row with wrong codes of one factor — a wrong code of the active
+   * authenticator, or a recovery code of no set — a second apart, waiting out each lock first.
+   */
+  failInARow(factor: Factor, times: number): this {
+    for (let n = 0; n < times; n++) {
+      const until = this.current.lockouts[factor].lockedUntilMs;
+      if (until !== null && until > this.nowMs) this.advance(until - this.nowMs);
+      this.advance(SECOND);
+      const secret = this.activeSecret();
+      this.signIn(
+        factor === 'app' && secret !== null
+          ? this.totp(wrongCodeAt(secret, this.nowMs))
+          : this.recovery('zzzzz-zzzzz'),
+      );
+    }
+    return this;
   }
 
   /** A sign-in's second step, made from `metadata` (the web API's, by default). */
