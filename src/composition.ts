@@ -7,7 +7,7 @@ import { loadOrCreateDevelopmentCredentials } from './config/developmentCredenti
 import { createPepperRing } from './crypto/pepper.ts';
 import { createRecoveryCodeHasher } from './crypto/recoveryCodeHasher.ts';
 import type { EncryptionKey } from './crypto/secretBox.ts';
-import { argon2Limits, createWorkLimiter } from './crypto/workLimiter.ts';
+import { argon2Limits, createWorkLimiter, type WorkLimiterOptions } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
@@ -85,8 +85,8 @@ export function createRuntime(
   options: {
     readonly clock?: () => number;
     readonly digestParameters?: DigestParameters;
-    /** concurrent argon2 computations and queued checks; default: sized to the machine */
-    readonly argon2Limits?: { readonly maxConcurrent: number; readonly maxQueued: number };
+    /** concurrent argon2 computations and the longest wait of a check; default: sized to the machine */
+    readonly argon2Limits?: WorkLimiterOptions;
     /** false for the command line: read development keys that exist, never make new ones */
     readonly generateCredentials?: boolean;
   } = {},

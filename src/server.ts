@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { createRuntime, type Runtime } from './composition.ts';
 import { type Config, ConfigError } from './config/config.ts';
+import type { WorkLimiterOptions } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
@@ -28,7 +29,7 @@ export type Server = {
 export type ServerOptions = {
   readonly clock?: () => number;
   readonly digestParameters?: DigestParameters;
-  readonly argon2Limits?: { readonly maxConcurrent: number; readonly maxQueued: number };
+  readonly argon2Limits?: WorkLimiterOptions;
   /**
    * Whether the start-up check opens a sample of stored secrets with the configured keys;
    * default true. Off only to see what a user the sample missed meets.

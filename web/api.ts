@@ -12,10 +12,14 @@ export type TwoFactorStatus = {
   readonly status: 'disabled' | 'pending' | 'enabled';
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
+  /** the authenticator app's lockout */
   readonly locked: boolean;
   readonly lockedUntil: string | null;
-  /** how long the lock lasts, by the service's clock; null when none or until an admin unlocks */
+  /** how long the app's lock lasts, by the service's clock; null when none or until an admin unlocks */
   readonly lockedForSeconds: number | null;
+  /** the recovery codes' lockout: until when (null with `recoveryCodesLocked`: until regenerated or unlocked) */
+  readonly recoveryCodesLocked: boolean;
+  readonly recoveryCodesLockedUntil: string | null;
   readonly required: boolean;
   readonly canDisable: boolean;
 };
@@ -39,6 +43,7 @@ export type UserListItem = {
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
   readonly locked: boolean;
+  readonly recoveryCodesLocked: boolean;
 };
 
 /** A code as the person typed it: from the authenticator app, or a recovery code. */

@@ -37,8 +37,14 @@ export function messageFor(
         ? 'That recovery code has already been used: each one works once. Use another.'
         : 'That code has just been used. Wait for the next code in your authenticator app, then try again.';
     case 'locked':
+      // Each kind of code is locked on its own: say which, and that the other one still works.
+      if (about === 'recovery-code') {
+        return error.status === 423
+          ? 'Too many wrong recovery codes: they are locked until you regenerate them or an administrator unlocks them. Use the code from your authenticator app.'
+          : `Too many wrong recovery codes: they are locked. Try again ${later(error)}, or use the code from your authenticator app.`;
+      }
       return error.status === 423
-        ? 'Too many failed attempts: two-factor authentication is locked until an administrator unlocks it. A recovery code still works.'
+        ? 'Too many failed attempts: codes from your authenticator app are refused until an administrator unlocks them. A recovery code still works.'
         : `Too many failed attempts. Try again ${later(error)}${about === 'code-or-recovery-code' ? ', or use a recovery code' : ''}.`;
     case 'rate-limited':
       return `Too many failed attempts from your network. Try again ${later(error)}.`;

@@ -21,7 +21,8 @@ export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
   // 2: the lockout knows whether a refusal was recorded; recovery codes know the one used last
   // 3: the state knows when the user was last erased
   // 4: the state knows the user's enrollment deadline under "require 2FA"
-  stateVersion: 4,
+  // 5: one lockout per factor (the authenticator app, the recovery codes)
+  stateVersion: 5,
 };
 
 export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {

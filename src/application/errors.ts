@@ -1,5 +1,6 @@
 import { DomainRejection, type RejectionCode, TooSoonRejection } from '../domain/shared/domainError.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import type { Factor } from '../domain/twoFactor/lockout.ts';
 import { outcomeOf } from '../domain/twoFactor/outcome.ts';
 
 /**
@@ -23,12 +24,26 @@ export class UseCaseError extends Error {
   }
 }
 
-export const lockedError = (lockedUntil: string | null) =>
+/** Says which factor is locked, and what still works: the other one. */
+const LOCKED_MESSAGES: Record<Factor, { readonly forAWhile: string; readonly untilUnlocked: string }> = {
+  app: {
+    forAWhile:
+      'too many failed attempts with authenticator codes: they are refused for a while; a recovery code still works',
+    untilUnlocked:
+      'too many failed attempts with authenticator codes: they are refused until an administrator unlocks them or a replacement authenticator is enrolled; a recovery code still works',
+  },
+  'recovery-codes': {
+    forAWhile:
+      'too many failed attempts with recovery codes: they are refused for a while; a code from the authenticator app still works',
+    untilUnlocked:
+      'too many failed attempts with recovery codes: they are refused until they are regenerated (with an authenticator code) or an administrator unlocks them; a code from the authenticator app still works',
+  },
+};
+
+export const lockedError = (factor: Factor, lockedUntil: string | null) =>
   new UseCaseError(
     'locked',
-    lockedUntil === null
-      ? 'too many failed attempts: use a recovery code, or ask an administrator to unlock two-factor authentication'
-      : 'too many failed attempts: try again later, or use a recovery code',
+    lockedUntil === null ? LOCKED_MESSAGES[factor].untilUnlocked : LOCKED_MESSAGES[factor].forAWhile,
     lockedUntil,
   );
 
@@ -36,7 +51,7 @@ export const lockedError = (lockedUntil: string | null) =>
 export function throwUnlessAccepted(events: readonly TwoFactorEvent[]): void {
   const outcome = outcomeOf(events);
   if (outcome.kind === 'invalid-code') throw new UseCaseError('invalid-code', 'the code is not valid');
-  if (outcome.kind === 'locked') throw lockedError(outcome.lockedUntil);
+  if (outcome.kind === 'locked') throw lockedError(outcome.factor, outcome.lockedUntil);
 }
 
 /** The domain's rejection as the use case's error, in the contract's words. */

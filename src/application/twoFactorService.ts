@@ -23,7 +23,12 @@ import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../do
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
-import { hasPlaintextPersonalFields, sealPersonalFields } from '../keys/personalFields.ts';
+import {
+  hasPlaintextPersonalFields,
+  type PersonalFieldKind,
+  plaintextPersonalFields,
+  sealPersonalFields,
+} from '../keys/personalFields.ts';
 import { isDataKeyId, type UserKeyring, type UserKeys } from '../keys/userKeys.ts';
 import type { SnapshotStore } from '../snapshots/snapshotStore.ts';
 import { policyKind, twoFactorKind } from './aggregates.ts';
@@ -32,12 +37,21 @@ import { enrollmentUri } from './enrollmentUri.ts';
 import { lockedError, rethrowRejection, throwUnlessAccepted } from './errors.ts';
 import { createKeyedMutex } from './keyedMutex.ts';
 import { type KeyUse, keyUseOf } from './keyUse.ts';
-import { decideIssuingCodes, type PresentedCode, prepareProof, presentedMethod } from './proofs.ts';
+import {
+  type AttemptContext,
+  decideIssuingCodes,
+  digestAhead,
+  type EarlyDigest,
+  type IsChecked,
+  type PresentedCode,
+  prepareProof,
+  presentedMethod,
+} from './proofs.ts';
 import { countRefusals, createRefusalTally, type Tally } from './refusalTally.ts';
 import { createRepository, type RepositoryOptions } from './repository.ts';
 
 export type { KeyUse } from './keyUse.ts';
-export type { PresentedCode } from './proofs.ts';
+export type { AttemptContext, PresentedCode } from './proofs.ts';
 
 export type TwoFactorServiceDeps = {
   readonly store: EventStore;
@@ -91,9 +105,18 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   const mutex = createKeyedMutex();
   const refusals = createRefusalTally();
 
-  /** The events as the store keeps them: personal fields sealed with the user's data key. */
-  const sealedForStore = (events: readonly TwoFactorEvent[], keyring: UserKeyring) =>
-    Promise.all(events.map((event) => sealPersonalFields(event, keyring)));
+  /**
+   * The events as the store keeps them: personal fields sealed with the user's data key. Once
+   * a user was erased nothing makes them a new data key, until they enroll again: what is
+   * recorded about them meanwhile (a count of refusals, an administrator's reset) holds no
+   * personal field of theirs.
+   */
+  const sealedForStore = (events: readonly TwoFactorEvent[], keyring: UserKeyring, state: TwoFactorState) => {
+    const enrolling = events.some((event) => event.type === 'EnrollmentStarted');
+    const erased = state.erasedAtMs !== null || events.some((event) => event.type === 'UserErased');
+    const createKey = enrolling || !erased;
+    return Promise.all(events.map((event) => sealPersonalFields(event, keyring, { createKey })));
+  };
 
   /** Records the refusals counted for a user as one event, on its own. */
   async function recordRefusals(userId: string): Promise<void> {
@@ -104,6 +127,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
         events: await sealedForStore(
           countRefusals(userId, tally, state, deps.clock()),
           deps.keys.forUser(userId),
+          state,
         ),
         result: null,
       }));
@@ -138,7 +162,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
   ) {
     // Refusals counted for this user are recorded ahead of whatever the user's next command
     // records (an unlock, a success, a reset…), so the log keeps their order.
-    let counted: Tally | undefined;
+    let counted: readonly Tally[] | undefined;
     try {
       const handled = await handleCommand(users, mutex, twoFactorStreamName(userId), async (state) => {
         const keyring = deps.keys.forUser(userId);
@@ -149,7 +173,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           counted === undefined
             ? decided.events
             : [...countRefusals(userId, counted, state, deps.clock()), ...decided.events];
-        return { ...decided, events: await sealedForStore(events, keyring) };
+        return { ...decided, events: await sealedForStore(events, keyring, state) };
       });
       deps.onAppended?.(handled.events);
       return handled;
@@ -158,12 +182,13 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       if (error instanceof FactorLockedRejection) {
         const crowded = refusals.add({
           userId,
+          factor: error.factor,
           atMs: deps.clock(),
           lockedUntil: error.lockedUntil,
           metadata,
         });
         if (crowded !== null) void recordInBackground(crowded);
-        throw lockedError(error.lockedUntil);
+        throw lockedError(error.factor, error.lockedUntil);
       }
       rethrowRejection(error);
     }
@@ -190,6 +215,38 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
     return decide(
       { type: 'RecordEnrollmentDeadline', data: { userId, nowMs, requirement, seenThrough }, metadata },
       state,
+    );
+  }
+
+  /**
+   * Where an attempt's hashing is shared from: the bucket the caller named, else the end-user
+   * address recorded for it; attempts with neither share one.
+   */
+  const attemptContext = (metadata: CommandMetadata, context: AttemptContext): AttemptContext => ({
+    workKey: context.workKey ?? (metadata.endUserIp === undefined ? undefined : `ip:${metadata.endUserIp}`),
+  });
+
+  /**
+   * A presented recovery code hashed before the user's lock is taken: the wait for argon2 then
+   * holds up no other command of the user (their TOTP code is checked meanwhile). The decision
+   * itself still happens under the lock, on the state as it is then.
+   */
+  async function hashAhead(
+    userId: string,
+    presented: PresentedCode,
+    context: AttemptContext,
+    isChecked?: IsChecked,
+  ): Promise<EarlyDigest | null> {
+    if (!('recoveryCode' in presented)) return null;
+    const { state } = await users.load(twoFactorStreamName(userId));
+    return digestAhead(
+      deps.hasher,
+      deps.keys.forUser(userId),
+      state,
+      presented,
+      deps.clock(),
+      context,
+      isChecked,
     );
   }
 
@@ -222,13 +279,21 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       userId: string,
       input: { readonly accountName: string; readonly proof: PresentedCode | null },
       metadata: CommandMetadata,
+      attempt: AttemptContext = {},
     ) {
+      const context = attemptContext(metadata, attempt);
+      const early = input.proof === null ? null : await hashAhead(userId, input.proof, context);
       const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
         const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
           .base32;
         const proof =
-          input.proof === null ? null : await prepareProof(deps.hasher, keyring, state, input.proof, nowMs);
+          input.proof === null
+            ? null
+            : await prepareProof(deps.hasher, keyring, state, input.proof, nowMs, undefined, {
+                context,
+                early,
+              });
         const newSecret = await keyring.seal(secretBase32);
         // Built before anything is appended: if it cannot be built, nothing has happened.
         const otpauthUri = enrollmentUri({
@@ -270,14 +335,28 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       return { status: 'enabled' as const, recoveryCodes: result };
     },
 
-    async verify(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
+    async verify(
+      userId: string,
+      presented: PresentedCode,
+      metadata: CommandMetadata,
+      attempt: AttemptContext = {},
+    ) {
+      const context = attemptContext(metadata, attempt);
+      const early = await hashAhead(userId, presented, context);
       const { events, after, result } = await decideForUser(
         userId,
         metadata,
         async (state, nowMs, keyring) => {
           const command = {
             type: 'VerifySignIn' as const,
-            data: { userId, nowMs, proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs) },
+            data: {
+              userId,
+              nowMs,
+              proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, undefined, {
+                context,
+                early,
+              }),
+            },
             metadata,
           };
           try {
@@ -313,7 +392,17 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       return { recoveryCodes: result };
     },
 
-    async disable(userId: string, presented: PresentedCode, metadata: CommandMetadata) {
+    async disable(
+      userId: string,
+      presented: PresentedCode,
+      metadata: CommandMetadata,
+      attempt: AttemptContext = {},
+    ) {
+      const context = attemptContext(metadata, attempt);
+      const requiredNow = (await currentPolicy()).requireTwoFactor;
+      const early = await hashAhead(userId, presented, context, (state, method, nowMs) =>
+        disableProofIsChecked(state, method, nowMs, requiredNow),
+      );
       const { events } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         // Read on every attempt, so a retry after a conflict sees a policy changed meanwhile.
         const { requireTwoFactor } = await currentPolicy();
@@ -326,8 +415,14 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
                 nowMs,
                 requireTwoFactor,
                 // Refused before any check when the policy requires 2FA: no slow work for it.
-                proof: await prepareProof(deps.hasher, keyring, state, presented, nowMs, (s, method, now) =>
-                  disableProofIsChecked(s, method, now, requireTwoFactor),
+                proof: await prepareProof(
+                  deps.hasher,
+                  keyring,
+                  state,
+                  presented,
+                  nowMs,
+                  (s, method, now) => disableProofIsChecked(s, method, now, requireTwoFactor),
+                  { context, early },
                 ),
               },
               metadata,
@@ -393,15 +488,19 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           result: null,
         };
       });
-      // Events written before data keys hold their personal fields in plain text, which no
-      // key's destruction reaches: the caller is told how many, not left to believe otherwise.
+      // What no key's destruction reaches is said, not left to be believed otherwise: the user
+      // id itself (it names the stream, and is in every event), and the personal fields that
+      // events written before they were sealed hold in plain text.
+      const retained = new Set<'userId' | PersonalFieldKind>(['userId']);
       let plaintextEvents = 0;
       for await (const event of deps.store.readStream(twoFactorStreamName(userId))) {
+        for (const kind of plaintextPersonalFields(event)) retained.add(kind);
         if (hasPlaintextPersonalFields(event)) plaintextEvents++;
       }
       return {
         status: 'disabled' as const,
         erased: true as const,
+        retained: [...retained],
         ...(plaintextEvents > 0 ? { eventsWrittenBeforeDataKeys: plaintextEvents } : {}),
       };
     },

@@ -1,5 +1,6 @@
 import { UseCaseError } from '../application/errors.ts';
 import { ConfigError } from '../config/config.ts';
+import { KeyUnavailableError } from '../crypto/secretBox.ts';
 import { InvalidConnectionStringError } from '../eventStore/esdb/connectionString.ts';
 import { StoreUnavailableError } from '../eventStore/eventStore.ts';
 import { CliError, EXIT, type ExitCode } from './exitCodes.ts';
@@ -22,6 +23,13 @@ export function describeFailure(error: unknown): { readonly message: string; rea
   }
   if (error instanceof UseCaseError)
     return { message: `refused (${error.code}): ${error.message}`, exitCode: EXIT.failure };
+  if (error instanceof KeyUnavailableError) {
+    // The key id only, never a key: what to configure, and that nothing happened.
+    return {
+      message: `nothing was changed: this needs encryption key ${error.keyId}, which is not configured; run with the service's SECRET_ENCRYPTION_KEYS`,
+      exitCode: EXIT.failure,
+    };
+  }
   if (error instanceof SyntaxError) {
     return {
       message: 'the event store holds an event that is not valid JSON; run `twofactor audit verify`',

@@ -31,16 +31,28 @@ export type RecoveryCodeHasher = {
    * user's data key.
    */
   newSet(peppers?: PepperRing): Promise<{ readonly codes: readonly string[]; readonly set: RecoveryCodeSet }>;
-  /** the digest of a presented code under a set's salt: one argon2 computation; null if it cannot be a code */
-  digestOf(presented: string, set: RecoveryCodeSet, peppers?: PepperRing): Promise<string | null>;
+  /**
+   * The digest of a presented code under a set's salt: one argon2 computation; null if it
+   * cannot be a code. `workKey` is whose fair share of the hashing it takes (the end-user
+   * address): unproven work, shed when its wait would be too long.
+   */
+  digestOf(
+    presented: string,
+    set: RecoveryCodeSet,
+    peppers?: PepperRing,
+    workKey?: string,
+  ): Promise<string | null>;
   /** how many argon2 computations have run; lets tests prove a check costs one */
   readonly computations: () => number;
   /** whether codes of a set peppered with this key can be checked here */
   canCheck(set: RecoveryCodeSet, peppers?: PepperRing): boolean;
 };
 
+/** The share of checks whose caller named no end-user address or key: one for them all. */
+export const UNKEYED_WORK = 'unkeyed';
+
 export type RecoveryCodeHasherOptions = {
-  /** bounds concurrent argon2 work and sheds what is past its queue; default: no bound */
+  /** shares argon2 work fairly and sheds unproven checks past their wait; default: no bound */
   readonly limiter?: WorkLimiter;
   /** peppers new sets and checks peppered ones; without it, sets are issued unpeppered */
   readonly peppers?: PepperRing;
@@ -90,7 +102,8 @@ export function createRecoveryCodeHasher(
       const inputs = list.map((code) =>
         hashInput(normalizeRecoveryCode(code) as string, pepperKeyId, peppers),
       );
-      const digests = await limiter.run((slot) =>
+      // Issued only after a right TOTP code (the domain decides so before any hashing): proven work.
+      const digests = await limiter.run({ proven: true }, (slot) =>
         Promise.all(inputs.map((input) => slot(() => digest(input, salt, parameters)))),
       );
       const set: RecoveryCodeSet = {
@@ -101,7 +114,7 @@ export function createRecoveryCodeHasher(
       };
       return { codes: list, set };
     },
-    async digestOf(presented, set, peppers = options.peppers) {
+    async digestOf(presented, set, peppers = options.peppers, workKey = UNKEYED_WORK) {
       const canonical = normalizeRecoveryCode(presented);
       if (canonical === null) return null;
       // An unpeppered set where peppers are required matches nothing, as a wrong code would.
@@ -109,7 +122,7 @@ export function createRecoveryCodeHasher(
         return null;
       }
       const input = hashInput(canonical, set.pepperKeyId, peppers);
-      return limiter.run((slot) =>
+      return limiter.run({ proven: false, key: workKey }, (slot) =>
         slot(() => digest(input, Buffer.from(set.salt, 'base64'), set.parameters)),
       );
     },

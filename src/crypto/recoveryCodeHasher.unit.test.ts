@@ -123,14 +123,19 @@ describe('recovery code pepper', () => {
     expect((failure as KeyUnavailableError).keyId).toBe('old');
   });
 
-  it('sheds a check when the argon2 queue is full, before any work', async () => {
-    const limiter = createWorkLimiter({ maxConcurrent: 1, maxQueued: 0 });
+  it('sheds a check that would wait too long, before any work; issuing a set is never shed', async () => {
+    const limiter = createWorkLimiter({ maxConcurrent: 1, maxWaitMs: 0 });
     const hasher = createRecoveryCodeHasher(cheap, { limiter });
     const { set } = await hasher.newSet();
     const before = hasher.computations();
-    const first = hasher.digestOf('00000-00000', set);
-    await expect(hasher.digestOf('00000-00001', set)).rejects.toBeInstanceOf(WorkOverloadedError);
+    const first = hasher.digestOf('00000-00000', set, undefined, 'ip:198.51.100.7');
+    // The same address's next check would wait behind the first: shed at once.
+    await expect(hasher.digestOf('00000-00001', set, undefined, 'ip:198.51.100.7')).rejects.toBeInstanceOf(
+      WorkOverloadedError,
+    );
+    const issued = hasher.newSet();
     await first;
-    expect(hasher.computations()).toBe(before + 1);
+    expect((await issued).codes).toHaveLength(10);
+    expect(hasher.computations()).toBe(before + 11);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UseCaseError } from '../application/errors.ts';
+import { WorkOverloadedError } from '../crypto/workLimiter.ts';
 import { keyFingerprint } from './authentication.ts';
 import type { FailureThrottle } from './failureThrottle.ts';
 import { HttpProblem } from './problems.ts';
@@ -12,7 +13,17 @@ import { throttleKeyOfAddress } from './throttleKey.ts';
  */
 const FAILURES: ReadonlySet<string> = new Set(['invalid-code', 'locked', 'code-already-used']);
 
+/**
+ * Whether an attempt's error costs its address a failure. A check shed because the address
+ * asked for more than its share of argon2 (`503 unavailable`) counts too: otherwise a flood
+ * would be answered for free and never reach the throttle.
+ */
+const countsAsFailure = (error: Error): boolean =>
+  (error instanceof UseCaseError && FAILURES.has(error.code)) || error instanceof WorkOverloadedError;
+
 export type AttemptGuard = {
+  /** the bucket a request's attempts are counted in: its end-user address, or its API key */
+  readonly keyOf: (request: FastifyRequest) => string;
   /** route hook: refuses an address that has failed too often, and counts this attempt in advance */
   readonly preHandler: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** route hook: keeps the advance count of an attempt that failed */
@@ -42,6 +53,7 @@ export function createAttemptGuard(
   /** attempts admitted and not (yet) known to have failed, with the bucket and time of admission */
   const admitted = new WeakMap<FastifyRequest, { key: string; atMs: number }>();
   return {
+    keyOf,
     async preHandler(request) {
       const key = keyOf(request);
       const atMs = clock();
@@ -55,7 +67,7 @@ export function createAttemptGuard(
       });
     },
     async onError(request, _reply, error) {
-      if (error instanceof UseCaseError && FAILURES.has(error.code)) admitted.delete(request);
+      if (countsAsFailure(error)) admitted.delete(request);
     },
     async onResponse(request) {
       const reserved = admitted.get(request);

@@ -9,7 +9,7 @@ import { HttpProblem, LOCKED_UNTIL_ADMIN_STATUS } from './problems.ts';
 
 /** Seconds a client should wait before retrying when the store is unreachable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-/** …when expensive checks were shed: the queue drains in well under a second. */
+/** …when expensive checks were shed: an address's turn comes round within a second or two. */
 export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
 /** …when a key is missing: an operator must act, so not soon. */
 export const KEY_UNAVAILABLE_RETRY_AFTER_SECONDS = 60;
@@ -44,7 +44,7 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
     );
   }
   if (error instanceof WorkOverloadedError) {
-    return new HttpProblem('unavailable', 'too many code checks at once; try again in a moment', {
+    return new HttpProblem('unavailable', 'too many code checks at once from here; try again in a moment', {
       headers: { 'retry-after': String(OVERLOADED_RETRY_AFTER_SECONDS) },
     });
   }
@@ -125,7 +125,7 @@ export function installErrorHandling(
         'stored data needs an encryption key that is not configured: add it to SECRET_ENCRYPTION_KEYS',
       );
     } else if (error instanceof WorkOverloadedError) {
-      request.log.warn('argon2 work shed: the queue of code checks is full');
+      request.log.warn('argon2 work shed: a code check would have waited too long for its share');
     } else if (problem.status >= 500 && problem.code !== 'unavailable') {
       request.log.error({ err: error }, 'unexpected error');
     } else if (problem.code === 'unavailable') {

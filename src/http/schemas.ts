@@ -70,8 +70,22 @@ export const statusDocument = z.object({
   status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
-  locked: z.boolean(),
-  lockedUntil: z.string().nullable(),
+  locked: z.boolean().describe("The authenticator app's lockout: TOTP codes are refused unchecked"),
+  lockedUntil: z
+    .string()
+    .nullable()
+    .describe(
+      'When the app’s lock ends; null with `locked: true`: until an administrator unlocks (or a replacement is enrolled)',
+    ),
+  recoveryCodesLocked: z
+    .boolean()
+    .describe("The recovery codes' lockout: recovery codes are refused unchecked"),
+  recoveryCodesLockedUntil: z
+    .string()
+    .nullable()
+    .describe(
+      'When the recovery codes’ lock ends; null with `recoveryCodesLocked: true`: until an administrator unlocks or the codes are regenerated',
+    ),
   required: z.boolean(),
   enrollmentRequired: z
     .boolean()

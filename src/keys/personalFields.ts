@@ -8,16 +8,43 @@ export const PERSONAL_KEY = 'personal';
 /** What is personal data of the end user in every event's metadata. */
 const PERSONAL_METADATA = ['endUserIp', 'endUserAgent'] as const;
 
-/** …and in the data of some event types. */
+/**
+ * The id of the person a web call acted for (`X-Actor-Id` of role `web`, the end user), kept
+ * sealed as `actorId`; the stored actor keeps its role with `id: null`. Administrators' ids
+ * (roles admin, cli) are the service's own records and stay readable.
+ */
+const ACTOR_ID = 'actorId';
+const PERSONAL_ACTOR_ROLES: ReadonlySet<unknown> = new Set(['web']);
+
+/**
+ * …and in the data of some event types: the addresses of a count of refusals, and the free
+ * text an administrator wrote about the user (a reset's reason). The erasure's own reason is
+ * not here: it is the record of the erasure, written after the key that would seal it is gone.
+ */
 const PERSONAL_DATA: Readonly<Record<string, readonly string[]>> = {
   RefusedAttemptsCounted: ['endUserIps'],
+  AdminReset: ['reason'],
 };
+
+/**
+ * Data fields that stay in the event, readable, when there is no data key to seal them with
+ * and none may be made (after an erasure): an administrator's account of what they did. Every
+ * other personal field is then left out.
+ */
+const KEPT_WITHOUT_KEY: ReadonlySet<string> = new Set(['reason']);
+
+/** The kinds of personal field an event may hold, as an erasure's answer names them. */
+export type PersonalFieldKind = 'endUserIp' | 'endUserAgent' | 'actorId' | 'endUserIps' | 'reason';
 
 /** The personal fields of one event, as sealed: where each came from. */
 export type PersonalFields = {
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly data: Readonly<Record<string, unknown>>;
 };
+
+/** An empty value is no personal data: nothing to seal, and no reason to make a key for it. */
+const isEmpty = (value: unknown): boolean =>
+  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
 
 function take(
   from: Readonly<Record<string, unknown>>,
@@ -26,9 +53,30 @@ function take(
   const rest = { ...from };
   const taken: Record<string, unknown> = {};
   for (const field of fields) {
-    if (rest[field] === undefined) continue;
+    if (isEmpty(rest[field])) continue;
     taken[field] = rest[field];
     delete rest[field];
+  }
+  return { rest, taken };
+}
+
+type Actor = { readonly role?: unknown; readonly id?: unknown };
+
+/** The end user's id in a web call's actor, if any. */
+const endUserActorId = (metadata: Readonly<Record<string, unknown>>): string | null => {
+  const actor = metadata.actor as Actor | undefined;
+  return PERSONAL_ACTOR_ROLES.has(actor?.role) && typeof actor?.id === 'string' && actor.id !== ''
+    ? actor.id
+    : null;
+};
+
+/** The personal fields of an event's metadata, taken out of it. */
+function takeFromMetadata(metadata: Readonly<Record<string, unknown>>) {
+  const { rest, taken } = take(metadata, PERSONAL_METADATA);
+  const actorId = endUserActorId(metadata);
+  if (actorId !== null) {
+    taken[ACTOR_ID] = actorId;
+    rest.actor = { ...(metadata.actor as Record<string, unknown>), id: null };
   }
   return { rest, taken };
 }
@@ -38,32 +86,68 @@ function take(
  * one value sealed with the user's data key, under `metadata.personal`. An event without
  * personal fields is returned as it is (and needs no data key). The hash chain is computed
  * over the sealed form, so erasing the key later leaves the chain intact.
+ *
+ * `createKey: false` (after an erasure) never makes a data key: when the user has none, the
+ * end user's fields are left out, and an administrator's reason stays readable.
  */
-export async function sealPersonalFields<E extends AnyEvent>(event: E, keyring: UserKeyring): Promise<E> {
-  const metadata = take(event.metadata as Readonly<Record<string, unknown>>, PERSONAL_METADATA);
+export async function sealPersonalFields<E extends AnyEvent>(
+  event: E,
+  keyring: UserKeyring,
+  { createKey = true }: { readonly createKey?: boolean } = {},
+): Promise<E> {
+  const metadata = takeFromMetadata(event.metadata as Readonly<Record<string, unknown>>);
   const data = take(event.data as Readonly<Record<string, unknown>>, PERSONAL_DATA[event.type] ?? []);
   if (Object.keys(metadata.taken).length === 0 && Object.keys(data.taken).length === 0) return event;
-  const sealed = await keyring.sealPersonal({ metadata: metadata.taken, data: data.taken });
+  const sealed = await keyring.sealPersonal(
+    { metadata: metadata.taken, data: data.taken },
+    { create: createKey },
+  );
+  if (sealed === null) {
+    const kept = Object.fromEntries(
+      Object.entries(data.taken).filter(([field]) => KEPT_WITHOUT_KEY.has(field)),
+    );
+    const emptied = Object.fromEntries(
+      Object.keys(data.taken)
+        .filter((field) => !KEPT_WITHOUT_KEY.has(field))
+        .map((field) => [field, Array.isArray(data.taken[field]) ? [] : null]),
+    );
+    return { ...event, data: { ...data.rest, ...emptied, ...kept }, metadata: metadata.rest } as E;
+  }
   return { ...event, data: data.rest, metadata: { ...metadata.rest, [PERSONAL_KEY]: sealed } } as E;
 }
 
 /**
- * Whether a stored event carries personal fields in plain text: written before data keys,
- * so out of an erasure's reach (events are never rewritten).
+ * The kinds of personal field a stored event carries in plain text: written before they
+ * were sealed (before data keys; web actor ids and reasons before they were sealed too), so
+ * out of an erasure's reach (events are never rewritten).
+ */
+export function plaintextPersonalFields(event: {
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}): PersonalFieldKind[] {
+  const metadata = event.metadata as Readonly<Record<string, unknown>>;
+  const data = event.data as Readonly<Record<string, unknown>>;
+  const kinds: PersonalFieldKind[] = PERSONAL_METADATA.filter((field) => !isEmpty(metadata[field]));
+  if (endUserActorId(metadata) !== null) kinds.push('actorId');
+  for (const field of PERSONAL_DATA[event.type] ?? []) {
+    if (!isEmpty(data[field])) kinds.push(field as PersonalFieldKind);
+  }
+  return kinds;
+}
+
+/**
+ * Whether a stored event carries the end user's address or agent in plain text: written
+ * before data keys, so out of an erasure's reach (events are never rewritten).
  */
 export function hasPlaintextPersonalFields(event: {
   readonly type: string;
   readonly data: unknown;
   readonly metadata: unknown;
 }): boolean {
-  const inMetadata = PERSONAL_METADATA.some(
-    (field) => (event.metadata as Readonly<Record<string, unknown>>)[field] !== undefined,
+  return plaintextPersonalFields(event).some(
+    (kind) => kind === 'endUserIp' || kind === 'endUserAgent' || kind === 'endUserIps',
   );
-  const inData = (PERSONAL_DATA[event.type] ?? []).some((field) => {
-    const value = (event.data as Readonly<Record<string, unknown>>)[field];
-    return value !== undefined && !(Array.isArray(value) && value.length === 0);
-  });
-  return inMetadata || inData;
 }
 
 /** The sealed personal fields a stored event's metadata carries, if any. */

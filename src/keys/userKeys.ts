@@ -41,8 +41,14 @@ export type UserKeyring = {
    * (`create` makes it if missing); sets issued before data keys with their instance key.
    */
   peppers(options: { readonly create: boolean }): Promise<PepperRing>;
-  /** seals the personal fields of an event (JSON) under the user's data key, making it if needed */
-  sealPersonal(value: Readonly<Record<string, unknown>>): Promise<EncryptedSecret>;
+  /**
+   * Seals the personal fields of an event (JSON) under the user's data key, making it if
+   * needed; with `create: false`, null when the user has none.
+   */
+  sealPersonal(
+    value: Readonly<Record<string, unknown>>,
+    options?: { readonly create: boolean },
+  ): Promise<EncryptedSecret | null>;
   /** the personal fields, or null when the data key that sealed them was destroyed */
   openPersonal(sealed: EncryptedSecret): Promise<Record<string, unknown> | null>;
 };
@@ -186,8 +192,9 @@ export function createUserKeys(store: KeyStore, ring: readonly EncryptionKey[] |
           },
         };
       },
-      async sealPersonal(value) {
-        const key = await made();
+      async sealPersonal(value, { create } = { create: true }) {
+        const key = create ? await made() : await existing();
+        if (key === null) return null;
         const sealed = sealBytes(
           key.key,
           Buffer.from(JSON.stringify(value), 'utf8'),

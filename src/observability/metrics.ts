@@ -29,8 +29,8 @@ export function createMetrics() {
   });
   const lockouts = new Counter({
     name: 'twofactor_lockouts_total',
-    help: 'Factors locked after failed attempts, by kind (temporary, until-admin)',
-    labelNames: ['kind'] as const,
+    help: 'Factors locked after failed attempts, by factor (app, recovery-codes) and kind (temporary, until-admin)',
+    labelNames: ['factor', 'kind'] as const,
     registers: [registry],
   });
 
@@ -63,7 +63,10 @@ export function createMetrics() {
           });
           break;
         case 'FactorLocked':
-          lockouts.inc({ kind: data.lockedUntil === null ? 'until-admin' : 'temporary' });
+          lockouts.inc({
+            factor: String(data.factor),
+            kind: data.lockedUntil === null ? 'until-admin' : 'temporary',
+          });
           break;
       }
     }

@@ -27,7 +27,10 @@ export const auditProjection: Projection = {
   name: 'audit',
   // 3: personal fields kept sealed as the event has them, opened when read
   // 4: an erasure also clears the plain-text personal fields of events from before data keys
-  version: 4,
+  // 5: the lockout's events name their factor (app or recovery codes)
+  // 6: the ids web calls acted for and the reasons of resets kept sealed; an erasure clears
+  //    the plain-text copies of events from before they were
+  version: 6,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_events (
@@ -57,9 +60,11 @@ export const auditProjection: Projection = {
 };
 
 /**
- * Events written before data keys hold the end user's address and agent in plain text, which
- * no key's destruction reaches: on the user's erasure the audit's copies of them are cleared
- * (the log's own stay, as events are never rewritten) and the records read as erased.
+ * Events written before data keys hold the end user's address and agent in plain text, and
+ * events written before they were sealed too the id a web call acted for and a reset's
+ * reason, which no key's destruction reaches: on the user's erasure the audit's copies of
+ * them are cleared (the log's own stay, as events are never rewritten) and the records read
+ * as erased.
  */
 function clearPlaintextOf(db: Database.Database, userId: string, erasedAt: bigint): void {
   cached<[string, bigint]>(
@@ -76,6 +81,20 @@ function clearPlaintextOf(db: Database.Database, userId: string, erasedAt: bigin
       WHERE user_id = ? AND position < ? AND type = 'RefusedAttemptsCounted'
         AND json_extract(record, '$.sealed') IS NULL
         AND json_array_length(record, '$.details.endUserIps') > 0`,
+  ).run(userId, erasedAt);
+  cached<[string, bigint]>(
+    db,
+    `UPDATE audit_events
+        SET record = json_set(record, '$.actor.id', NULL, '$.personalDataErased', json('true'))
+      WHERE user_id = ? AND position < ?
+        AND json_extract(record, '$.actor.role') = 'web' AND json_extract(record, '$.actor.id') IS NOT NULL`,
+  ).run(userId, erasedAt);
+  cached<[string, bigint]>(
+    db,
+    `UPDATE audit_events
+        SET record = json_set(record, '$.details.reason', NULL, '$.personalDataErased', json('true'))
+      WHERE user_id = ? AND position < ? AND type = 'AdminReset'
+        AND json_extract(record, '$.details.reason') IS NOT NULL`,
   ).run(userId, erasedAt);
 }
 

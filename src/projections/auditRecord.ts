@@ -61,20 +61,28 @@ const DETAILS: Details = {
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
   SignInVerified: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
-  RecoveryCodeConsumed: (d) => ({ occurredAt: d.at, purpose: d.purpose, remaining: d.remaining }),
+  RecoveryCodeConsumed: (d) => ({
+    occurredAt: d.at,
+    purpose: d.purpose,
+    remaining: d.remaining,
+    appLockout: d.appLockout,
+  }),
   CodesRegenerated: (d) => ({
     occurredAt: d.at,
     step: d.step,
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
+  // `factor`: which lockout counted it (the app, or the recovery codes).
   VerificationFailed: (d) => ({
     occurredAt: d.at,
     purpose: d.purpose,
     method: d.method,
+    factor: d.factor,
     consecutiveFailures: d.consecutiveFailures,
   }),
   FactorLocked: (d) => ({
     occurredAt: d.at,
+    factor: d.factor,
     lockedUntil: d.lockedUntil,
     consecutiveFailures: d.consecutiveFailures,
   }),
@@ -82,11 +90,13 @@ const DETAILS: Details = {
     occurredAt: d.at,
     purpose: d.purpose,
     method: d.method,
+    factor: d.factor,
     lockedUntil: d.lockedUntil,
   }),
   // Refusals after the first of a lock, counted: every attempt stays visible, as a number.
   RefusedAttemptsCounted: (d) => ({
     occurredAt: d.at,
+    factor: d.factor,
     attempts: d.attempts,
     firstAt: d.firstAt,
     lastAt: d.lastAt,
@@ -95,7 +105,7 @@ const DETAILS: Details = {
   }),
   TwoFactorDisabled: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
   AdminReset: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
-  LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked }),
+  LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked, lockedFactors: d.lockedFactors }),
   UserErased: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
   // Which secrets moved under the data key, never the secrets: the new key ids say it.
   SecretsResealed: (d) => ({
@@ -165,7 +175,11 @@ const sealedOf = (metadata: Readonly<Record<string, unknown>>) => {
   return sealed === null ? {} : { sealed: compactSealed(sealed) };
 };
 
-/** The record as it is shown: its sealed personal fields opened, or marked erased. */
+/**
+ * The record as it is shown: its sealed personal fields opened — the end user's address and
+ * agent, the id a web call acted for, and the personal fields of its details (a count's
+ * addresses, a reset's reason) — or marked erased.
+ */
 export async function revealAuditRecord(
   stored: StoredAuditRecord,
   read: PersonalDataReader,
@@ -176,14 +190,13 @@ export async function revealAuditRecord(
   if (sealed === null || record.userId === null || !canRead) return record;
   const opened = await read(record.userId, sealed);
   if (opened === null) return { ...record, personalDataErased: true };
+  const actorId = stringOrNull(opened.metadata.actorId);
   return {
     ...record,
+    actor: actorId === null ? record.actor : { ...record.actor, id: actorId },
     endUserIp: stringOrNull(opened.metadata.endUserIp),
     endUserAgent: stringOrNull(opened.metadata.endUserAgent),
-    details:
-      opened.data.endUserIps === undefined
-        ? record.details
-        : { ...record.details, endUserIps: opened.data.endUserIps },
+    details: { ...record.details, ...opened.data },
   };
 }
 

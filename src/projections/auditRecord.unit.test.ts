@@ -180,11 +180,13 @@ describe('toAuditRecord', () => {
     expect(byType('VerificationFailed').details).toMatchObject({
       purpose: 'sign-in',
       method: 'totp',
+      factor: 'app',
       consecutiveFailures: 5,
     });
     expect(byType('RecoveryCodeConsumed').details).toMatchObject({ purpose: 'sign-in', remaining: 9 });
     expect(byType('RefusedAttemptsCounted').details).toEqual({
       occurredAt: new Date(T0 + 6 * MINUTE).toISOString(),
+      factor: 'app',
       attempts: 41,
       firstAt: new Date(T0 + 5 * MINUTE + 1).toISOString(),
       lastAt: new Date(T0 + 6 * MINUTE - 1).toISOString(),

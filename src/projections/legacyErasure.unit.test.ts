@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { T0 } from '../domain/testing/clock.ts';
-import { refusedAttemptsCounted, signInVerified, userErased } from '../domain/testing/events.ts';
+import { adminReset, refusedAttemptsCounted, signInVerified, userErased } from '../domain/testing/events.ts';
 import { enabled } from '../domain/testing/histories.ts';
 import { WEB } from '../domain/testing/metadata.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
@@ -45,20 +45,27 @@ function project(events: readonly TwoFactorEvent[]) {
   };
 }
 
-const personal = [WEB.endUserIp!, WEB.endUserAgent!, '198.51.100.77'];
+/** Written before they were sealed too: the id the web API acted for, and a reset's reason. */
+const ACTOR = 'user-1.actor@example.com';
+const REASON = 'called from 555-0199, ticket 31';
+const actingFor = (event: TwoFactorEvent): TwoFactorEvent =>
+  ({ ...event, metadata: { ...event.metadata, actor: { role: 'web', id: ACTOR } } }) as TwoFactorEvent;
+
+const personal = [WEB.endUserIp!, WEB.endUserAgent!, '198.51.100.77', ACTOR, REASON];
 const before = [
   ...enabled,
-  signInVerified(T0, 'totp', 1),
+  actingFor(signInVerified(T0, 'totp', 1)),
   refusedAttemptsCounted(T0, 2, T0 - 60_000, T0, ['198.51.100.77']),
+  adminReset(T0 + 30_000, 'enabled', REASON),
 ];
 
 describe('an erasure of a user whose events predate data keys', () => {
-  it('leaves their plain-text addresses and agents in no audit record or notification', () => {
+  it('leaves their plain-text addresses, agents, web actor ids and reset reasons in no audit record or notification', () => {
     const kept = project(before);
     // Before the erasure the copies are there: the check below could find them.
     for (const value of personal) expect([...kept.audit, ...kept.notifications].join('\n')).toContain(value);
 
-    const erased = project([...before, userErased(T0 + 60_000, 'enabled')]);
+    const erased = project([...before, userErased(T0 + 60_000, 'disabled')]);
     const everything = [...erased.audit, ...erased.notifications].join('\n');
     for (const value of personal) expect(everything).not.toContain(value);
     // Every earlier record says its personal data is gone.
@@ -70,7 +77,7 @@ describe('an erasure of a user whose events predate data keys', () => {
   it('leaves other users’ records as they were', () => {
     const other = signInVerified(T0, 'totp', 1);
     const someoneElse = { ...other, data: { ...other.data, userId: 'someone-else' } } as TwoFactorEvent;
-    const { audit } = project([...before, someoneElse, userErased(T0 + 60_000, 'enabled')]);
+    const { audit } = project([...before, someoneElse, userErased(T0 + 60_000, 'disabled')]);
     const untouched = audit
       .map((json) => JSON.parse(json))
       .find((record) => record.userId === 'someone-else');

@@ -91,14 +91,25 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
     }
     case 'VerificationFailed':
       // Someone is trying codes persistently: the user should know before the lock is for good.
+      // Each factor counts on its own, so each warns on its own, naming which.
       return event.data.consecutiveFailures === FAILURES_BEFORE_WARNING
-        ? [{ kind: 'factor-lock-warning', details: { consecutiveFailures: FAILURES_BEFORE_WARNING } }]
+        ? [
+            {
+              kind: 'factor-lock-warning',
+              details: { factor: event.data.factor, consecutiveFailures: FAILURES_BEFORE_WARNING },
+            },
+          ]
         : [];
     case 'FactorLocked':
       // One message a run of failures for the first lock and one for the lock that waits for an
       // administrator; the locks between only grow longer, and a message each would be noise.
       return event.data.consecutiveFailures === FAILURES_PER_LOCK || event.data.lockedUntil === null
-        ? [{ kind: 'factor-locked', details: { lockedUntil: event.data.lockedUntil } }]
+        ? [
+            {
+              kind: 'factor-locked',
+              details: { factor: event.data.factor, lockedUntil: event.data.lockedUntil },
+            },
+          ]
         : [];
     case 'AdminReset':
       // A reset of a user who had no 2FA changed nothing for them: recorded for the audit,
@@ -133,7 +144,8 @@ export const notificationsProjection: Projection = {
   name: 'notifications',
   // 4: the end user's address and agent kept sealed, opened when read
   // 5: an erasure also clears the plain-text address and agent of events from before data keys
-  version: 5,
+  // 6: factor-locked and factor-lock-warning name the factor (app or recovery codes)
+  version: 6,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (

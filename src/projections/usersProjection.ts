@@ -12,8 +12,8 @@ import {
   enrollByMs,
   HOUR_MS,
 } from '../domain/twoFactor/enrollmentDeadline.ts';
-import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
-import { isLocked, noLockout } from '../domain/twoFactor/lockout.ts';
+import type { AppLockoutEffect, TwoFactorEvent } from '../domain/twoFactor/events.ts';
+import { type Factor, isLocked, noLockout } from '../domain/twoFactor/lockout.ts';
 import { statusName, type TwoFactorStatusName } from '../domain/twoFactor/state.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
 import { isTwoFactorEvent, unhandled } from './eventData.ts';
@@ -33,7 +33,10 @@ export type UserListItem = {
   readonly status: UserStatus;
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
+  /** the authenticator app's lockout */
   readonly locked: boolean;
+  /** the recovery codes' lockout */
+  readonly recoveryCodesLocked: boolean;
   /** while 2FA is required, until when a user seen without it may defer enrolling; else null */
   readonly enrollBy: string | null;
 };
@@ -95,6 +98,8 @@ type Row = {
   recovery_codes_remaining: number;
   locked_until_ms: number | null;
   locked_permanent: number;
+  codes_locked_until_ms: number | null;
+  codes_locked_permanent: number;
   /** the user's enrollment deadline (the domain's EnrollmentDeadline), null when none */
   deadline_required_since_ms: number | null;
   deadline_from_ms: number | null;
@@ -116,7 +121,27 @@ const ms = (iso: string): number | null => {
   return Number.isFinite(parsed) ? parsed : null;
 };
 
-const unlocked = { locked_until_ms: null, locked_permanent: 0 } as const;
+/** The row's columns of each factor's lockout. */
+const LOCK_COLUMNS = {
+  app: { until: 'locked_until_ms', permanent: 'locked_permanent' },
+  'recovery-codes': { until: 'codes_locked_until_ms', permanent: 'codes_locked_permanent' },
+} as const satisfies Record<Factor, { until: keyof Row; permanent: keyof Row }>;
+
+const appUnlocked = { locked_until_ms: null, locked_permanent: 0 } as const;
+const codesUnlocked = { codes_locked_until_ms: null, codes_locked_permanent: 0 } as const;
+const unlocked = { ...appUnlocked, ...codesUnlocked } as const;
+
+/** What a right recovery code did to the app's lock (the domain's `evolve`, for the row). */
+function appAfterRecoveryCode(effect: AppLockoutEffect): Partial<Row> {
+  switch (effect) {
+    case 'kept':
+      return {};
+    case 'lock-ended':
+      return { locked_until_ms: null };
+    case 'reset':
+      return appUnlocked;
+  }
+}
 
 const noDeadline = {
   deadline_required_since_ms: null,
@@ -177,7 +202,8 @@ const deadlineOfRow = (row: Row): EnrollmentDeadline | null =>
 export const usersProjection: Projection = {
   name: 'users',
   // 2: enrollment deadlines and the policy (status=required, enrollBy, the summary)
-  version: 2,
+  // 3: the recovery codes' lockout beside the app's
+  version: 3,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS users (
@@ -188,6 +214,8 @@ export const usersProjection: Projection = {
         recovery_codes_remaining INTEGER NOT NULL,
         locked_until_ms INTEGER,
         locked_permanent INTEGER NOT NULL,
+        codes_locked_until_ms INTEGER,
+        codes_locked_permanent INTEGER NOT NULL,
         deadline_required_since_ms INTEGER,
         deadline_from_ms INTEGER,
         deadline_grace_applies INTEGER,
@@ -223,8 +251,7 @@ export const usersProjection: Projection = {
       enabled_at: null,
       pending_expires_at_ms: null,
       recovery_codes_remaining: 0,
-      locked_until_ms: null,
-      locked_permanent: 0,
+      ...unlocked,
       ...noDeadline,
       updated_at: '',
     };
@@ -233,16 +260,18 @@ export const usersProjection: Projection = {
     cached(
       db,
       `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
-                          locked_until_ms, locked_permanent,
+                          locked_until_ms, locked_permanent, codes_locked_until_ms, codes_locked_permanent,
                           deadline_required_since_ms, deadline_from_ms, deadline_grace_applies, updated_at)
        VALUES (@user_id, @enabled, @enabled_at, @pending_expires_at_ms, @recovery_codes_remaining,
-               @locked_until_ms, @locked_permanent,
+               @locked_until_ms, @locked_permanent, @codes_locked_until_ms, @codes_locked_permanent,
                @deadline_required_since_ms, @deadline_from_ms, @deadline_grace_applies, @updated_at)
        ON CONFLICT (user_id) DO UPDATE SET
          enabled = excluded.enabled, enabled_at = excluded.enabled_at,
          pending_expires_at_ms = excluded.pending_expires_at_ms,
          recovery_codes_remaining = excluded.recovery_codes_remaining,
          locked_until_ms = excluded.locked_until_ms, locked_permanent = excluded.locked_permanent,
+         codes_locked_until_ms = excluded.codes_locked_until_ms,
+         codes_locked_permanent = excluded.codes_locked_permanent,
          deadline_required_since_ms = excluded.deadline_required_since_ms,
          deadline_from_ms = excluded.deadline_from_ms,
          deadline_grace_applies = excluded.deadline_grace_applies,
@@ -257,7 +286,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     case 'EnrollmentStarted':
       return {
         ...row,
-        ...(event.data.proof !== null ? unlocked : {}),
+        ...(event.data.proof !== null ? appUnlocked : {}),
         pending_expires_at_ms: ms(event.data.expiresAt),
       };
     case 'EnrollmentConfirmationFailed':
@@ -285,13 +314,20 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     case 'CodesRegenerated':
       return { ...row, ...unlocked, recovery_codes_remaining: event.data.recoveryCodes.digests.length };
     case 'SignInVerified':
+      return event.data.method === 'totp' ? { ...row, ...appUnlocked } : row;
     case 'LockoutCleared':
       return { ...row, ...unlocked };
     case 'RecoveryCodeConsumed':
-      return { ...row, ...unlocked, recovery_codes_remaining: event.data.remaining };
+      return {
+        ...row,
+        ...codesUnlocked,
+        ...appAfterRecoveryCode(event.data.appLockout),
+        recovery_codes_remaining: event.data.remaining,
+      };
     case 'FactorLocked': {
       const until = event.data.lockedUntil === null ? null : ms(event.data.lockedUntil);
-      return { ...row, locked_until_ms: until, locked_permanent: until === null ? 1 : 0 };
+      const columns = LOCK_COLUMNS[event.data.factor];
+      return { ...row, [columns.until]: until, [columns.permanent]: until === null ? 1 : 0 };
     }
     case 'TwoFactorDisabled':
     case 'AdminReset':
@@ -414,13 +450,22 @@ export function usersSummary(db: Database.Database, nowMs: number): UsersSummary
 function toListItem(row: Row, nowMs: number, requirement: EnrollmentRequirement | null): UserListItem {
   const enabled = row.enabled === 1;
   const pending = row.pending_expires_at_ms === null ? null : { expiresAtMs: row.pending_expires_at_ms };
-  const lockout = { ...noLockout, lockedUntilMs: row.locked_until_ms, permanent: row.locked_permanent === 1 };
+  const lockedNow = (factor: Factor) => {
+    const columns = LOCK_COLUMNS[factor];
+    const lockout = {
+      ...noLockout,
+      lockedUntilMs: row[columns.until] as number | null,
+      permanent: row[columns.permanent] === 1,
+    };
+    return enabled && isLocked(lockout, nowMs);
+  };
   return {
     userId: row.user_id,
     status: statusName({ enabled, pending }, nowMs),
     enabledAt: enabled ? row.enabled_at : null,
     recoveryCodesRemaining: enabled ? row.recovery_codes_remaining : 0,
-    locked: enabled && isLocked(lockout, nowMs),
+    locked: lockedNow('app'),
+    recoveryCodesLocked: lockedNow('recovery-codes'),
     enrollBy: enrollByOf(row, nowMs, requirement),
   };
 }

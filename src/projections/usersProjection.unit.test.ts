@@ -3,19 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { toStoredEvents } from '../application/storedEvent.ts';
 import { TwoFactorAccount } from '../domain/testing/account.ts';
 import { MINUTE, SECOND, T0 } from '../domain/testing/clock.ts';
-import { SECRET_A, SECRET_B, wrongCodeAt } from '../domain/testing/totpCodes.ts';
+import { SECRET_A, SECRET_B } from '../domain/testing/totpCodes.ts';
+import type { Factor } from '../domain/twoFactor/lockout.ts';
 import { twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { projectedEvent } from './eventData.ts';
 import { listUsers, type UserStatus, usersProjection } from './usersProjection.ts';
 
-const failSignIn = (account: TwoFactorAccount, times: number) => {
-  for (let n = 0; n < times; n++) {
-    const until = account.state.lockout.lockedUntilMs;
-    if (until !== null && until > account.nowMs) account.advance(until - account.nowMs);
-    account.advance(SECOND).signIn(account.totp(wrongCodeAt(SECRET_A, account.nowMs)));
-  }
-  return account;
-};
+const failSignIn = (account: TwoFactorAccount, times: number, factor: Factor = 'app') =>
+  account.failInARow(factor, times);
 
 /** One account in each state the list distinguishes, by the domain's own commands. */
 function accounts(): Map<string, TwoFactorAccount> {
@@ -37,6 +32,22 @@ function accounts(): Map<string, TwoFactorAccount> {
   reset.enable(SECRET_A);
   failSignIn(reset, 5);
   reset.reset();
+  const codesLocked = new TwoFactorAccount(T0);
+  codesLocked.enable(SECRET_A);
+  failSignIn(codesLocked, 5, 'recovery-codes');
+  const codesLockedForGood = new TwoFactorAccount(T0);
+  codesLockedForGood.enable(SECRET_A);
+  failSignIn(codesLockedForGood, 100, 'recovery-codes');
+  // Locked out of the app, let in by a recovery code: the lock ended, the count goes on.
+  const rescued = new TwoFactorAccount(T0);
+  const rescueCodes = rescued.enable(SECRET_A);
+  failSignIn(rescued, 5);
+  rescued.advance(SECOND).signIn(rescued.recovery(rescueCodes.codes[1]!));
+  // …and one whose app stays disabled after a recovery code.
+  const stillDisabled = new TwoFactorAccount(T0);
+  const stillDisabledCodes = stillDisabled.enable(SECRET_A);
+  failSignIn(stillDisabled, 100);
+  stillDisabled.advance(SECOND).signIn(stillDisabled.recovery(stillDisabledCodes.codes[1]!));
   const abandoned = new TwoFactorAccount(T0);
   abandoned.start(SECRET_A);
   abandoned.advance(MINUTE).start(SECRET_B);
@@ -47,6 +58,10 @@ function accounts(): Map<string, TwoFactorAccount> {
     ['u-locked', locked],
     ['u-locked-for-good', lockedForGood],
     ['u-reset', reset],
+    ['u-codes-locked', codesLocked],
+    ['u-codes-locked-for-good', codesLockedForGood],
+    ['u-rescued', rescued],
+    ['u-still-disabled', stillDisabled],
     ['u-abandoned', abandoned],
   ]);
 }
@@ -80,7 +95,8 @@ function project(users: ReadonlyMap<string, TwoFactorAccount>): Database.Databas
 function momentsOf(users: ReadonlyMap<string, TwoFactorAccount>): number[] {
   const edges = [...users.values()].flatMap(({ state }) => [
     state.pending?.expiresAtMs ?? T0,
-    state.lockout.lockedUntilMs ?? T0,
+    state.lockouts.app.lockedUntilMs ?? T0,
+    state.lockouts['recovery-codes'].lockedUntilMs ?? T0,
   ]);
   return [...new Set(edges.flatMap((ms) => [ms - 1, ms, ms + 1]))].sort((a, b) => a - b);
 }
@@ -95,7 +111,7 @@ describe('the user list', () => {
       const listed = listUsers(db, { nowMs, limit: 500 }).users;
       expect(listed.map((user) => user.userId)).toEqual([...users.keys()].sort());
       for (const item of listed) {
-        const { status, enabledAt, recoveryCodesRemaining, locked } = twoFactorStatus(
+        const { status, enabledAt, recoveryCodesRemaining, locked, recoveryCodesLocked } = twoFactorStatus(
           item.userId,
           users.get(item.userId)!.state,
           { nowMs, requireTwoFactor: false },
@@ -106,18 +122,23 @@ describe('the user list', () => {
           enabledAt,
           recoveryCodesRemaining,
           locked,
+          recoveryCodesLocked,
           enrollBy: null,
         });
-        shown.add(`${item.status} ${item.locked ? 'locked' : 'open'} ${item.recoveryCodesRemaining}`);
+        shown.add(
+          `${item.status} app ${item.locked ? 'locked' : 'open'} codes ${item.recoveryCodesLocked ? 'locked' : 'open'} ${item.recoveryCodesRemaining}`,
+        );
       }
     }
     // The cases are there: locked and not, a code used, pending and lapsed.
     expect([...shown].sort()).toEqual([
-      'disabled open 0',
-      'enabled locked 10',
-      'enabled open 10',
-      'enabled open 9',
-      'pending open 0',
+      'disabled app open codes open 0',
+      'enabled app locked codes open 10',
+      'enabled app locked codes open 9',
+      'enabled app open codes locked 10',
+      'enabled app open codes open 10',
+      'enabled app open codes open 9',
+      'pending app open codes open 0',
     ]);
   });
 

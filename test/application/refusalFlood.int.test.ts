@@ -5,6 +5,7 @@ import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/perso
 import { createUserKeys } from '../../src/keys/userKeys.ts';
 import { createInMemorySnapshotStore } from '../../src/snapshots/snapshotStore.ts';
 import { tempDirs } from '../support/tempDirs.ts';
+import { testClock } from '../support/testService.ts';
 import { META, outcome, serviceOver, TEST_KEY_STORE, TEST_KEYS } from './serviceFixture.ts';
 
 const dirs = tempDirs('two-factor-refusals');
@@ -106,6 +107,61 @@ describe('a flood of attempts on a locked factor', () => {
       'FactorLocked',
       'VerificationRefused',
     ]);
+    await service.close();
+    await store.close();
+  });
+});
+
+describe('refusals counted by one instance while another erases the user', () => {
+  it('are recorded without the erased user’s addresses or id, and make them no new data key', async () => {
+    const store = openSqliteEventStore({ dataDir: await dirs.make() });
+    const clock = testClock();
+    const counting = serviceOver(store, createInMemorySnapshotStore(), clock);
+    const erasing = serviceOver(store, createInMemorySnapshotStore(), clock);
+    const web = { ...META, actor: { role: 'web' as const, id: 'zed.actor@example.com' } };
+    await counting.enable('zed');
+    for (let i = 0; i < 5; i++) await outcome(counting.service.verify('zed', { code: '000000' }, web));
+    // The first refusal of the lock is recorded; the rest are counted in this instance's memory.
+    for (let i = 0; i < 4; i++) {
+      expect(await outcome(counting.service.verify('zed', { code: '123456' }, from(`198.51.100.${i}`)))).toBe(
+        'locked',
+      );
+    }
+    await erasing.service.erase('zed', 'erasure request', { ...META, actor: { role: 'admin', id: 'root' } });
+    expect(await TEST_KEY_STORE.get('zed')).toBeNull();
+
+    await counting.service.close();
+    const events: { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[] = [];
+    for await (const event of store.readStream('two-factor-zed')) events.push(event);
+    const counted = events.at(-1)!;
+    expect(counted.type).toBe('RefusedAttemptsCounted');
+    expect(counted.data).toMatchObject({ attempts: 3, endUserIps: [] });
+    expect(counted.metadata.personal).toBeUndefined();
+    expect(counted.metadata.actor).toEqual({ role: 'web', id: null });
+    // No key was made to seal what was not there: the erased user has none.
+    expect(await TEST_KEY_STORE.get('zed')).toBeNull();
+    await erasing.service.close();
+    await store.close();
+  });
+
+  it('an administrator’s reset after the erasure makes no data key either: its reason stays readable', async () => {
+    const store = openSqliteEventStore({ dataDir: await dirs.make() });
+    const { service, enable } = serviceOver(store, createInMemorySnapshotStore());
+    const admin = { ...META, actor: { role: 'admin' as const, id: 'root' } };
+    await enable('yan');
+    await service.erase('yan', 'erasure request', admin);
+    await service.reset('yan', 'asked again by phone, ticket 77', admin);
+    expect(await TEST_KEY_STORE.get('yan')).toBeNull();
+    const events: { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[] = [];
+    for await (const event of store.readStream('two-factor-yan')) events.push(event);
+    expect(events.at(-1)).toMatchObject({
+      type: 'AdminReset',
+      data: { reason: 'asked again by phone, ticket 77' },
+    });
+    expect(events.at(-1)!.metadata.personal).toBeUndefined();
+    // A new enrollment is a new life: it gets a fresh data key.
+    await enable('yan');
+    expect(await TEST_KEY_STORE.get('yan')).not.toBeNull();
     await service.close();
     await store.close();
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
+import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
 import { recordedDataDirs } from '../support/cliFixture.ts';
 import { runTwofactor } from '../support/cliProcess.ts';
 import { openRuntime } from '../support/recordedHistory.ts';
@@ -49,8 +50,14 @@ describe('twofactor admin', () => {
     });
     const last = (await streamEvents(dataDir, 'two-factor-ada')).at(-1)!;
     expect(last.type).toBe('AdminReset');
-    expect(last.data).toMatchObject({ reason: 'lost phone, ticket 4711', previousStatus: 'enabled' });
+    expect(last.data).toMatchObject({ previousStatus: 'enabled' });
     expect(last.metadata).toMatchObject({ actor: { role: 'cli', id: 'root' }, correlationId });
+    // The reason may speak of the person: it is sealed with their data key, like their addresses.
+    expect(JSON.stringify({ data: last.data, metadata: last.metadata })).not.toContain('lost phone');
+    const opened = await inspect(dataDir, ({ keys }) =>
+      openPersonalFields(sealedPersonalFieldsOf(last.metadata)!, keys.forUser('ada')),
+    );
+    expect(opened?.data).toEqual({ reason: 'lost phone, ticket 4711' });
   });
 
   it('gives each invocation its own correlation id', async () => {

@@ -140,6 +140,8 @@ describe('twofactor audit state', () => {
       recoveryCodesRemaining: 9,
       locked: false,
       lockedUntil: null,
+      recoveryCodesLocked: false,
+      recoveryCodesLockedUntil: null,
       required: false,
       enrollmentRequired: false,
       enrollBy: null,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { recordedDataDirs } from '../support/cliFixture.ts';
 import { runTwofactor } from '../support/cliProcess.ts';
+import { serviceEnvironment } from '../support/recordedHistory.ts';
 
 // Only DATA_DIR is passed on below: the copies' environment is what these tests leave out.
 const { stoppedService } = recordedDataDirs('cli-credentials');
@@ -14,10 +15,19 @@ it('never mints keys in a data directory whose service took its keys from the en
   // that a later development start of the service would silently adopt.
   const unlocked = await runTwofactor(['admin', 'unlock', 'ada', '--actor', 'root'], { DATA_DIR: dataDir });
   expect(unlocked.code).toBe(0);
+  // A reset's reason is sealed with bob's data key, which the missing key wraps: refused
+  // plainly, nothing recorded, nothing minted.
   const reset = await runTwofactor(['admin', 'reset', 'bob', '--reason', 'test', '--actor', 'root'], {
     DATA_DIR: dataDir,
   });
-  expect(reset.code).toBe(0);
+  expect(reset.code).toBe(1);
+  expect(reset.stderr).toContain('nothing was changed');
+  expect(reset.stderr).toContain("run with the service's SECRET_ENCRYPTION_KEYS");
+  const withKeys = await runTwofactor(
+    ['admin', 'reset', 'bob', '--reason', 'test', '--actor', 'root'],
+    serviceEnvironment(dataDir),
+  );
+  expect(withKeys.code).toBe(0);
   expect(existsSync(join(dataDir, 'api-keys'))).toBe(false);
   expect(existsSync(join(dataDir, 'secret-encryption-keys'))).toBe(false);
 });

@@ -119,7 +119,7 @@ describe('this user asked to be erased; prove it', () => {
       env,
     );
     expect(erased.code).toBe(0);
-    expect(JSON.parse(erased.stdout)).toEqual({ status: 'disabled', erased: true });
+    expect(JSON.parse(erased.stdout)).toEqual({ status: 'disabled', erased: true, retained: ['userId'] });
 
     // The proof, in one command: the whole history still there, every personal field erased.
     const audit = await runTwofactor(['audit', 'events', '--user', 'ada'], env);
@@ -226,6 +226,9 @@ describe('an erased user’s snapshot', () => {
       env,
     );
     expect(erased.code).toBe(0);
+    // What no erasure reaches is said: the user id names the stream.
+    expect(erased.stdout).toContain('bob: the user id itself stays');
+    expect(erased.stdout).toContain('use opaque user ids, not e-mail addresses');
     const ring = loadConfig(env).encryptionKeys!;
     const keys = createUserKeys(openSqliteKeyStore(dataDir), ring);
     try {

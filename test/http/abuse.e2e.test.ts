@@ -203,7 +203,8 @@ describe('argon2 work is bounded', () => {
     // Real argon2 cost (19 MiB, 2 passes), so that checks overlap as they do under attack.
     const s = await startTestService({
       server: {
-        argon2Limits: { maxConcurrent: 1, maxQueued: 2 },
+        // A wait of a few hashes at most, so that the flood overflows it.
+        argon2Limits: { maxConcurrent: 1, maxWaitMs: 50 },
         digestParameters: { ...TEST_DIGEST_PARAMETERS, memoryCost: 19_456, timeCost: 2 },
       },
     });

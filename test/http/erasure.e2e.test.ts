@@ -12,7 +12,11 @@ const base = (user: string) => `/v1/users/${user}/two-factor`;
 const IP = '203.0.113.177';
 const AGENT = 'ErasureCheckBrowser/7.3 (unique agent 4f1c)';
 const ACCOUNT = 'erin.erasure-check@example.com';
-const fromErin = { 'x-end-user-ip': IP, 'x-end-user-agent': AGENT };
+/** The id the web API names the person by (X-Actor-Id of role web): personal data too. */
+const ACTOR = 'erin.actor-check-7d2e@example.com';
+/** What an administrator wrote about erin when resetting her 2FA. */
+const RESET_REASON = 'erin called from a new number, ticket 8c31';
+const fromErin = { 'x-end-user-ip': IP, 'x-end-user-agent': AGENT, 'x-actor-id': ACTOR };
 const asAdmin = { key: KEYS.admin, headers: { 'x-actor-id': 'root' } };
 
 /** Every file under `dir`, read whole: what someone holding a copy of DATA_DIR holds. */
@@ -63,6 +67,12 @@ describe('erasure by crypto-shredding', () => {
 
   beforeAll(async () => {
     t = await startTestService();
+    await enable(t, 'erin', fromErin);
+    const reset = await t.call('POST', '/v1/admin/users/erin/two-factor/reset', {
+      ...asAdmin,
+      body: { reason: RESET_REASON },
+    });
+    expect(reset.status).toBe(200);
     secret = await enable(t, 'erin', fromErin);
     t.clock.advance(30_000);
     const signIn = await t.call('POST', `${base('erin')}/verify`, {
@@ -80,12 +90,18 @@ describe('erasure by crypto-shredding', () => {
   it('before: the audit and the notifications show where the user acted from; no file holds it in plain text', async () => {
     const records = await audit(t, 'erin');
     expect(
-      records.filter((r) => r.endUserIp === IP && r.endUserAgent === AGENT).length,
+      records.filter((r) => r.endUserIp === IP && r.endUserAgent === AGENT && r.actor.id === ACTOR).length,
     ).toBeGreaterThanOrEqual(3);
+    expect(records.find((r) => r.type === 'AdminReset')).toMatchObject({
+      actor: { role: 'admin', id: 'root' },
+      details: { reason: RESET_REASON },
+    });
     const feed = await t.call('GET', '/v1/notifications');
     const enabled = feed.json.notifications.find((n: { userId: string }) => n.userId === 'erin');
     expect(enabled.details).toMatchObject({ endUserIp: IP, endUserAgent: AGENT });
-    for (const value of [IP, AGENT, ACCOUNT, secret]) expect(holding(t, value), value).toEqual([]);
+    for (const value of [IP, AGENT, ACCOUNT, ACTOR, RESET_REASON, secret]) {
+      expect(holding(t, value), value).toEqual([]);
+    }
     // The scan can find what is there: the wrapped data key sits in the key store.
     expect(holding(t, wrapped).map((path) => path.split('/').pop())).toEqual(['keys.sqlite']);
     expect(holding(t, Buffer.from(wrapped, 'base64')).length + holding(t, wrapped).length).toBeGreaterThan(0);
@@ -97,7 +113,8 @@ describe('erasure by crypto-shredding', () => {
       body: { reason: 'erasure request, ticket 5120' },
     });
     expect(erased.status).toBe(200);
-    expect(erased.json).toEqual({ status: 'disabled', erased: true });
+    // What stays is said: the user id itself, which names the stream.
+    expect(erased.json).toEqual({ status: 'disabled', erased: true, retained: ['userId'] });
     expect((await t.call('GET', base('erin'))).json.status).toBe('disabled');
     await t.server.readModels.caughtUp();
 
@@ -114,7 +131,9 @@ describe('erasure by crypto-shredding', () => {
       expect(record.personalDataErased, record.type).toBe(true);
       expect(record.endUserIp).toBeNull();
       expect(record.endUserAgent).toBeNull();
+      if (record.actor.role === 'web') expect(record.actor.id, record.type).toBeNull();
     }
+    expect(records.find((r) => r.type === 'AdminReset')?.details.reason).toBeNull();
     const feed = await t.call('GET', '/v1/notifications');
     for (const n of feed.json.notifications.filter((n: { userId: string }) => n.userId === 'erin')) {
       expect(n.details.endUserIp).toBeNull();
@@ -124,8 +143,10 @@ describe('erasure by crypto-shredding', () => {
     expect(verdict.ok).toBe(true);
   });
 
-  it('after: nothing under DATA_DIR or in the log holds the secret, account name, address, agent or data key', async () => {
-    for (const value of [IP, AGENT, ACCOUNT, secret, wrapped]) expect(holding(t, value), value).toEqual([]);
+  it('after: nothing under DATA_DIR or in the log holds the secret, account name, address, agent, actor id, reason or data key', async () => {
+    for (const value of [IP, AGENT, ACCOUNT, ACTOR, RESET_REASON, secret, wrapped]) {
+      expect(holding(t, value), value).toEqual([]);
+    }
     expect(holding(t, Buffer.from(wrapped, 'base64'))).toEqual([]);
   });
 

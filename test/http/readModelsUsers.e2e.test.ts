@@ -64,6 +64,7 @@ describe('GET /v1/admin/users', () => {
       enabledAt: expect.any(String),
       recoveryCodesRemaining: 10,
       locked: false,
+      recoveryCodesLocked: false,
       enrollBy: null,
     });
     expect(byId(all.users, pendingUser)).toMatchObject({ status: 'pending', enabledAt: null, locked: false });

@@ -312,6 +312,7 @@ describe('the admin coverage: status=required and the summary', () => {
         enabledAt: null,
         recoveryCodesRemaining: 0,
         locked: false,
+        recoveryCodesLocked: false,
         enrollBy: iso(seenAt + 48 * HOUR),
       },
       {
@@ -320,6 +321,7 @@ describe('the admin coverage: status=required and the summary', () => {
         enabledAt: null,
         recoveryCodesRemaining: 0,
         locked: false,
+        recoveryCodesLocked: false,
         enrollBy: iso(resetAt),
       },
       {
@@ -328,6 +330,7 @@ describe('the admin coverage: status=required and the summary', () => {
         enabledAt: null,
         recoveryCodesRemaining: 0,
         locked: false,
+        recoveryCodesLocked: false,
         enrollBy: iso(seenAt + 48 * HOUR),
       },
     ]);

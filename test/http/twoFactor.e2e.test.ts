@@ -36,6 +36,8 @@ describe('status', () => {
       recoveryCodesRemaining: 0,
       locked: false,
       lockedUntil: null,
+      recoveryCodesLocked: false,
+      recoveryCodesLockedUntil: null,
       required: false,
       enrollmentRequired: false,
       enrollBy: null,

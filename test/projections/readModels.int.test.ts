@@ -129,6 +129,7 @@ describe('read models over a realistic history', async () => {
         enabledAt: status.enabledAt,
         recoveryCodesRemaining: status.recoveryCodesRemaining,
         locked: status.locked,
+        recoveryCodesLocked: status.recoveryCodesLocked,
         enrollBy: status.enrollBy,
       });
     }

@@ -31,12 +31,24 @@ describe('what the page says when a request fails', () => {
     expect(messageFor(problem('locked', 429, 29), 'code-or-recovery-code')).toBe(
       'Too many failed attempts. Try again in 29 seconds, or use a recovery code.',
     );
-    expect(messageFor(problem('locked', 423), 'code')).toContain('until an administrator unlocks it');
+    expect(messageFor(problem('locked', 423), 'code')).toContain('until an administrator unlocks them');
     expect(messageFor(problem('rate-limited', 429, 45))).toBe(
       'Too many failed attempts from your network. Try again in 45 seconds.',
     );
     expect(messageFor(problem('rate-limited', 429))).toBe(
       'Too many failed attempts from your network. Try again later.',
+    );
+  });
+
+  it('says when the recovery codes are the locked ones, and that the authenticator app still works', () => {
+    expect(messageFor(problem('locked', 429, 60), 'recovery-code')).toBe(
+      'Too many wrong recovery codes: they are locked. Try again in 1 minute, or use the code from your authenticator app.',
+    );
+    expect(messageFor(problem('locked', 423), 'recovery-code')).toBe(
+      'Too many wrong recovery codes: they are locked until you regenerate them or an administrator unlocks them. Use the code from your authenticator app.',
+    );
+    expect(messageFor(problem('locked', 423), 'code-or-recovery-code')).toBe(
+      'Too many failed attempts: codes from your authenticator app are refused until an administrator unlocks them. A recovery code still works.',
     );
   });
 

@@ -298,7 +298,11 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect
       .poll(() =>
-        page.getByText('Locked after too many failed attempts: codes are refused for 1 minute.').isVisible(),
+        page
+          .getByText(
+            'Codes from your authenticator app are locked after too many failed attempts: they are refused for 1 minute.',
+          )
+          .isVisible(),
       )
       .toBe(true);
 
@@ -322,7 +326,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     await onAccountPage(page);
     await expect.poll(() => text(page, '#tfa-status')).toContain('9 recovery codes left');
-    expect(await page.getByText('Locked after too many failed attempts').count()).toBe(0);
+    expect(await page.getByText('locked after too many failed attempts').count()).toBe(0);
 
     const regenerate = 'POST /ui/api/account/two-factor/recovery-codes';
     expectOnly(watch, [
@@ -330,6 +334,49 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
       `429 ${regenerate}`,
       '429 POST /ui/api/session/verify',
     ]);
+    await context.close();
+  });
+
+  it('with the recovery codes locked, says so at the sign-in and on the account card, and the app still signs in', async () => {
+    const user = 'rosa';
+    const { secret, recoveryCodes } = await enableTwoFactor(t, user);
+    // Five wrong recovery codes (from the web tier, through the API) lock rosa's recovery codes.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const wrong = await t.call('POST', `/v1/users/${user}/two-factor/verify`, {
+        body: { recoveryCode: `zzzzz-${attempt}0000` },
+        headers: { 'x-end-user-ip': '203.0.113.10' },
+      });
+      expect(wrong.json.code).toBe('invalid-code');
+    }
+    nextStep();
+    const { page, watch, context } = await openPage(browser, t.url);
+    await signIn(page, user);
+    await verifyWithRecoveryCode(page, recoveryCodes[0]!);
+    await expect
+      .poll(() =>
+        page
+          .getByText(
+            'Too many wrong recovery codes: they are locked. Try again in 30 seconds, or use the code from your authenticator app.',
+          )
+          .isVisible(),
+      )
+      .toBe(true);
+    await screenshot(page, 'recovery-codes-locked-sign-in');
+
+    // The authenticator app was never blocked by them.
+    await page.getByRole('button', { name: 'Use your authenticator app instead' }).click();
+    await page.getByLabel('Six-digit code').fill(currentCode(secret));
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await onAccountPage(page);
+    await expect
+      .poll(() =>
+        page.getByText('Recovery codes are locked after too many failed attempts, until').isVisible(),
+      )
+      .toBe(true);
+    expect(await page.getByText('Codes from your authenticator app still work.').isVisible()).toBe(true);
+    expect(await page.getByText('Codes from your authenticator app are locked').count()).toBe(0);
+    await screenshot(page, 'recovery-codes-locked-account');
+    expectOnly(watch, ['429 POST /ui/api/session/verify']);
     await context.close();
   });
 
@@ -392,7 +439,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
         return row.getByRole('button', { name: 'Unlock' }).count();
       })
       .toBe(1);
-    expect(await row.getByRole('cell').nth(3).textContent()).toBe('Locked');
+    expect(await row.getByRole('cell').nth(3).textContent()).toBe('Authenticator app');
     await submit(admin.page, () => row.getByRole('button', { name: 'Unlock' }).click());
     await expect.poll(() => row.getByRole('cell').nth(3).textContent()).toBe('No');
     expect(await admin.page.getByText(`Unlocked two-factor authentication for ${user}.`).isVisible()).toBe(

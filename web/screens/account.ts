@@ -56,14 +56,26 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
         ),
       );
     }
+    // Each kind of code is locked on its own: say which one, and that the other still works.
     if (status.locked) {
       lines.push(
         h(
           'p',
           { class: 'message warn', role: 'status' },
           status.lockedForSeconds === null
-            ? 'Locked after too many failed attempts, until an administrator unlocks it. A recovery code still works.'
-            : `Locked after too many failed attempts: codes are refused for ${duration(status.lockedForSeconds)}. A recovery code still works.`,
+            ? 'Codes from your authenticator app are locked after too many failed attempts, until an administrator unlocks them. A recovery code still works.'
+            : `Codes from your authenticator app are locked after too many failed attempts: they are refused for ${duration(status.lockedForSeconds)}. A recovery code still works.`,
+        ),
+      );
+    }
+    if (status.recoveryCodesLocked) {
+      lines.push(
+        h(
+          'p',
+          { class: 'message warn', role: 'status' },
+          status.recoveryCodesLockedUntil === null
+            ? 'Recovery codes are locked after too many failed attempts. Regenerate recovery codes to get new ones that work. Codes from your authenticator app still work.'
+            : `Recovery codes are locked after too many failed attempts, until ${formatTime(status.recoveryCodesLockedUntil)}. Codes from your authenticator app still work.`,
         ),
       );
     }

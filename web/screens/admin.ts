@@ -11,6 +11,13 @@ const STATUS_WORDS: Record<UserListItem['status'], string> = {
   disabled: 'Off',
 };
 
+/** Which of the user's factors is locked: each locks on its own, and an unlock clears both. */
+function lockedWords(user: UserListItem): string {
+  if (user.locked && user.recoveryCodesLocked) return 'App and recovery codes';
+  if (user.locked) return 'Authenticator app';
+  return user.recoveryCodesLocked ? 'Recovery codes' : 'No';
+}
+
 /** The admin page: Require 2FA for all users, the user list, unlock and the emergency reset. */
 export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
   document.title = `Administration — ${context.session.productName}`;
@@ -95,7 +102,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
       user.userId,
     );
     const statusCell = h('td', { role: 'cell', 'data-label': 'Status' }, STATUS_WORDS[user.status]);
-    const lockedCell = h('td', { role: 'cell', 'data-label': 'Locked' }, user.locked ? 'Locked' : 'No');
+    const lockedCell = h('td', { role: 'cell', 'data-label': 'Locked' }, lockedWords(user));
     const actions = h('td', { role: 'cell', 'data-label': 'Actions', class: 'row-actions' });
     const sinceCell = h(
       'td',
@@ -109,7 +116,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
     );
     const tr = h('tr', { role: 'row' }, idCell, statusCell, sinceCell, codesCell, lockedCell, actions);
     const describedBy = idCell.id;
-    if (user.locked) {
+    if (user.locked || user.recoveryCodesLocked) {
       actions.append(
         h(
           'button',

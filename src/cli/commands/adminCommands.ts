@@ -73,12 +73,22 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       const result = await service.erase(userId, options.reason, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(result)}\n`);
-      else
+      else {
         stdout.write(
           `${userId}: personal data erased (data key destroyed; what it sealed can never be read again)\n`,
         );
+        stdout.write(
+          `${userId}: the user id itself stays: it names the user's event stream and is in every event (use opaque user ids, not e-mail addresses)\n`,
+        );
+      }
       const scavenge = session.scavengeNote();
       if (scavenge !== null) context.io.stderr.write(scavenge);
+      const plainFields = result.retained.filter((kind) => kind !== 'userId');
+      if (plainFields.length > 0) {
+        context.io.stderr.write(
+          `warning: older events of ${userId} keep ${plainFields.join(', ')} in plain text, written before those fields were sealed; events are never rewritten (docs/keys.md)\n`,
+        );
+      }
       if (result.eventsWrittenBeforeDataKeys !== undefined) {
         context.io.stderr.write(
           `warning: ${result.eventsWrittenBeforeDataKeys} of ${userId}'s events were written before data keys and keep their end-user addresses and agents in plain text; events are never rewritten (docs/keys.md)\n`,
@@ -88,7 +98,9 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
 
   admin
     .command('unlock')
-    .description('clear a lockout, temporary or one that waits for an administrator')
+    .description(
+      "clear both lockouts (the authenticator app's and the recovery codes'), temporary or ones that wait for an administrator",
+    )
     .argument('<userId>', 'the user', parseId)
     .requiredOption('--actor <id>', 'the administrator acting, kept in the audit history', parseId)
     .option('--json', 'print the status document as JSON, like the HTTP API')
@@ -100,10 +112,15 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       const status = await service.unlock(userId, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(status)}\n`);
-      else
+      else {
+        const locked = [
+          ...(before.locked ? ['authenticator app'] : []),
+          ...(before.recoveryCodesLocked ? ['recovery codes'] : []),
+        ];
         stdout.write(
-          `${userId}: ${before.locked ? 'unlocked' : 'was not locked'} (status ${status.status})\n`,
+          `${userId}: ${locked.length > 0 ? `unlocked (${locked.join(' and ')})` : 'was not locked'} (status ${status.status})\n`,
         );
+      }
     });
 
   admin

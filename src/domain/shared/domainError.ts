@@ -28,6 +28,8 @@ export class DomainRejection extends Error {
  */
 export class FactorLockedRejection extends DomainRejection {
   constructor(
+    /** the locked factor: `app` (TOTP codes) or `recovery-codes` */
+    readonly factor: 'app' | 'recovery-codes',
     /** when attempts are checked again; null when only an administrator can unlock */
     readonly lockedUntil: string | null,
   ) {

@@ -1,13 +1,15 @@
 import { DomainRejection, type RejectionCode } from '../shared/domainError.ts';
+import type { CommandMetadata } from '../shared/message.ts';
 import type { Proof, RecoveryCodeProof, TotpProof, TwoFactorCommand } from '../twoFactor/commands.ts';
 import { decide } from '../twoFactor/decide.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
 import type { EnrollmentRequirement } from '../twoFactor/enrollmentDeadline.ts';
 import type { TwoFactorEvent } from '../twoFactor/events.ts';
 import { evolve } from '../twoFactor/evolve.ts';
+import type { Factor } from '../twoFactor/lockout.ts';
 import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
 import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
-import { SteppedClock, T0 } from './clock.ts';
+import { SECOND, SteppedClock, T0 } from './clock.ts';
 import {
   confirmEnrollment,
   countRefusedAttempts,
@@ -24,7 +26,7 @@ import {
 import { type IssuedRecoveryCodes, issueRecoveryCodes, recoveryCodeProof } from './recoveryCodes.ts';
 import { recordEnrollmentDeadline } from './requirement.ts';
 import { openSecret, sealSecret } from './secrets.ts';
-import { codeAt } from './totpCodes.ts';
+import { codeAt, wrongCodeAt } from './totpCodes.ts';
 
 export type Attempt =
   | { readonly rejected: null; readonly events: readonly TwoFactorEvent[]; readonly outcome: Outcome }
@@ -155,8 +157,28 @@ export class TwoFactorAccount {
     return codes;
   }
 
-  signIn(proof: Proof): Attempt {
-    return this.run(verifySignIn({ nowMs: this.nowMs, proof }));
+  /**
+   * Fails `times` sign-ins in a row with wrong codes of one factor — a wrong code of the active
+   * authenticator, or a recovery code of no set — a second apart, waiting out each lock first.
+   */
+  failInARow(factor: Factor, times: number): this {
+    for (let n = 0; n < times; n++) {
+      const until = this.current.lockouts[factor].lockedUntilMs;
+      if (until !== null && until > this.nowMs) this.advance(until - this.nowMs);
+      this.advance(SECOND);
+      const secret = this.activeSecret();
+      this.signIn(
+        factor === 'app' && secret !== null
+          ? this.totp(wrongCodeAt(secret, this.nowMs))
+          : this.recovery('zzzzz-zzzzz'),
+      );
+    }
+    return this;
+  }
+
+  /** A sign-in's second step, made from `metadata` (the web API's, by default). */
+  signIn(proof: Proof, metadata?: CommandMetadata): Attempt {
+    return this.run(verifySignIn({ nowMs: this.nowMs, proof, ...(metadata ? { metadata } : {}) }));
   }
 
   regenerate(proof: TotpProof): Attempt {
@@ -195,8 +217,13 @@ export class TwoFactorAccount {
   }
 
   /** Records refusals counted since `firstAtMs`, as the handler does once a lock ends. */
-  countRefused(attempts: number, firstAtMs: number, lockedUntil: string | null = null): Attempt {
-    return this.run(countRefusedAttempts({ nowMs: this.nowMs, attempts, firstAtMs, lockedUntil }));
+  countRefused(
+    attempts: number,
+    firstAtMs: number,
+    lockedUntil: string | null = null,
+    factor: Factor = 'app',
+  ): Attempt {
+    return this.run(countRefusedAttempts({ nowMs: this.nowMs, factor, attempts, firstAtMs, lockedUntil }));
   }
 
   /** The service sees the user (a status read) under `requirement`, as the handler does. */

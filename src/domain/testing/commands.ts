@@ -14,6 +14,7 @@ import type {
   VerifySignIn,
 } from '../twoFactor/commands.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
+import type { Factor } from '../twoFactor/lockout.ts';
 import type { RecoveryCodeSet } from '../twoFactor/recoveryCodes.ts';
 import { ADMIN, USER_ID, WEB } from './metadata.ts';
 
@@ -129,6 +130,7 @@ export const unlockFactor = (input: Common): UnlockFactor => ({
 
 export const countRefusedAttempts = (
   input: Common & {
+    readonly factor?: Factor;
     readonly attempts: number;
     readonly firstAtMs: number;
     readonly lastAtMs?: number;
@@ -140,6 +142,7 @@ export const countRefusedAttempts = (
   data: {
     userId: input.userId ?? USER_ID,
     nowMs: input.nowMs,
+    factor: input.factor ?? 'app',
     attempts: input.attempts,
     firstAtMs: input.firstAtMs,
     lastAtMs: input.lastAtMs ?? input.nowMs,

@@ -2,6 +2,7 @@ import type { CommandMetadata } from '../shared/message.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
 import type {
   AdminReset,
+  AppLockoutEffect,
   AuthenticatorReplaced,
   CodesRegenerated,
   EnrollmentConfirmationFailed,
@@ -22,25 +23,49 @@ import type {
   VerificationPurpose,
   VerificationRefused,
 } from '../twoFactor/events.ts';
+import { type Factor, factorOf } from '../twoFactor/lockout.ts';
 import type { RecoveryCodeSet } from '../twoFactor/recoveryCodes.ts';
 import { iso } from './clock.ts';
 import { ADMIN, USER_ID, WEB } from './metadata.ts';
 
 /**
  * Builders of the events a specification expects, in the order the domain emits their
- * fields. Every event is stamped with schema version 1: the version each type has today
- * (a change of format must show up here as a failing expectation).
+ * fields. Each is stamped with the schema version its type has today, written out here and
+ * not read from the schema, so that a change of format shows up as a failing expectation.
  */
 type EventOf<T extends TwoFactorEventType> = Extract<TwoFactorEvent, { type: T }>;
 
-export const CURRENT_SCHEMA_VERSION = 1;
+/** Version 2: each factor (the app, the recovery codes) has a lockout of its own. */
+export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<TwoFactorEventType, number>> = {
+  EnrollmentStarted: 1,
+  EnrollmentConfirmationFailed: 1,
+  TwoFactorEnabled: 1,
+  AuthenticatorReplaced: 1,
+  SignInVerified: 1,
+  RecoveryCodeConsumed: 2,
+  CodesRegenerated: 1,
+  VerificationFailed: 2,
+  FactorLocked: 2,
+  VerificationRefused: 2,
+  RefusedAttemptsCounted: 2,
+  TwoFactorDisabled: 1,
+  AdminReset: 1,
+  LockoutCleared: 2,
+  UserErased: 1,
+  SecretsResealed: 1,
+  EnrollmentDeadlineRecorded: 1,
+};
 
 export function event<T extends TwoFactorEventType>(
   type: T,
   data: EventOf<T>['data'],
   metadata: CommandMetadata = WEB,
 ): EventOf<T> {
-  return { type, data, metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION } } as EventOf<T>;
+  return {
+    type,
+    data,
+    metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSIONS[type] },
+  } as EventOf<T>;
 }
 
 const at = (nowMs: number) => ({ userId: USER_ID, at: iso(nowMs) });
@@ -85,7 +110,9 @@ export const recoveryCodeConsumed = (
   index: number,
   remaining: number,
   purpose: VerificationPurpose,
-): RecoveryCodeConsumed => event('RecoveryCodeConsumed', { ...at(nowMs), index, remaining, purpose });
+  appLockout: AppLockoutEffect = 'kept',
+): RecoveryCodeConsumed =>
+  event('RecoveryCodeConsumed', { ...at(nowMs), index, remaining, purpose, appLockout });
 
 export const codesRegenerated = (
   nowMs: number,
@@ -98,15 +125,24 @@ export const verificationFailed = (
   consecutiveFailures: number,
   purpose: VerificationPurpose = 'sign-in',
   method: ProofMethod = 'totp',
-): VerificationFailed => event('VerificationFailed', { ...at(nowMs), purpose, method, consecutiveFailures });
+): VerificationFailed =>
+  event('VerificationFailed', {
+    ...at(nowMs),
+    purpose,
+    method,
+    factor: factorOf(method),
+    consecutiveFailures,
+  });
 
 export const factorLocked = (
   nowMs: number,
   consecutiveFailures: number,
   lockedUntilMs: number | null,
+  factor: Factor = 'app',
 ): FactorLocked =>
   event('FactorLocked', {
     ...at(nowMs),
+    factor,
     consecutiveFailures,
     lockedUntil: lockedUntilMs === null ? null : iso(lockedUntilMs),
   });
@@ -121,6 +157,7 @@ export const verificationRefused = (
     ...at(nowMs),
     purpose,
     method,
+    factor: factorOf(method),
     lockedUntil: lockedUntilMs === null ? null : iso(lockedUntilMs),
   });
 
@@ -148,8 +185,11 @@ export const secretsResealed = (
   pending: EncryptedSecret | null,
 ): SecretsResealed => event('SecretsResealed', { ...at(nowMs), authenticator, pending }, ADMIN);
 
-export const lockoutCleared = (nowMs: number, wasLocked: boolean): LockoutCleared =>
-  event('LockoutCleared', { ...at(nowMs), wasLocked }, ADMIN);
+export const lockoutCleared = (
+  nowMs: number,
+  wasLocked: boolean,
+  lockedFactors: readonly Factor[] = wasLocked ? ['app'] : [],
+): LockoutCleared => event('LockoutCleared', { ...at(nowMs), wasLocked, lockedFactors }, ADMIN);
 
 export const refusedAttemptsCounted = (
   nowMs: number,
@@ -158,9 +198,11 @@ export const refusedAttemptsCounted = (
   lastAtMs: number,
   endUserIps: readonly string[] = [],
   lockedUntilMs: number | null = null,
+  factor: Factor = 'app',
 ): RefusedAttemptsCounted =>
   event('RefusedAttemptsCounted', {
     ...at(nowMs),
+    factor,
     attempts,
     firstAt: iso(firstAtMs),
     lastAt: iso(lastAtMs),

@@ -1,5 +1,5 @@
-import type { TwoFactorEvent } from '../twoFactor/events.ts';
-import { lockAfterFailure } from '../twoFactor/lockout.ts';
+import type { ProofMethod, TwoFactorEvent } from '../twoFactor/events.ts';
+import { factorOf, lockAfterFailure } from '../twoFactor/lockout.ts';
 import { HOUR, MINUTE, SECOND, stepAt, T0 } from './clock.ts';
 import {
   adminReset,
@@ -59,25 +59,48 @@ export const lockedTemporarily: History = [
   factorLocked(LOCKED_AT, 5, LOCKED_UNTIL),
 ];
 
-/**
- * Enabled a month ago, then a hundred failures in a row (each lock waited out, about 14 hours
- * in all): locked until an admin unlocks.
- */
-export const lockedUntilAdmin: History = (() => {
-  const enabledAt = T0 - 30 * 24 * HOUR;
-  const events: TwoFactorEvent[] = [
-    enrollmentStarted(enabledAt - MINUTE, SEALED_A),
-    twoFactorEnabled(enabledAt, SEALED_A, stepAt(enabledAt), CODES_1.set),
-  ];
-  let nowMs = enabledAt + HOUR;
+/** Five wrong recovery codes in a row, the last 10 seconds ago: the recovery codes locked for a minute. */
+export const recoveryCodesLockedTemporarily: History = [
+  ...enabled,
+  ...[1, 2, 3, 4].map((n) => verificationFailed(LOCKED_AT - (5 - n) * SECOND, n, 'sign-in', 'recovery-code')),
+  verificationFailed(LOCKED_AT, 5, 'sign-in', 'recovery-code'),
+  factorLocked(LOCKED_AT, 5, LOCKED_UNTIL, 'recovery-codes'),
+];
+
+/** A hundred failures of one factor in a row from `startMs`, each lock waited out. */
+function hundredFailures(method: ProofMethod, startMs: number): TwoFactorEvent[] {
+  const events: TwoFactorEvent[] = [];
+  let nowMs = startMs;
   for (let n = 1; n <= 100; n++) {
-    events.push(verificationFailed(nowMs, n));
+    events.push(verificationFailed(nowMs, n, 'sign-in', method));
     const lock = lockAfterFailure(n, nowMs);
-    if (lock !== undefined) events.push(factorLocked(nowMs, n, lock));
+    if (lock !== undefined) events.push(factorLocked(nowMs, n, lock, factorOf(method)));
     nowMs += lock === undefined || lock === null ? SECOND : lock - nowMs + SECOND;
   }
   return events;
-})();
+}
+
+/** Enabled a month ago with SECRET_A and CODES_1. */
+const ENABLED_LONG_AGO = T0 - 30 * 24 * HOUR;
+const enabledLongAgo: History = [
+  enrollmentStarted(ENABLED_LONG_AGO - MINUTE, SEALED_A),
+  twoFactorEnabled(ENABLED_LONG_AGO, SEALED_A, stepAt(ENABLED_LONG_AGO), CODES_1.set),
+];
+
+/**
+ * Enabled a month ago, then a hundred wrong TOTP codes in a row (each lock waited out, about
+ * 14 hours in all): the authenticator app is disabled until an admin unlocks it.
+ */
+export const lockedUntilAdmin: History = [
+  ...enabledLongAgo,
+  ...hundredFailures('totp', ENABLED_LONG_AGO + HOUR),
+];
+
+/** …the same with a hundred wrong recovery codes: the recovery codes are disabled. */
+export const recoveryCodesDisabled: History = [
+  ...enabledLongAgo,
+  ...hundredFailures('recovery-code', ENABLED_LONG_AGO + HOUR),
+];
 
 export const disabledAfterEnabled: History = [
   ...enabled,

@@ -5,7 +5,7 @@ import type { EnrollmentRequirement } from '../twoFactor/enrollmentDeadline.ts';
 import type { EnrollmentDeadlineRecorded, SeenThrough } from '../twoFactor/events.ts';
 import { HOUR, iso } from './clock.ts';
 import { resetTwoFactor } from './commands.ts';
-import { CURRENT_SCHEMA_VERSION } from './events.ts';
+import { CURRENT_SCHEMA_VERSIONS } from './events.ts';
 import { ADMIN, USER_ID, WEB } from './metadata.ts';
 
 /* Builders for the specifications of "require 2FA" with a grace period. */
@@ -51,7 +51,7 @@ export const enrollmentDeadlineRecorded = (
       gracePeriodHours: under.gracePeriodHours,
       enrollBy: iso(Math.max(under.sinceMs, nowMs) + graceMs),
     },
-    metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSION },
+    metadata: { ...metadata, schemaVersion: CURRENT_SCHEMA_VERSIONS.EnrollmentDeadlineRecorded },
   };
 };
 

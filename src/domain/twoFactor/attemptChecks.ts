@@ -1,5 +1,5 @@
 import type { ProofMethod } from './events.ts';
-import { isLocked } from './lockout.ts';
+import { factorOf, isLocked } from './lockout.ts';
 import { hasLivePendingEnrollment, type TwoFactorState } from './state.ts';
 
 /*
@@ -8,10 +8,14 @@ import { hasLivePendingEnrollment, type TwoFactorState } from './state.ts';
  * that the answer lives in one place: the handler never prepares what decide will not use.
  */
 
-/** A code presented against the enabled factor: a TOTP code is not checked while locked; a recovery code always is. */
+/**
+ * A code presented against the enabled account: checked unless the factor it is a code of is
+ * locked. A locked app never blocks recovery codes, and locked recovery codes never block the
+ * app.
+ */
 export function proofIsChecked(state: TwoFactorState, method: ProofMethod, nowMs: number): boolean {
   if (!state.enabled) return false;
-  return method === 'recovery-code' || !isLocked(state.lockout, nowMs);
+  return !isLocked(state.lockouts[factorOf(method)], nowMs);
 }
 
 /** Whether a user may disable 2FA at all: not while the instance requires it for everyone. */
@@ -27,7 +31,10 @@ export function disableProofIsChecked(
   return disablingIsAllowed(requireTwoFactor) && proofIsChecked(state, method, nowMs);
 }
 
-/** A code confirming a pending enrollment (first or replacement): not checked while locked. */
+/**
+ * A code confirming a pending enrollment (first or replacement): an authenticator app's code,
+ * so not checked while the app is locked.
+ */
 export function confirmationIsChecked(state: TwoFactorState, nowMs: number): boolean {
-  return hasLivePendingEnrollment(state, nowMs) && !isLocked(state.lockout, nowMs);
+  return hasLivePendingEnrollment(state, nowMs) && !isLocked(state.lockouts.app, nowMs);
 }

@@ -2,6 +2,7 @@ import type { Command } from '../shared/message.ts';
 import type { EncryptedSecret } from './encryptedSecret.ts';
 import type { EnrollmentRequirement } from './enrollmentDeadline.ts';
 import type { SeenThrough } from './events.ts';
+import type { Factor } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
 /**
@@ -81,6 +82,7 @@ export type ResealSecrets = Command<
 export type CountRefusedAttempts = Command<
   'CountRefusedAttempts',
   UserAt & {
+    readonly factor: Factor;
     readonly attempts: number;
     readonly firstAtMs: number;
     readonly lastAtMs: number;

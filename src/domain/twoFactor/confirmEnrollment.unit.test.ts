@@ -58,7 +58,7 @@ describe('ConfirmEnrollment: enrollment', () => {
       .given(pendingLive)
       .when(confirmWith(wrongCodeAt(SECRET_A, T0), SECRET_A))
       .then([verificationFailed(T0, 1, 'enrollment')]);
-    expect(state.lockout.consecutiveFailures).toBe(1);
+    expect(state.lockouts.app.consecutiveFailures).toBe(1);
     expect(state.enabled).toBe(false);
     expect(state.pending?.secret).toEqual(SEALED_A);
   });

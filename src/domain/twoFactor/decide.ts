@@ -20,8 +20,11 @@ import type { ProofMethod, TwoFactorEvent, VerificationPurpose } from './events.
 import {
   ENROLLMENT_START_WINDOW_MS,
   ENROLLMENT_STARTS_PER_WINDOW,
-  isLocked,
+  type Factor,
+  factorOf,
+  isTemporarilyLocked,
   lockAfterFailure,
+  lockedFactors,
 } from './lockout.ts';
 import { isJustUsedRecoveryCode, matchRecoveryCode } from './recoveryCodes.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
@@ -64,9 +67,9 @@ type Attempt = {
 };
 
 /**
- * An attempt refused by a locked factor. The first refusal of a lock is recorded; later ones
- * are rejected without an event, for the handler to count, so a flood adds a bounded number
- * of events per lock.
+ * An attempt refused by the locked factor it presented a code of. The first refusal of a lock
+ * is recorded; later ones are rejected without an event, for the handler to count, so a flood
+ * adds a bounded number of events per lock.
  */
 function refused(
   state: TwoFactorState,
@@ -74,12 +77,19 @@ function refused(
   method: ProofMethod,
   { data: { userId, nowMs }, metadata }: Attempt,
 ): readonly TwoFactorEvent[] {
-  const lockedUntil = state.lockout.permanent ? null : iso(state.lockout.lockedUntilMs ?? nowMs);
-  if (state.lockout.refusalRecorded) throw new FactorLockedRejection(lockedUntil);
-  return [emit('VerificationRefused', { userId, at: iso(nowMs), purpose, method, lockedUntil }, metadata)];
+  const factor = factorOf(method);
+  const lockout = state.lockouts[factor];
+  const lockedUntil = lockout.permanent ? null : iso(lockout.lockedUntilMs ?? nowMs);
+  if (lockout.refusalRecorded) throw new FactorLockedRejection(factor, lockedUntil);
+  return [
+    emit('VerificationRefused', { userId, at: iso(nowMs), purpose, method, factor, lockedUntil }, metadata),
+  ];
 }
 
-/** A failed check: recorded, counted, and locking the factor when it is the 5th, 10th… or 100th in a row. */
+/**
+ * A failed check: recorded, counted against the factor it presented a code of, and locking
+ * that factor when it is its 5th, 10th… or 100th failure in a row.
+ */
 function failed(
   state: TwoFactorState,
   purpose: VerificationPurpose,
@@ -87,21 +97,26 @@ function failed(
   { data: { userId, nowMs }, metadata }: Attempt,
 ): readonly TwoFactorEvent[] {
   const at = iso(nowMs);
-  const consecutiveFailures = state.lockout.consecutiveFailures + 1;
-  const failure = emit('VerificationFailed', { userId, at, purpose, method, consecutiveFailures }, metadata);
+  const factor: Factor = factorOf(method);
+  const consecutiveFailures = state.lockouts[factor].consecutiveFailures + 1;
+  const failure = emit(
+    'VerificationFailed',
+    { userId, at, purpose, method, factor, consecutiveFailures },
+    metadata,
+  );
   const lock = lockAfterFailure(consecutiveFailures, nowMs);
   if (lock === undefined) return [failure];
   const lockedUntil = lock === null ? null : iso(lock);
-  return [failure, emit('FactorLocked', { userId, at, consecutiveFailures, lockedUntil }, metadata)];
+  return [failure, emit('FactorLocked', { userId, at, factor, consecutiveFailures, lockedUntil }, metadata)];
 }
 
 /**
- * Checks a code presented for `purpose` against the enabled factor. A locked factor refuses
- * a TOTP code without checking it, but still checks a recovery code: a user holding one can
- * always let themselves back in. A failure is recorded and may lock (once locked until an
- * administrator unlocks, a wrong recovery code is refused rather than counted further); a
- * recovery code is consumed; the code last accepted (a recovery code: just now), sent again,
- * is told apart.
+ * Checks a code presented for `purpose` against the enabled account. Each factor is locked on
+ * its own: a locked app refuses TOTP codes unchecked and locked recovery codes refuse recovery
+ * codes unchecked, and neither blocks the other, so a user holding either can always let
+ * themselves in. A failure is recorded and may lock its factor; a recovery code is consumed
+ * (and ends the app's temporary lock); the code last accepted (a recovery code: just now),
+ * sent again, is told apart.
  */
 function checkProof(
   state: TwoFactorState,
@@ -143,9 +158,11 @@ function checkProof(
         : matchRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.used, proof.digest);
     if (index !== null) {
       const remaining = recoveryCodesRemaining(state) - 1;
+      // Ends the app's temporary lock; a disabled app waits for a replacement or an administrator.
+      const appLockout = isTemporarilyLocked(state.lockouts.app, nowMs) ? 'lock-ended' : 'kept';
       const consumed = emit(
         'RecoveryCodeConsumed',
-        { userId, at: iso(nowMs), index, remaining, purpose },
+        { userId, at: iso(nowMs), index, remaining, purpose, appLockout },
         command.metadata,
       );
       return { accepted: true, step: null, events: [consumed] };
@@ -156,9 +173,6 @@ function checkProof(
       isJustUsedRecoveryCode(state.recoveryCodes.set, state.recoveryCodes.lastUsed, proof.digest, nowMs)
     ) {
       throw alreadyUsed();
-    }
-    if (state.lockout.permanent) {
-      return { accepted: false, events: refused(state, purpose, proof.method, command) };
     }
   }
   return { accepted: false, events: failed(state, purpose, proof.method, command) };
@@ -331,37 +345,45 @@ function reseal(command: ResealSecrets, state: TwoFactorState): readonly TwoFact
   return [emit('SecretsResealed', { userId, at: iso(nowMs), authenticator, pending }, command.metadata)];
 }
 
+/** Clears both factors' lockouts, locked or not. */
 function unlock(command: UnlockFactor, state: TwoFactorState): readonly TwoFactorEvent[] {
   const { userId, nowMs } = command.data;
+  const locked = lockedFactors(state.lockouts, nowMs);
   return [
     emit(
       'LockoutCleared',
-      { userId, at: iso(nowMs), wasLocked: isLocked(state.lockout, nowMs) },
+      { userId, at: iso(nowMs), wasLocked: locked.length > 0, lockedFactors: locked },
       command.metadata,
     ),
   ];
 }
 
 function countRefused(command: CountRefusedAttempts, state: TwoFactorState): readonly TwoFactorEvent[] {
-  const { userId, nowMs, attempts, firstAtMs, lastAtMs, lockedUntil } = command.data;
+  const { userId, nowMs, factor, attempts, firstAtMs, lastAtMs, lockedUntil } = command.data;
   if (attempts < 1) return [];
   // A count that began before an erasure holds the erased user's addresses (counted by another
-  // instance, or taken just before the erasure ran): the count is kept, the addresses are not.
+  // instance, or taken just before the erasure ran): the count is kept, the addresses and the
+  // end user's id are not.
   const gatheredBeforeErasure = state.erasedAtMs !== null && firstAtMs <= state.erasedAtMs;
   const endUserIps = gatheredBeforeErasure ? [] : command.data.endUserIps;
+  const metadata =
+    gatheredBeforeErasure && command.metadata.actor.role === 'web'
+      ? { ...command.metadata, actor: { ...command.metadata.actor, id: null } }
+      : command.metadata;
   return [
     emit(
       'RefusedAttemptsCounted',
       {
         userId,
         at: iso(nowMs),
+        factor,
         attempts,
         firstAt: iso(firstAtMs),
         lastAt: iso(lastAtMs),
         endUserIps,
         lockedUntil,
       },
-      command.metadata,
+      metadata,
     ),
   ];
 }

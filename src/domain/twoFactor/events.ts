@@ -1,5 +1,6 @@
 import type { Event } from '../shared/message.ts';
 import type { EncryptedSecret } from './encryptedSecret.ts';
+import type { Factor } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 import type { TwoFactorStatusName } from './state.ts';
 
@@ -48,9 +49,23 @@ export type SignInVerified = Event<
   At & { readonly method: ProofMethod; readonly step: number | null }
 >;
 
+/**
+ * What a right recovery code did to the authenticator app's lockout: left it as it was (not
+ * locked, or disabled: that needs a replacement or an administrator), ended its temporary
+ * lock (its count goes on), or reset it whole — what every recovery code did before each
+ * factor had a lockout of its own (schema version 1).
+ */
+export type AppLockoutEffect = 'kept' | 'lock-ended' | 'reset';
+
+/** Version 2 added `appLockout`; version 1 events read as `reset`. */
 export type RecoveryCodeConsumed = Event<
   'RecoveryCodeConsumed',
-  At & { readonly index: number; readonly remaining: number; readonly purpose: VerificationPurpose }
+  At & {
+    readonly index: number;
+    readonly remaining: number;
+    readonly purpose: VerificationPurpose;
+    readonly appLockout: AppLockoutEffect;
+  }
 >;
 
 export type CodesRegenerated = Event<
@@ -58,18 +73,30 @@ export type CodesRegenerated = Event<
   At & { readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
 >;
 
+/**
+ * A code that was checked and did not match, counted against the lockout of `factor`.
+ * Version 2 added `factor`, and counts each factor's failures on its own; a version 1 event
+ * counted every failure of the user together (its `consecutiveFailures` is kept as recorded)
+ * and reads as a failure of the factor its method names.
+ */
 export type VerificationFailed = Event<
   'VerificationFailed',
   At & {
     readonly purpose: VerificationPurpose;
     readonly method: ProofMethod;
+    readonly factor: Factor;
     readonly consecutiveFailures: number;
   }
 >;
 
+/**
+ * The lockout of `factor` locked. Version 2 added `factor`; a version 1 lock only ever kept
+ * TOTP codes out (recovery codes were still checked), so it reads as a lock of the app.
+ */
 export type FactorLocked = Event<
   'FactorLocked',
   At & {
+    readonly factor: Factor;
     readonly consecutiveFailures: number;
     /** null: locked until an administrator unlocks */
     readonly lockedUntil: string | null;
@@ -77,14 +104,16 @@ export type FactorLocked = Event<
 >;
 
 /**
- * An attempt made while the factor was locked: refused without checking the code. Recorded
- * once per lock; the refusals after it are counted in `RefusedAttemptsCounted`.
+ * An attempt made while the factor it presented a code of was locked: refused without
+ * checking the code. Recorded once per lock; the refusals after it are counted in
+ * `RefusedAttemptsCounted`. Version 2 added `factor` (version 1: the app, the only lock then).
  */
 export type VerificationRefused = Event<
   'VerificationRefused',
   At & {
     readonly purpose: VerificationPurpose;
     readonly method: ProofMethod;
+    readonly factor: Factor;
     readonly lockedUntil: string | null;
   }
 >;
@@ -97,6 +126,8 @@ export type VerificationRefused = Event<
 export type RefusedAttemptsCounted = Event<
   'RefusedAttemptsCounted',
   At & {
+    /** version 2; version 1 counts read as the app's */
+    readonly factor: Factor;
     readonly attempts: number;
     readonly firstAt: string;
     readonly lastAt: string;
@@ -120,7 +151,14 @@ export type AdminReset = Event<
   At & { readonly reason: string; readonly previousStatus: TwoFactorStatusName }
 >;
 
-export type LockoutCleared = Event<'LockoutCleared', At & { readonly wasLocked: boolean }>;
+/**
+ * An administrator's unlock: both factors' lockouts cleared. `wasLocked`: any was locked;
+ * `lockedFactors` (version 2; version 1: the app, when it was locked) says which.
+ */
+export type LockoutCleared = Event<
+  'LockoutCleared',
+  At & { readonly wasLocked: boolean; readonly lockedFactors: readonly Factor[] }
+>;
 
 /**
  * The user's personal data was erased on request: their data key was destroyed before this

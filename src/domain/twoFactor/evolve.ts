@@ -1,6 +1,6 @@
 import { deadlineOf } from './enrollmentDeadline.ts';
-import type { TwoFactorEvent } from './events.ts';
-import { ENROLLMENT_START_WINDOW_MS, noLockout } from './lockout.ts';
+import type { AppLockoutEffect, TwoFactorEvent } from './events.ts';
+import { ENROLLMENT_START_WINDOW_MS, type Factor, type Lockout, noLockout, noLockouts } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 import { initialState, type RecoveryCodes, type TwoFactorState } from './state.ts';
 
@@ -28,10 +28,28 @@ const withAcceptedStep = (state: TwoFactorState, step: number | null): TwoFactor
     ? state
     : { ...state, authenticator: { ...state.authenticator, lastAcceptedStep: step } };
 
+/** The state with one factor's lockout changed. */
+const withLockout = (
+  state: TwoFactorState,
+  factor: Factor,
+  change: (lockout: Lockout) => Lockout,
+): TwoFactorState => ({
+  ...state,
+  lockouts: { ...state.lockouts, [factor]: change(state.lockouts[factor]) },
+});
+
+const APP_LOCKOUT_AFTER_RECOVERY_CODE: Record<AppLockoutEffect, (lockout: Lockout) => Lockout> = {
+  kept: (lockout) => lockout,
+  'lock-ended': (lockout) => ({ ...lockout, lockedUntilMs: null, refusalRecorded: false }),
+  reset: () => noLockout,
+};
+
 export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorState {
   switch (event.type) {
     case 'EnrollmentStarted': {
-      const proven = event.data.proof === null ? state : { ...state, lockout: noLockout };
+      // A replacement proven with a code starts the app's lockout afresh: its confirmation is
+      // the new authenticator's first attempt (a disabled app is lifted this way, by proof).
+      const proven = event.data.proof === null ? state : withLockout(state, 'app', () => noLockout);
       return {
         ...withAcceptedStep(proven, event.data.proof?.step ?? null),
         enrollmentStarts: event.data.replacement
@@ -48,7 +66,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
     case 'RefusedAttemptsCounted':
       return state;
     case 'VerificationRefused':
-      return { ...state, lockout: { ...state.lockout, refusalRecorded: true } };
+      return withLockout(state, event.data.factor, (lockout) => ({ ...lockout, refusalRecorded: true }));
     case 'TwoFactorEnabled':
       return {
         ...state,
@@ -57,7 +75,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
         authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
         pending: null,
         recoveryCodes: freshCodes(event.data.recoveryCodes),
-        lockout: noLockout,
+        lockouts: noLockouts,
       };
     case 'AuthenticatorReplaced':
       return {
@@ -65,34 +83,45 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
         authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
         pending: null,
         recoveryCodes: freshCodes(event.data.recoveryCodes),
-        lockout: noLockout,
+        lockouts: noLockouts,
       };
     case 'SignInVerified':
-      return { ...withAcceptedStep(state, event.data.step), lockout: noLockout };
+      // A recovery code's success is its `RecoveryCodeConsumed`; a TOTP code's is this.
+      return event.data.method === 'totp'
+        ? withLockout(withAcceptedStep(state, event.data.step), 'app', () => noLockout)
+        : state;
     case 'RecoveryCodeConsumed': {
       if (state.recoveryCodes === null) return state;
       const used = state.recoveryCodes.used.map((u, i) => u || i === event.data.index);
       const lastUsed = { index: event.data.index, atMs: ms(event.data.at) };
-      return { ...state, recoveryCodes: { ...state.recoveryCodes, used, lastUsed }, lockout: noLockout };
+      const consumed = { ...state, recoveryCodes: { ...state.recoveryCodes, used, lastUsed } };
+      return withLockout(
+        withLockout(consumed, 'recovery-codes', () => noLockout),
+        'app',
+        APP_LOCKOUT_AFTER_RECOVERY_CODE[event.data.appLockout],
+      );
     }
     case 'CodesRegenerated':
+      // Proven with a TOTP code (a success of the app), and a fresh set of codes.
       return {
         ...withAcceptedStep(state, event.data.step),
         recoveryCodes: freshCodes(event.data.recoveryCodes),
-        lockout: noLockout,
+        lockouts: noLockouts,
       };
     case 'VerificationFailed':
-      return { ...state, lockout: { ...state.lockout, consecutiveFailures: event.data.consecutiveFailures } };
+      // Counted here, not read from the event: events recorded when one count covered every
+      // failure (version 1) fold into each factor's own count by their method.
+      return withLockout(state, event.data.factor, (lockout) => ({
+        ...lockout,
+        consecutiveFailures: lockout.consecutiveFailures + 1,
+      }));
     case 'FactorLocked':
-      return {
-        ...state,
-        lockout: {
-          consecutiveFailures: event.data.consecutiveFailures,
-          lockedUntilMs: event.data.lockedUntil === null ? null : ms(event.data.lockedUntil),
-          permanent: event.data.lockedUntil === null,
-          refusalRecorded: false,
-        },
-      };
+      return withLockout(state, event.data.factor, (lockout) => ({
+        ...lockout,
+        lockedUntilMs: event.data.lockedUntil === null ? null : ms(event.data.lockedUntil),
+        permanent: event.data.lockedUntil === null,
+        refusalRecorded: false,
+      }));
     case 'TwoFactorDisabled':
     case 'AdminReset':
       // The deadline outlives the 2FA it asked for: losing 2FA never restarts a grace period.
@@ -116,7 +145,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
             : state.pending,
       };
     case 'LockoutCleared':
-      return { ...state, lockout: noLockout };
+      return { ...state, lockouts: noLockouts };
     case 'EnrollmentDeadlineRecorded':
       return { ...state, enrollmentDeadline: deadlineOf(event) };
   }

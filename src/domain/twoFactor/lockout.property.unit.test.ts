@@ -4,7 +4,7 @@ import { TwoFactorAccount } from '../testing/account.ts';
 import { HOUR, MINUTE, SECOND, STEP_MS, T0 } from '../testing/clock.ts';
 import { SECRET_A, wrongCodeAt } from '../testing/totpCodes.ts';
 import type { TwoFactorEvent } from './events.ts';
-import { FAILURES_BEFORE_PERMANENT_LOCK } from './lockout.ts';
+import { FACTORS, FAILURES_BEFORE_PERMANENT_LOCK, type Factor } from './lockout.ts';
 
 type Step =
   | {
@@ -44,20 +44,25 @@ const steps: fc.Arbitrary<Step[]> = fc.array(
   { minLength: 100, maxLength: 250 },
 );
 
-/** Events after which a run of failures starts again from nothing. */
-const endsARun = (event: TwoFactorEvent): boolean =>
-  event.type === 'SignInVerified' ||
-  event.type === 'RecoveryCodeConsumed' ||
+/** Events after which every factor's run of failures starts again from nothing. */
+const endsEveryRun = (event: TwoFactorEvent): boolean =>
   event.type === 'CodesRegenerated' ||
   event.type === 'TwoFactorDisabled' ||
   event.type === 'LockoutCleared' ||
   event.type === 'AdminReset' ||
   event.type === 'TwoFactorEnabled' ||
-  event.type === 'AuthenticatorReplaced' ||
-  (event.type === 'EnrollmentStarted' && event.data.proof !== null);
+  event.type === 'AuthenticatorReplaced';
 
-describe('property: never more than 100 consecutive failed checks', () => {
-  it('a run of VerificationFailed never exceeds 100, and each counts its place in the run', () => {
+/** …and after which one factor's run does. */
+const endsARun = (event: TwoFactorEvent, factor: Factor): boolean =>
+  endsEveryRun(event) ||
+  (factor === 'app'
+    ? (event.type === 'SignInVerified' && event.data.method === 'totp') ||
+      (event.type === 'EnrollmentStarted' && event.data.proof !== null)
+    : event.type === 'RecoveryCodeConsumed');
+
+describe('property: never more than 100 consecutive failed checks of one factor', () => {
+  it('a run of VerificationFailed of one factor never exceeds 100, and each counts its place in the run', () => {
     let longestRunSeen = 0;
     fc.assert(
       fc.property(steps, (sequence) => {
@@ -78,11 +83,11 @@ describe('property: never more than 100 consecutive failed checks', () => {
             }
           }
         }
-        let run = 0;
+        const runs: Record<Factor, number> = { app: 0, 'recovery-codes': 0 };
         for (const event of account.events) {
-          if (endsARun(event)) run = 0;
+          for (const factor of FACTORS) if (endsARun(event, factor)) runs[factor] = 0;
           if (event.type === 'VerificationFailed') {
-            run += 1;
+            const run = ++runs[event.data.factor];
             expect(run).toBeLessThanOrEqual(FAILURES_BEFORE_PERMANENT_LOCK);
             expect(event.data.consecutiveFailures).toBe(run);
             longestRunSeen = Math.max(longestRunSeen, run);

@@ -1,9 +1,15 @@
+import type { ProofMethod } from './events.ts';
+
 /**
- * Failed-attempt throttling (NIST SP 800-63B §5.2.2): every 5 consecutive failures lock the
- * factor, for 1 minute at first and twice as long each time after, up to 1 hour; at 100
- * consecutive failures it stays locked until an administrator unlocks it. A success resets.
- * The user is warned at 50. While locked, a recovery code is still checked (50 random bits:
- * trying one costs an attacker nothing worth having), so a user can always let themselves in.
+ * Failed-attempt throttling (NIST SP 800-63B rev. 4 §5.2.2), per authenticator: the
+ * authenticator app (TOTP codes; one lockout however many apps a user has) and the recovery
+ * codes each keep their own count. Every 5 consecutive failures of one lock it, for 1 minute
+ * at first and twice as long each time after, up to 1 hour; at 100 it is disabled until an
+ * administrator unlocks it (or the user replaces the app, or regenerates the codes). A
+ * success with it resets its count. The user is warned at 50.
+ *
+ * One never blocks the other: a user holding either gets in, and 100 wrong guesses of either
+ * take the same fifteen hours.
  */
 export const FAILURES_PER_LOCK = 5;
 export const FIRST_LOCK_MS = 60_000;
@@ -11,15 +17,26 @@ export const LONGEST_LOCK_MS = 3_600_000;
 export const FAILURES_BEFORE_PERMANENT_LOCK = 100;
 export const FAILURES_BEFORE_WARNING = 50;
 
+/** What a lockout guards: the authenticator app, or the set of recovery codes. */
+export type Factor = 'app' | 'recovery-codes';
+
+export const FACTORS: readonly Factor[] = ['app', 'recovery-codes'];
+
+/** The factor whose lockout a presented code counts against. */
+export const factorOf = (method: ProofMethod): Factor => (method === 'totp' ? 'app' : 'recovery-codes');
+
 export type Lockout = {
   readonly consecutiveFailures: number;
   /** epoch ms until which attempts are refused; null when not temporarily locked */
   readonly lockedUntilMs: number | null;
-  /** locked until an administrator unlocks */
+  /** disabled: locked until an administrator unlocks (or the factor is replaced) */
   readonly permanent: boolean;
   /** a refused attempt was recorded during this lock: later ones are counted, not recorded */
   readonly refusalRecorded: boolean;
 };
+
+/** One lockout per factor. */
+export type Lockouts = Readonly<Record<Factor, Lockout>>;
 
 export const noLockout: Lockout = {
   consecutiveFailures: 0,
@@ -28,9 +45,20 @@ export const noLockout: Lockout = {
   refusalRecorded: false,
 };
 
+export const noLockouts: Lockouts = { app: noLockout, 'recovery-codes': noLockout };
+
 export function isLocked(lockout: Lockout, nowMs: number): boolean {
-  return lockout.permanent || (lockout.lockedUntilMs !== null && nowMs < lockout.lockedUntilMs);
+  return lockout.permanent || isTemporarilyLocked(lockout, nowMs);
 }
+
+/** Locked for a while, not disabled. */
+export function isTemporarilyLocked(lockout: Lockout, nowMs: number): boolean {
+  return !lockout.permanent && lockout.lockedUntilMs !== null && nowMs < lockout.lockedUntilMs;
+}
+
+/** The factors locked at `nowMs`, in a fixed order. */
+export const lockedFactors = (lockouts: Lockouts, nowMs: number): Factor[] =>
+  FACTORS.filter((factor) => isLocked(lockouts[factor], nowMs));
 
 /**
  * The lock that the `consecutiveFailures`-th failure in a row triggers: `undefined` for

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TwoFactorAccount } from '../testing/account.ts';
 import { HOUR, iso, MINUTE, SECOND, T0 } from '../testing/clock.ts';
 import { SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
+import type { VerificationFailed } from './events.ts';
 import { twoFactorStatus } from './status.ts';
 
 /** An account enabled with SECRET_A, a minute before T0. */
@@ -26,11 +27,11 @@ function failTimes(account: TwoFactorAccount, times: number) {
 
 /** Waits until the account's temporary lock has ended. */
 function waitOutLock(account: TwoFactorAccount): void {
-  const until = account.state.lockout.lockedUntilMs;
+  const until = account.state.lockouts.app.lockedUntilMs;
   if (until !== null && until > account.nowMs) account.advance(until - account.nowMs);
 }
 
-describe('lockout after consecutive failures', () => {
+describe('the authenticator app’s lockout after consecutive failures', () => {
   it('four consecutive failures do not lock', () => {
     const account = enabledAccount();
     const fourth = failTimes(account, 4);
@@ -59,18 +60,18 @@ describe('lockout after consecutive failures', () => {
     account.advance(10 * SECOND);
     const attempt = account.signIn(account.totp(account.currentCode()));
     expect(attempt.events.map((e) => e.type)).toEqual(['VerificationRefused']);
-    expect(attempt.outcome).toEqual({ kind: 'locked', lockedUntil });
+    expect(attempt.outcome).toEqual({ kind: 'locked', factor: 'app', lockedUntil });
     expect(account.state.authenticator?.lastAcceptedStep).toBe(lastAccepted);
-    expect(account.state.lockout.consecutiveFailures).toBe(5);
+    expect(account.state.lockouts.app.consecutiveFailures).toBe(5);
   });
 
   it('refused attempts neither count nor lengthen the lock, and only the first is recorded', () => {
     const account = enabledAccount();
     failTimes(account, 5);
-    const { consecutiveFailures, lockedUntilMs, permanent } = account.state.lockout;
+    const { consecutiveFailures, lockedUntilMs, permanent } = account.state.lockouts.app;
     const recordedBefore = account.events.length;
     const attempts = Array.from({ length: 20 }, () => fail(account.advance(SECOND)));
-    expect(account.state.lockout).toMatchObject({ consecutiveFailures, lockedUntilMs, permanent });
+    expect(account.state.lockouts.app).toMatchObject({ consecutiveFailures, lockedUntilMs, permanent });
     expect(account.events.length - recordedBefore).toBe(1);
     expect(attempts[0]?.events.map((e) => e.type)).toEqual(['VerificationRefused']);
     expect(attempts.slice(1).every((attempt) => attempt.rejected === 'locked')).toBe(true);
@@ -79,7 +80,7 @@ describe('lockout after consecutive failures', () => {
   it('the lock holds until its last millisecond, then codes are checked again', () => {
     const account = enabledAccount();
     failTimes(account, 5);
-    const until = account.state.lockout.lockedUntilMs!;
+    const until = account.state.lockouts.app.lockedUntilMs!;
     account.advance(until - 1 - account.nowMs);
     expect(account.signIn(account.totp(account.currentCode())).outcome?.kind).toBe('locked');
     account.advance(1);
@@ -122,7 +123,7 @@ describe('lockout after consecutive failures', () => {
 
     account.advance(365 * 24 * HOUR);
     const attempt = account.signIn(account.totp(account.currentCode()));
-    expect(attempt.outcome).toEqual({ kind: 'locked', lockedUntil: null });
+    expect(attempt.outcome).toEqual({ kind: 'locked', factor: 'app', lockedUntil: null });
     expect(
       twoFactorStatus('user-1', account.state, { nowMs: account.nowMs, requireTwoFactor: false }),
     ).toMatchObject({
@@ -142,15 +143,17 @@ describe('lockout after consecutive failures', () => {
     account.advance(SECOND);
     const fourthAgain = failTimes(account, 4);
     expect(fourthAgain.events.map((e) => e.type)).toEqual(['VerificationFailed']);
-    expect(account.state.lockout.consecutiveFailures).toBe(4);
+    expect(account.state.lockouts.app.consecutiveFailures).toBe(4);
   });
 
-  it('a recovery-code success resets the count too', () => {
+  it('a recovery-code success resets the recovery codes’ count, not the app’s', () => {
     const account = enabledAccount();
     failTimes(account, 4);
+    account.signIn(account.recovery('zzzzz-zzzzz'));
     const codes = account.codesInForce()!;
     expect(account.signIn(account.recovery(codes.codes[0]!)).outcome).toEqual({ kind: 'accepted' });
-    expect(account.state.lockout.consecutiveFailures).toBe(0);
+    expect(account.state.lockouts['recovery-codes'].consecutiveFailures).toBe(0);
+    expect(account.state.lockouts.app.consecutiveFailures).toBe(4);
   });
 
   it('an admin unlock ends a temporary lock and resets the count', () => {
@@ -158,26 +161,28 @@ describe('lockout after consecutive failures', () => {
     failTimes(account, 5);
     account.advance(SECOND);
     account.unlock();
-    expect(account.state.lockout.consecutiveFailures).toBe(0);
+    expect(account.state.lockouts.app.consecutiveFailures).toBe(0);
     const fourth = failTimes(account, 4);
     expect(fourth.events.map((e) => e.type)).toEqual(['VerificationFailed']);
   });
 
-  it('failures of every purpose count together: sign-in, regenerate, disable and replacing the authenticator', () => {
+  it('failures of every purpose count together against the factor of the code: sign-in, regenerate, disable and replacing the authenticator', () => {
     const account = enabledAccount();
     const wrong = () => account.totp(wrongCodeAt(SECRET_A, account.nowMs));
     account.signIn(wrong());
     account.regenerate(wrong());
     account.disable(wrong());
     account.start(SECRET_B, wrong());
-    const fifth = account.signIn(account.recovery('00000-00000'));
-    expect(fifth.events.map((e) => e.type)).toEqual(['VerificationFailed', 'FactorLocked']);
-    expect(account.events.filter((e) => e.type === 'VerificationFailed').map((e) => e.data.purpose)).toEqual([
-      'sign-in',
-      'regenerate',
-      'disable',
-      'replace-authenticator',
-      'sign-in',
+    const recovery = account.signIn(account.recovery('00000-00000'));
+    expect(recovery.events.map((e) => e.data)).toMatchObject([
+      { factor: 'recovery-codes', consecutiveFailures: 1 },
     ]);
+    const fifth = account.start(SECRET_B, wrong());
+    expect(fifth.events.map((e) => e.type)).toEqual(['VerificationFailed', 'FactorLocked']);
+    expect(
+      account.events
+        .filter((e): e is VerificationFailed => e.type === 'VerificationFailed' && e.data.factor === 'app')
+        .map((e) => e.data.purpose),
+    ).toEqual(['sign-in', 'regenerate', 'disable', 'replace-authenticator', 'replace-authenticator']);
   });
 });

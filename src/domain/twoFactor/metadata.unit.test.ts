@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TwoFactorAccount } from '../testing/account.ts';
 import { MINUTE, SECOND, T0 } from '../testing/clock.ts';
+import { CURRENT_SCHEMA_VERSIONS } from '../testing/events.ts';
 import { ADMIN, WEB } from '../testing/metadata.ts';
 import { requirement } from '../testing/requirement.ts';
 import { SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
@@ -58,22 +59,26 @@ describe('event metadata', () => {
     }
   });
 
-  it('every event type is at schema version 1 so far', () => {
-    const versions = Object.values(TWO_FACTOR_SCHEMA_VERSIONS);
-    expect(versions.length).toBe(17);
-    expect(new Set(versions)).toEqual(new Set([1]));
+  it('every event type is at the schema version its specifications expect (version 2: one lockout per factor)', () => {
+    expect(TWO_FACTOR_SCHEMA_VERSIONS).toEqual(CURRENT_SCHEMA_VERSIONS);
+    expect(Object.keys(TWO_FACTOR_SCHEMA_VERSIONS).length).toBe(17);
   });
 
   it('user commands copy correlation id, causation id, actor, end-user IP and user agent onto their events', () => {
     const userEvents = events.filter((e) => !ADMIN_TYPES.includes(e.type));
-    for (const event of userEvents) expect(event.metadata, event.type).toEqual({ ...WEB, schemaVersion: 1 });
+    for (const event of userEvents) {
+      expect(event.metadata, event.type).toEqual({
+        ...WEB,
+        schemaVersion: CURRENT_SCHEMA_VERSIONS[event.type],
+      });
+    }
   });
 
   it('admin commands record the administrator, without end-user details they did not give', () => {
     const adminEvents = events.filter((e) => ADMIN_TYPES.includes(e.type));
     expect(adminEvents).toHaveLength(4);
     for (const event of adminEvents) {
-      expect(event.metadata).toEqual({ ...ADMIN, schemaVersion: 1 });
+      expect(event.metadata).toEqual({ ...ADMIN, schemaVersion: CURRENT_SCHEMA_VERSIONS[event.type] });
       expect(event.metadata).not.toHaveProperty('endUserIp');
     }
   });

@@ -1,4 +1,5 @@
 import type { TwoFactorEvent } from './events.ts';
+import type { Factor } from './lockout.ts';
 
 /**
  * What a decision means for the caller. Failed and refused attempts are recorded as events
@@ -7,13 +8,13 @@ import type { TwoFactorEvent } from './events.ts';
 export type Outcome =
   | { readonly kind: 'accepted' }
   | { readonly kind: 'invalid-code' }
-  | { readonly kind: 'locked'; readonly lockedUntil: string | null };
+  | { readonly kind: 'locked'; readonly factor: Factor; readonly lockedUntil: string | null };
 
 export function outcomeOf(events: readonly TwoFactorEvent[]): Outcome {
   for (const event of events) {
     switch (event.type) {
       case 'VerificationRefused':
-        return { kind: 'locked', lockedUntil: event.data.lockedUntil };
+        return { kind: 'locked', factor: event.data.factor, lockedUntil: event.data.lockedUntil };
       case 'VerificationFailed':
       case 'EnrollmentConfirmationFailed':
         return { kind: 'invalid-code' };

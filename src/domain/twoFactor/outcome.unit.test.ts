@@ -40,8 +40,18 @@ describe('outcomeOf: what the caller is told', () => {
   it('a refused attempt is locked, with the end of the lock or null for locked until an admin', () => {
     expect(outcomeOf([verificationRefused(T0, T0 + 60_000)])).toEqual({
       kind: 'locked',
+      factor: 'app',
       lockedUntil: new Date(T0 + 60_000).toISOString(),
     });
-    expect(outcomeOf([verificationRefused(T0, null)])).toEqual({ kind: 'locked', lockedUntil: null });
+    expect(outcomeOf([verificationRefused(T0, null)])).toEqual({
+      kind: 'locked',
+      factor: 'app',
+      lockedUntil: null,
+    });
+    expect(outcomeOf([verificationRefused(T0, null, 'sign-in', 'recovery-code')])).toEqual({
+      kind: 'locked',
+      factor: 'recovery-codes',
+      lockedUntil: null,
+    });
   });
 });

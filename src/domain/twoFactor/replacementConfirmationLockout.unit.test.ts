@@ -27,13 +27,13 @@ describe('confirming a replacement authenticator and the lockout', () => {
       const attempt = account.advance(SECOND).confirm(wrongCodeAt(SECRET_A, account.nowMs));
       expect(attempt.outcome).toEqual({ kind: 'invalid-code' });
     }
-    expect(account.state.lockout.consecutiveFailures).toBe(5);
-    expect(isLocked(account.state.lockout, account.nowMs)).toBe(true);
+    expect(account.state.lockouts.app.consecutiveFailures).toBe(5);
+    expect(isLocked(account.state.lockouts.app, account.nowMs)).toBe(true);
     expect(account.advance(SECOND).confirm().outcome?.kind).toBe('locked');
     // Further attempts during the same lock are refused without an event of their own.
     expect(account.advance(SECOND).confirm().rejected).toBe('locked');
     expect(account.advance(MINUTE).confirm().outcome).toEqual({ kind: 'accepted' });
-    expect(account.state.lockout.consecutiveFailures).toBe(0);
+    expect(account.state.lockouts.app.consecutiveFailures).toBe(0);
   });
 
   it('five wrong codes confirming a replacement lock the factor, like any failed attempt', () => {
@@ -42,18 +42,18 @@ describe('confirming a replacement authenticator and the lockout', () => {
       const attempt = account.advance(SECOND).confirm(wrongCodeAt(SECRET_B, account.nowMs));
       expect(attempt.outcome).toEqual({ kind: 'invalid-code' });
     }
-    expect(isLocked(account.state.lockout, account.nowMs)).toBe(true);
+    expect(isLocked(account.state.lockouts.app, account.nowMs)).toBe(true);
   });
 
   it('while the factor is locked, a replacement confirmation is refused without being checked', () => {
     const account = enabledWithPendingReplacement();
     for (let i = 0; i < 5; i++)
       account.advance(SECOND).signIn(account.totp(wrongCodeAt(SECRET_A, account.nowMs)));
-    expect(isLocked(account.state.lockout, account.nowMs)).toBe(true);
+    expect(isLocked(account.state.lockouts.app, account.nowMs)).toBe(true);
 
     const attempt = account.advance(SECOND).confirm();
     expect(attempt.outcome?.kind).toBe('locked');
     expect(account.state.pending).not.toBeNull();
-    expect(isLocked(account.state.lockout, account.nowMs)).toBe(true);
+    expect(isLocked(account.state.lockouts.app, account.nowMs)).toBe(true);
   });
 });

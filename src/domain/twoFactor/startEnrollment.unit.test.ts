@@ -21,6 +21,7 @@ import {
   neverEnrolled,
   pendingExpired,
   pendingLive,
+  recoveryCodesDisabled,
   SEALED_A,
   SEALED_B,
   STEP_NOW,
@@ -29,6 +30,8 @@ import { CODES_1, recoveryCodeProof } from '../testing/recoveryCodes.ts';
 import { sealSecret } from '../testing/secrets.ts';
 import { codeAt, SECRET_A, SECRET_C, wrongCodeAt } from '../testing/totpCodes.ts';
 import { twoFactorDecider } from './decider.ts';
+import { evolve } from './evolve.ts';
+import { noLockout } from './lockout.ts';
 import { initialState } from './state.ts';
 
 const spec = deciderSpecification(twoFactorDecider);
@@ -131,7 +134,7 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
       )
       .then([verificationFailed(T0, 1, 'replace-authenticator', 'totp')]);
     expect(state.pending).toBeNull();
-    expect(state.lockout.consecutiveFailures).toBe(1);
+    expect(state.lockouts.app.consecutiveFailures).toBe(1);
   });
 
   it('with a recovery code that is not one of the set records a counted failure', () => {
@@ -169,8 +172,8 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
       .then([verificationRefused(T0, LOCKED_UNTIL, 'replace-authenticator', 'totp')]);
   });
 
-  it('locked until an admin unlocks: a recovery code still proves the user, and clears the lock', () => {
-    spec
+  it('the app disabled: a recovery code still proves the user, and the replacement starts the app’s lockout afresh', () => {
+    const [consumed, started] = spec
       .given(lockedUntilAdmin)
       .when(
         startEnrollment({
@@ -182,9 +185,11 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
       .thenSatisfies((events) =>
         expect(events.map((e) => e.type)).toEqual(['RecoveryCodeConsumed', 'EnrollmentStarted']),
       );
+    const state = [...lockedUntilAdmin, consumed!, started!].reduce(evolve, initialState());
+    expect(state.lockouts.app).toEqual(noLockout);
   });
 
-  it('locked until an admin unlocks: a wrong recovery code is refused, and nothing is consumed', () => {
+  it('the app disabled: a wrong recovery code is counted against the recovery codes, and nothing is consumed', () => {
     const { state } = spec
       .given(lockedUntilAdmin)
       .when(
@@ -192,6 +197,20 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
           nowMs: T0,
           newSecret: SEALED_B,
           proof: recoveryCodeProof(CODES_1.set, 'zzzzz-zzzzz'),
+        }),
+      )
+      .then([verificationFailed(T0, 1, 'replace-authenticator', 'recovery-code')]);
+    expect(state.recoveryCodes?.used.every((used) => !used)).toBe(true);
+  });
+
+  it('the recovery codes disabled: a recovery code is refused unchecked, and nothing is consumed', () => {
+    const { state } = spec
+      .given(recoveryCodesDisabled)
+      .when(
+        startEnrollment({
+          nowMs: T0,
+          newSecret: SEALED_B,
+          proof: recoveryCodeProof(CODES_1.set, CODES_1.codes[0]!),
         }),
       )
       .then([verificationRefused(T0, null, 'replace-authenticator', 'recovery-code')]);

@@ -1,6 +1,6 @@
 import type { EncryptedSecret } from './encryptedSecret.ts';
 import type { EnrollmentDeadline } from './enrollmentDeadline.ts';
-import { type Lockout, noLockout } from './lockout.ts';
+import { type Lockouts, noLockouts } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
 export type Authenticator = {
@@ -29,7 +29,8 @@ export type TwoFactorState = {
   readonly authenticator: Authenticator | null;
   readonly pending: PendingEnrollment | null;
   readonly recoveryCodes: RecoveryCodes | null;
-  readonly lockout: Lockout;
+  /** one lockout per factor: the authenticator app (all of the user's apps) and the recovery codes */
+  readonly lockouts: Lockouts;
   /** first enrollments started in the current window: a bound on what one user adds to the log */
   readonly enrollmentStarts: { readonly windowStartMs: number; readonly count: number } | null;
   /**
@@ -47,7 +48,7 @@ export const initialState = (): TwoFactorState => ({
   authenticator: null,
   pending: null,
   recoveryCodes: null,
-  lockout: noLockout,
+  lockouts: noLockouts,
   enrollmentStarts: null,
   erasedAtMs: null,
   enrollmentDeadline: null,

@@ -1,5 +1,5 @@
 import { type EnrollmentRequirement, enrollByMs } from './enrollmentDeadline.ts';
-import { isLocked } from './lockout.ts';
+import { isLocked, type Lockout } from './lockout.ts';
 import {
   recoveryCodesRemaining,
   statusName,
@@ -13,8 +13,12 @@ export type TwoFactorStatus = {
   readonly status: TwoFactorStatusName;
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
+  /** the authenticator app's lockout */
   readonly locked: boolean;
   readonly lockedUntil: string | null;
+  /** the recovery codes' lockout */
+  readonly recoveryCodesLocked: boolean;
+  readonly recoveryCodesLockedUntil: string | null;
   readonly required: boolean;
   /** 2FA is required and the user has none: the caller leads them into setup at sign-in */
   readonly enrollmentRequired: boolean;
@@ -32,12 +36,25 @@ export type StatusContext = {
   readonly requirement?: EnrollmentRequirement | null;
 };
 
+/** Whether a lockout holds now, and until when (null: until an administrator unlocks). */
+function lockView(enabled: boolean, lockout: Lockout, nowMs: number) {
+  const locked = enabled && isLocked(lockout, nowMs);
+  return {
+    locked,
+    until:
+      locked && !lockout.permanent && lockout.lockedUntilMs !== null
+        ? new Date(lockout.lockedUntilMs).toISOString()
+        : null,
+  };
+}
+
 export function twoFactorStatus(
   userId: string,
   state: TwoFactorState,
   context: StatusContext,
 ): TwoFactorStatus {
-  const locked = state.enabled && isLocked(state.lockout, context.nowMs);
+  const app = lockView(state.enabled, state.lockouts.app, context.nowMs);
+  const recoveryCodes = lockView(state.enabled, state.lockouts['recovery-codes'], context.nowMs);
   const enrollmentRequired = context.requireTwoFactor && !state.enabled;
   const requirement = context.requirement ?? null;
   const enrollByMsThen =
@@ -49,11 +66,10 @@ export function twoFactorStatus(
     status: statusName(state, context.nowMs),
     enabledAt: state.enabled && state.enabledAtMs !== null ? new Date(state.enabledAtMs).toISOString() : null,
     recoveryCodesRemaining: recoveryCodesRemaining(state),
-    locked,
-    lockedUntil:
-      locked && !state.lockout.permanent && state.lockout.lockedUntilMs !== null
-        ? new Date(state.lockout.lockedUntilMs).toISOString()
-        : null,
+    locked: app.locked,
+    lockedUntil: app.until,
+    recoveryCodesLocked: recoveryCodes.locked,
+    recoveryCodesLockedUntil: recoveryCodes.until,
     required: context.requireTwoFactor,
     enrollmentRequired,
     enrollBy: enrollByMsThen === null ? null : new Date(enrollByMsThen).toISOString(),

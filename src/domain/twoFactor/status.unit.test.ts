@@ -31,6 +31,8 @@ const disabledStatus = {
   recoveryCodesRemaining: 0,
   locked: false,
   lockedUntil: null,
+  recoveryCodesLocked: false,
+  recoveryCodesLockedUntil: null,
   required: false,
   enrollmentRequired: false,
   enrollBy: null,

@@ -68,7 +68,7 @@ describe('property: no TOTP step is ever accepted twice', () => {
           const code = account.currentCode(attempt.stepOffset);
           const proof = account.totp(code);
           const lastAccepted = account.state.authenticator!.lastAcceptedStep;
-          const locked = isLocked(account.state.lockout, account.nowMs);
+          const locked = isLocked(account.state.lockouts.app, account.nowMs);
           const step = timeStepAt(account.nowMs) + attempt.stepOffset;
           let result: ReturnType<TwoFactorAccount['signIn']> | null = null;
           if (attempt.purpose === 'sign-in') result = account.signIn(proof);

@@ -27,7 +27,7 @@ describe('UnlockFactor: an administrator clears a lockout', () => {
       .given(lockedTemporarily)
       .when(unlock)
       .then([lockoutCleared(T0, true)]);
-    expect(state.lockout).toEqual(noLockout);
+    expect(state.lockouts.app).toEqual(noLockout);
   });
 
   it('locked until admin: clears the lock and the count of failures', () => {
@@ -35,7 +35,7 @@ describe('UnlockFactor: an administrator clears a lockout', () => {
       .given(lockedUntilAdmin)
       .when(unlock)
       .then([lockoutCleared(T0, true)]);
-    expect(state.lockout).toEqual(noLockout);
+    expect(state.lockouts.app).toEqual(noLockout);
   });
 
   it('enabled with some failures but not locked: recorded as not locked, and the count starts again', () => {
@@ -43,7 +43,7 @@ describe('UnlockFactor: an administrator clears a lockout', () => {
       .given([...enabled, verificationFailed(T0 - 2 * SECOND, 1), verificationFailed(T0 - SECOND, 2)])
       .when(unlock)
       .then([lockoutCleared(T0, false)]);
-    expect(state.lockout.consecutiveFailures).toBe(0);
+    expect(state.lockouts.app.consecutiveFailures).toBe(0);
   });
 
   it('a temporary lock that already ended: recorded as not locked', () => {

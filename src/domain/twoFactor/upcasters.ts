@@ -1,7 +1,26 @@
 import type { UpcasterRegistry } from '../shared/upcast.ts';
+import type { Factor } from './lockout.ts';
 
-/**
- * Upcasters of the 2FA events, keyed by type and the version they lift from. Every type is
- * at version 1 so far; the first format change adds its entry here.
+/*
+ * Upcasters of the 2FA events, keyed by type and the version they lift from.
+ *
+ * Version 2 of the lockout's events: each factor (the authenticator app, the recovery codes)
+ * has a lockout of its own. Before, one lockout counted every failure; its locks only ever
+ * kept TOTP codes out (recovery codes were still checked, and a right one cleared the lock),
+ * which is what a lock of the app means now. So version 1 events read as: a failure or a
+ * refusal of the factor its method names, a lock of the app, an unlock of the app, and a
+ * recovery code that reset the app's lockout whole. Counts are not rewritten: the fold counts
+ * each factor's failures by their method.
  */
-export const twoFactorUpcasters: UpcasterRegistry = {};
+
+const factorOfMethod = (method: unknown): Factor => (method === 'recovery-code' ? 'recovery-codes' : 'app');
+
+export const twoFactorUpcasters: UpcasterRegistry = {
+  VerificationFailed: { 1: (data) => ({ ...data, factor: factorOfMethod(data.method) }) },
+  // A refused recovery code (only while the lock was for good) was refused by that one lock.
+  VerificationRefused: { 1: (data) => ({ ...data, factor: 'app' }) },
+  FactorLocked: { 1: (data) => ({ ...data, factor: 'app' }) },
+  RefusedAttemptsCounted: { 1: (data) => ({ ...data, factor: 'app' }) },
+  LockoutCleared: { 1: (data) => ({ ...data, lockedFactors: data.wasLocked === true ? ['app'] : [] }) },
+  RecoveryCodeConsumed: { 1: (data) => ({ ...data, appLockout: 'reset' }) },
+};

@@ -73,7 +73,7 @@ describe('VerifySignIn with an authenticator code', () => {
       .given(enabled)
       .when(withCode(wrongCodeAt(SECRET_A, T0)))
       .then([verificationFailed(T0, 1)]);
-    expect(state.lockout.consecutiveFailures).toBe(1);
+    expect(state.lockouts.app.consecutiveFailures).toBe(1);
   });
 
   it('enabled: without the decrypted secret nothing can match, so it is a failure', () => {
@@ -121,7 +121,7 @@ describe('VerifySignIn with an authenticator code', () => {
       .given([...enabled, verificationFailed(T0 - 2 * SECOND, 1), verificationFailed(T0 - SECOND, 2)])
       .when(withCode(codeAt(SECRET_A, T0)))
       .then([signInVerified(T0, 'totp', STEP_NOW)]);
-    expect(state.lockout.consecutiveFailures).toBe(0);
+    expect(state.lockouts.app.consecutiveFailures).toBe(0);
   });
 
   it('enabled with a pending replacement: the current authenticator still works until the new one is confirmed', () => {
@@ -248,24 +248,30 @@ describe('VerifySignIn while locked', () => {
     expect(state.authenticator?.lastAcceptedStep).not.toBe(STEP_NOW);
   });
 
-  it('locked temporarily: a recovery code is still checked, and lets the user in', () => {
+  it('locked temporarily: a recovery code is still checked, lets the user in, and ends the lock', () => {
     const { state } = spec
       .given(lockedTemporarily)
       .when(withRecoveryCode(CODES_1.codes[0]!))
-      .then([recoveryCodeConsumed(T0, 0, 9, 'sign-in'), signInVerified(T0, 'recovery-code', null)]);
-    expect(isLocked(state.lockout, T0)).toBe(false);
-    expect(state.lockout.consecutiveFailures).toBe(0);
+      .then([
+        recoveryCodeConsumed(T0, 0, 9, 'sign-in', 'lock-ended'),
+        signInVerified(T0, 'recovery-code', null),
+      ]);
+    expect(isLocked(state.lockouts.app, T0)).toBe(false);
+    expect(state.lockouts['recovery-codes'].consecutiveFailures).toBe(0);
   });
 
-  it('locked temporarily: a wrong recovery code counts, and the fifth more locks longer', () => {
+  it('locked temporarily: a wrong recovery code counts against the recovery codes, whose fifth locks them', () => {
     const history = [
       ...lockedTemporarily,
-      ...[6, 7, 8, 9].map((n) => verificationFailed(T0 - (10 - n) * SECOND, n, 'sign-in', 'recovery-code')),
+      ...[1, 2, 3, 4].map((n) => verificationFailed(T0 - (10 - n) * SECOND, n, 'sign-in', 'recovery-code')),
     ];
     spec
       .given(history)
       .when(withRecoveryCode(CODES_2.codes[0]!))
-      .then([verificationFailed(T0, 10, 'sign-in', 'recovery-code'), factorLocked(T0, 10, T0 + 2 * MINUTE)]);
+      .then([
+        verificationFailed(T0, 5, 'sign-in', 'recovery-code'),
+        factorLocked(T0, 5, T0 + MINUTE, 'recovery-codes'),
+      ]);
   });
 
   it('locked temporarily: only the first refused TOTP code of a lock is recorded; later ones are counted', () => {
@@ -303,23 +309,19 @@ describe('VerifySignIn while locked', () => {
       .then([verificationRefused(T0, null)]);
   });
 
-  it('locked until an admin unlocks: a recovery code still lets the user in, and clears the lock', () => {
+  it('locked until an admin unlocks: a recovery code still lets the user in; the app stays locked', () => {
     const { state } = spec
       .given(lockedUntilAdmin)
       .when(withRecoveryCode(CODES_1.codes[3]!))
-      .then([recoveryCodeConsumed(T0, 3, 9, 'sign-in'), signInVerified(T0, 'recovery-code', null)]);
-    expect(isLocked(state.lockout, T0)).toBe(false);
+      .then([recoveryCodeConsumed(T0, 3, 9, 'sign-in', 'kept'), signInVerified(T0, 'recovery-code', null)]);
+    expect(isLocked(state.lockouts.app, T0)).toBe(true);
   });
 
-  it('locked until an admin unlocks: a wrong recovery code is refused, not counted further', () => {
+  it('locked until an admin unlocks: a wrong recovery code is checked and counted against the recovery codes', () => {
     spec
       .given(lockedUntilAdmin)
       .when(withRecoveryCode(CODES_2.codes[0]!))
-      .then([verificationRefused(T0, null, 'sign-in', 'recovery-code')]);
-    spec
-      .given([...lockedUntilAdmin, verificationRefused(T0 - SECOND, null)])
-      .when(withRecoveryCode(CODES_2.codes[0]!))
-      .thenThrows('locked');
+      .then([verificationFailed(T0, 1, 'sign-in', 'recovery-code')]);
   });
 });
 

@@ -46,7 +46,7 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
       security,
       summary: "Erase the user's personal data by destroying their data key (crypto-shredding)",
       description:
-        "Destroys the user's data key, then records UserErased (who, when, why; no personal data). Afterwards the user's TOTP secret, recovery-code pepper, end-user addresses and user agents cannot be opened by anyone; 2FA reads disabled; the history still replays and verifies, with every record's personal fields marked erased (personalDataErased). A later enrollment of the same user id starts with a fresh data key. Works in any state, and again on an erased user. Events written before data keys are out of its reach: `eventsWrittenBeforeDataKeys` counts them.",
+        "Destroys the user's data key, then records UserErased (who, when, why; no personal data). Afterwards the user's TOTP secret, recovery-code pepper, end-user addresses, user agents, the ids the web API acted for (X-Actor-Id of role web) and the reasons of administrators' resets cannot be opened by anyone; 2FA reads disabled; the history still replays and verifies, with every record's personal fields marked erased (personalDataErased). The user id itself stays: it names the user's event stream and is in every event, so user ids should be opaque, not e-mail addresses (`retained` says so). A later enrollment of the same user id starts with a fresh data key; until then nothing recorded about the user makes one. Works in any state, and again on an erased user. Events written before their fields were sealed are out of its reach: `retained` names those fields, and `eventsWrittenBeforeDataKeys` counts events with plain-text addresses or agents.",
       params: userParams,
       headers: actorHeader,
       body: z.strictObject({ reason: reasonSchema }),
@@ -54,6 +54,11 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
         200: z.object({
           status: z.literal('disabled'),
           erased: z.literal(true),
+          retained: z
+            .array(z.enum(['userId', 'endUserIp', 'endUserAgent', 'actorId', 'endUserIps', 'reason']))
+            .describe(
+              'What no key’s destruction reaches and stays readable: always `userId` (the user id names the user’s event stream and is in every event — use opaque ids, not e-mail addresses); and any kind of personal field that events written before it was sealed hold in plain text (events are never rewritten)',
+            ),
           eventsWrittenBeforeDataKeys: z
             .number()
             .int()
@@ -78,7 +83,8 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
     schema: {
       tags,
       security,
-      summary: 'Clear a lockout (temporary or until an administrator unlocks)',
+      summary:
+        "Clear both lockouts — the authenticator app's and the recovery codes' — temporary or until an administrator unlocks",
       params: userParams,
       headers: actorHeader,
       body: z.strictObject({}).nullish(),

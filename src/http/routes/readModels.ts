@@ -55,7 +55,8 @@ const userListItem = z.object({
   status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
-  locked: z.boolean(),
+  locked: z.boolean().describe("The authenticator app's lockout, at the time of the request"),
+  recoveryCodesLocked: z.boolean().describe("The recovery codes' lockout, at the time of the request"),
   enrollBy: z
     .string()
     .nullable()
@@ -117,7 +118,7 @@ const notificationSchema = z.object({
   details: z
     .record(z.string(), z.unknown())
     .describe(
-      'occurredAt, endUserIp and endUserAgent (null unless the user caused it), plus per kind: remaining (recovery-code-used, recovery-codes-low), purpose, lockedUntil (factor-locked; null = until an administrator unlocks), method (two-factor-disabled), previousStatus (admin-reset). Never a secret or code.',
+      'occurredAt, endUserIp and endUserAgent (null unless the user caused it), plus per kind: remaining (recovery-code-used, recovery-codes-low), purpose, factor (factor-locked, factor-lock-warning: `app` for the authenticator app, `recovery-codes`), lockedUntil (factor-locked; null = until an administrator unlocks), consecutiveFailures (factor-lock-warning), method (two-factor-disabled), previousStatus (admin-reset). Never a secret or code.',
     ),
 });
 

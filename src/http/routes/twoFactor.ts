@@ -78,6 +78,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         userId,
         { accountName, proof },
         commandMetadata(request, 'web', { actorRequired: false }),
+        { workKey: attempts.keyOf(request) },
       );
       reply.status(201);
       return {
@@ -133,6 +134,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         request.params.userId,
         presented(request.body),
         commandMetadata(request, 'web', { actorRequired: false }),
+        { workKey: attempts.keyOf(request) },
       ),
   });
 
@@ -178,6 +180,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         request.params.userId,
         presented(request.body),
         commandMetadata(request, 'web', { actorRequired: false }),
+        { workKey: attempts.keyOf(request) },
       ),
   });
 }
