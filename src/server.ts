@@ -143,7 +143,7 @@ export async function assembleServer(
   logger: Logger,
   options: ServerOptions = {},
 ): Promise<AssembledServer> {
-  const runtime = createRuntime(config, logger, {
+  const runtime = await createRuntime(config, logger, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.digestParameters ? { digestParameters: options.digestParameters } : {}),
     ...(options.argon2Limits ? { argon2Limits: options.argon2Limits } : {}),

@@ -44,7 +44,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     )
     .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const before = await service.status(userId);
       const result = await service.reset(userId, options.reason, session.metadataFor(options.actor));
       const { stdout } = context.io;
@@ -65,7 +65,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     )
     .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const result = await service.erase(userId, options.reason, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(result)}\n`);
@@ -91,7 +91,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     .addHelpText('after', examples('twofactor admin unlock bob --actor root'))
     .action(async (userId: string, options: { actor: string; json?: boolean }) => {
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const before = await service.status(userId);
       const status = await service.unlock(userId, session.metadataFor(options.actor));
       const { stdout } = context.io;
@@ -125,7 +125,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
         );
       }
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const before = await service.policy();
       const policy =
         options.require === undefined
