@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -54,6 +57,16 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export const DEFAULT_THROTTLE_FAILURES_PER_MINUTE = 20;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/**
+ * swagger-ui's own files (the page's scripts, its logo), found through node_modules rather
+ * than beside the plugin's code: the compiled service carries the plugin inside its bundle.
+ */
+function swaggerUiFiles() {
+  const packageJson = createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json');
+  const baseDir = join(dirname(packageJson), 'static');
+  return { baseDir, logo: { type: 'image/svg+xml', content: readFileSync(join(baseDir, 'logo.svg')) } };
+}
 
 /** Builds the HTTP service around its dependencies; the process entry point is `main.ts`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -162,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', ...swaggerUiFiles() });
 
   const requireRole =
     (role: Role): onRequestHookHandler =>

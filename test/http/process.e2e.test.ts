@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '../support/tempDirs.ts';
 
-const MAIN = join(import.meta.dirname, '../../src/main.ts');
+/** The compiled service, as `npm start` and the container run it (built by the global setup). */
+const SERVICE = join(import.meta.dirname, '../../bin/service.js');
 const dirs = tempDirs('two-factor-process');
 const children: ChildProcess[] = [];
 afterEach(async () => {
@@ -15,9 +16,9 @@ afterEach(async () => {
 });
 
 /** The real entry point as `npm start` runs it, in a child process with its own environment. */
-function startProcess(env: Record<string, string>) {
+function startProcess(env: Record<string, string>, nodeOptions: readonly string[] = []) {
   const dataDir = dirs.makeSync();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...nodeOptions, SERVICE], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,6 +95,87 @@ describe('the process', () => {
     expect(statuses).toEqual([201, 201, 201, 201, 201]);
     expect(await started.exited).toBe(0);
     expect(started.output()).toContain('"msg":"stopped"');
+  });
+});
+
+const RECORD_LOADED_MODULES = join(import.meta.dirname, '../support/fixtures/recordLoadedModules.cjs');
+
+/** The CommonJS modules a process loaded, as its preloaded recorder wrote them when it exited. */
+function loadedModules(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+const ESDB_CLIENT = /[\\/]node_modules[\\/](@eventstore[\\/]db-client|@grpc[\\/]grpc-js)[\\/]/;
+const TYPESCRIPT_RUNTIME = /[\\/]node_modules[\\/](tsx|esbuild|typescript)[\\/]/;
+
+describe('what the compiled service loads', () => {
+  it('with the embedded store: never the EventStoreDB client nor its gRPC stack, and no TypeScript runtime', async () => {
+    const record = join(dirs.makeSync(), 'loaded.txt');
+    const started = startProcess({ LOADED_MODULES_FILE: record }, ['--require', RECORD_LOADED_MODULES]);
+    const url = await started.listening;
+    await expect
+      .poll(() => fetch(`${url}/health/ready`).then((r) => r.status), { timeout: 30_000 })
+      .toBe(200);
+    // A request that uses the store, so nothing is left unloaded merely for being lazy.
+    expect((await fetch(`${url}/v1/users/u1/two-factor`)).status).toBe(401);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    const loaded = loadedModules(record);
+    // The recorder sees what the bundle leaves outside itself: the native SQLite binding is one.
+    expect(loaded.some((file) => file.includes('better-sqlite3'))).toBe(true);
+    expect(loaded.filter((file) => ESDB_CLIENT.test(file))).toEqual([]);
+    expect(loaded.filter((file) => TYPESCRIPT_RUNTIME.test(file))).toEqual([]);
+  });
+
+  it('with EVENTSTORE_CONNECTION_STRING set: the client, and only then', async () => {
+    const record = join(dirs.makeSync(), 'loaded.txt');
+    const started = startProcess(
+      {
+        LOADED_MODULES_FILE: record,
+        // Nothing listens there: the start fails once the store does not answer, after loading it.
+        EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false&defaultDeadline=500',
+      },
+      ['--require', RECORD_LOADED_MODULES],
+    );
+    expect(await started.exited).toBe(1);
+    expect(loadedModules(record).some((file) => ESDB_CLIENT.test(file))).toBe(true);
+  });
+});
+
+describe('the compiled service', () => {
+  it('serves the web UI and the API documentation with their files, bundled or not', async () => {
+    const started = startProcess({});
+    const url = await started.listening;
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script type="module" src="/ui/app.js"></script>');
+    expect(await (await fetch(`${url}/ui/app.js`)).text()).toContain('/ui/api/session');
+    // swagger-ui serves its files from its package directory, which the bundle must find.
+    for (const path of ['/docs/static/swagger-ui-bundle.js', '/docs/static/logo.svg']) {
+      expect((await fetch(`${url}${path}`)).status, path).toBe(200);
+    }
+    const document = (await (await fetch(`${url}/docs/json`)).json()) as { paths: object };
+    expect(document.paths).toHaveProperty(['/v1/users/{userId}/two-factor']);
+  });
+});
+
+describe('the compiled command line', () => {
+  it('runs without a TypeScript runtime', async () => {
+    const record = join(dirs.makeSync(), 'loaded.txt');
+    const child = spawn(
+      process.execPath,
+      ['--require', RECORD_LOADED_MODULES, join(import.meta.dirname, '../../bin/twofactor.js'), '--version'],
+      {
+        env: { PATH: process.env.PATH ?? '', LOADED_MODULES_FILE: record },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(output.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(loadedModules(record).filter((file) => TYPESCRIPT_RUNTIME.test(file))).toEqual([]);
   });
 });
 
