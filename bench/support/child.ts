@@ -1,9 +1,30 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundle, trainServerCodeCache } from '../../scripts/build.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+let bareBuild: Promise<string> | undefined;
+
+/**
+ * The baseline server compiled exactly as the service is (scripts/build.ts: the same esbuild
+ * options, and a code cache saved by a training start), so that both start the same way:
+ * `node bin/compiled.js BUNDLE`, which is what `bin/service.js` does for the service.
+ */
+export function bareFastifyBundle(): Promise<string> {
+  bareBuild ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'two-factor-bench-bare-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await bundle({ bare: join(ROOT, 'bench', 'servers', 'bareFastify.ts') }, dir);
+    const file = join(dir, 'bare.cjs');
+    await trainServerCodeCache(file);
+    return file;
+  })();
+  return bareBuild;
+}
 /** USER_HZ of /proc/PID/stat: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -32,7 +53,7 @@ export type Child = {
 };
 
 export type ChildOptions = {
-  /** `service`: the real entry point, src/main.ts; `bare`: the baseline Fastify server */
+  /** `service`: the real entry point, bin/service.js (compiled); `bare`: the baseline Fastify server, compiled alike */
   readonly kind: 'service' | 'bare';
   readonly env?: Record<string, string>;
   /** where stdout and stderr go (the service's log lines); default /dev/null */
@@ -47,17 +68,13 @@ export type ChildOptions = {
 /** Starts a server in its own process on 127.0.0.1 and waits until it answers ready. */
 export async function startChild(options: ChildOptions): Promise<Child> {
   const port = await freePort();
-  const entry = options.kind === 'service' ? 'src/main.ts' : 'bench/servers/bareFastify.ts';
+  const entry =
+    options.kind === 'service' ? ['bin/service.js'] : ['bin/compiled.js', await bareFastifyBundle()];
   const out = openSync(options.logFile ?? '/dev/null', 'a');
   const began = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
-      '--import',
-      'tsx',
-      entry,
-    ],
+    [...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []), ...entry],
     {
       cwd: options.root ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...options.env },
