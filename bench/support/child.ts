@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundle, trainServerCodeCache } from '../../scripts/build.ts';
+import { bundle, freePort, trainServerCodeCache } from '../../scripts/build.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -25,20 +24,9 @@ export function bareFastifyBundle(): Promise<string> {
   })();
   return bareBuild;
 }
+
 /** USER_HZ of /proc/PID/stat: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
-
-/** A free TCP port on 127.0.0.1, chosen by the OS. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
 
 export type Child = {
   readonly url: string;
