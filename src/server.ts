@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { createRuntime, type Runtime } from './composition.ts';
 import { type Config, ConfigError } from './config/config.ts';
+import { proxyTrust } from './config/trustProxy.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
@@ -162,6 +163,7 @@ export async function assembleServer(
       logger,
       metrics: runtime.metrics,
       throttleFailuresPerMinute: config.throttleFailuresPerMinute,
+      ...(config.trustProxy.kind === 'none' ? {} : { trustProxy: proxyTrust(config.trustProxy) }),
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       ...(options.clock ? { clock: options.clock } : {}),

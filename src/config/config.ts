@@ -3,6 +3,7 @@ import type { EncryptionKey } from '../crypto/secretBox.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
 import { type ApiKey, parseApiKeys } from './apiKeys.ts';
 import { parseEncryptionKeys } from './encryptionKeys.ts';
+import { parseTrustProxy, type TrustProxy } from './trustProxy.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -32,6 +33,7 @@ const environmentSchema = z.object({
       message: 'must be a comma-separated list of user ids',
     })
     .default('admin'),
+  TRUST_PROXY: z.string().optional(),
 });
 
 export type Config = {
@@ -56,6 +58,8 @@ export type Config = {
   readonly uiEnabled: boolean;
   /** user ids that may use the web UI's admin page (demo sign-in) */
   readonly uiAdmins: readonly string[];
+  /** which proxies' X-Forwarded-* headers are believed */
+  readonly trustProxy: TrustProxy;
 };
 
 export class ConfigError extends Error {
@@ -87,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
     }
   };
+  let trustProxy: TrustProxy;
+  try {
+    trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+  }
   return {
     production,
     host: e.HOST,
@@ -103,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     acceptUnpepperedRecoveryCodes: e.ACCEPT_UNPEPPERED_RECOVERY_CODES === 'true',
     uiEnabled: e.UI_ENABLED === undefined ? !production : e.UI_ENABLED === 'true',
     uiAdmins: e.UI_ADMINS.split(','),
+    trustProxy,
   };
 }

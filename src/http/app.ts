@@ -47,6 +47,11 @@ export type AppDeps = {
   readonly requestTimeoutMs?: number;
   /** how long an idle keep-alive connection is kept; default 5 s */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Which peers' X-Forwarded-For/-Proto/-Host are believed (TRUST_PROXY), for `request.ip`,
+   * `request.protocol` and `request.host`; default: none, the connection is the client.
+   */
+  readonly trustProxy?: (address: string, hop: number) => boolean;
   /** routes served from read models, registered by whoever owns them */
   readonly readModelRoutes?: (app: TypedApp, requireRole: (role: Role) => onRequestHookHandler) => void;
 };
@@ -77,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request is written in onResponse below, with what operators need.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: deps.trustProxy ?? false,
     // A client that sends a request slowly (its headers time out with it), or keeps an idle
     // connection open, gets it closed: otherwise a few hundred of them hold every socket the
     // process may open. No idle-socket timeout beyond that: a reader pausing an audit export
