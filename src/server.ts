@@ -1,8 +1,10 @@
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { createRuntime, type Runtime } from './composition.ts';
 import { type Config, ConfigError } from './config/config.ts';
+import { developmentOrigins } from './config/publicUrl.ts';
 import { proxyTrust } from './config/trustProxy.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
@@ -198,6 +200,7 @@ export async function assembleServer(
       },
     });
     if (config.uiEnabled) {
+      const server = app.server;
       await registerWebUi(app, {
         service: runtime.service,
         listUsers: (query) => readModels.listUsers(query),
@@ -205,6 +208,20 @@ export async function assembleServer(
         admins: config.uiAdmins,
         productName: config.issuer,
         throttleFailuresPerMinute: config.throttleFailuresPerMinute,
+        // Without PUBLIC_URL (development), this machine's origins on the port actually bound.
+        origins: () =>
+          config.publicUrl !== null
+            ? [config.publicUrl]
+            : developmentOrigins((server.address() as AddressInfo | null)?.port ?? config.port),
+        secure: config.publicUrl?.startsWith('https:') ?? false,
+        firstStep:
+          config.uiSignIn.kind === 'trusted-header'
+            ? {
+                kind: 'trusted-header',
+                header: config.uiSignIn.header,
+                trusted: proxyTrust(config.trustProxy),
+              }
+            : { kind: 'demo', banner: config.production },
       });
     }
   } catch (error) {

@@ -4,7 +4,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/build.ts';
 import { tempDirs } from '../support/tempDirs.ts';
+import { uiClient } from '../ui/uiClient.ts';
 
 /** The compiled service, as `npm start` and the container run it (built by the global setup). */
 const SERVICE = join(import.meta.dirname, '../../bin/service.js');
@@ -48,6 +50,42 @@ describe('the process', () => {
     const started = startProcess({ NODE_ENV: 'production' });
     expect(await started.exited).toBe(1);
     expect(started.output()).toContain('API_KEYS is required when NODE_ENV=production');
+  });
+
+  it('refuses to serve the web UI in production without a real first step, naming both ways out', async () => {
+    const started = startProcess({
+      NODE_ENV: 'production',
+      API_KEYS: `web:${randomBytes(16).toString('hex')}`,
+      SECRET_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      UI_ENABLED: 'true',
+      PUBLIC_URL: 'https://2fa.example.test',
+    });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toContain('UI_ENABLED=true in production needs a real first step');
+    expect(started.output()).toContain('UI_TRUSTED_USER_HEADER');
+    expect(started.output()).toContain('UI_DEMO_SIGN_IN=true');
+  });
+
+  it('with the demo sign-in asked for in production: warns at start, bannered pages, and no admin by default', async () => {
+    const port = await freePort();
+    const apiKey = randomBytes(16).toString('hex');
+    const started = startProcess({
+      NODE_ENV: 'production',
+      PORT: String(port),
+      API_KEYS: `web:${apiKey}`,
+      SECRET_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      UI_ENABLED: 'true',
+      UI_DEMO_SIGN_IN: 'true',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
+    const url = await started.listening;
+    expect(started.output()).toMatch(/"level":40,[^\n]*UI_DEMO_SIGN_IN=true: the web UI takes any user id/);
+    for (const path of ['/', '/admin'])
+      expect(await (await fetch(`${url}${path}`)).text()).toContain('demo-banner');
+    // The reproduction: sign in as `admin` by typing it, then reach for the admin page.
+    const browser = uiClient(url);
+    expect((await browser.signIn('admin')).json).toMatchObject({ stage: 'signed-in', admin: false });
+    expect((await browser.call('GET', '/ui/api/admin/policy')).status).toBe(403);
   });
 
   it('stops at a bad value with a message naming it', async () => {
