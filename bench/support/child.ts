@@ -6,21 +6,24 @@ import { bundle, freePort, trainServerCodeCache } from '../../scripts/build.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-let bareBuild: Promise<string> | undefined;
+let bareBuild: Promise<{ readonly plain: string; readonly cached: string }> | undefined;
 
 /**
- * The baseline server compiled exactly as the service is (scripts/build.ts: the same esbuild
- * options, and a code cache saved by a training start), so that both start the same way:
- * `node bin/compiled.js BUNDLE`, which is what `bin/service.js` does for the service.
+ * The baseline server, bundled with the service's own esbuild options (scripts/build.ts) and
+ * started by the same launcher, `node bin/compiled.js BUNDLE`, which is what `bin/service.js`
+ * does for the service: `plain` as built; `cached` also given a code cache by a training
+ * start, as the service's build gives it one, for the stricter comparison.
  */
-export function bareFastifyBundle(): Promise<string> {
+export function bareFastifyBundles(): Promise<{ readonly plain: string; readonly cached: string }> {
   bareBuild ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'two-factor-bench-bare-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    await bundle({ bare: join(ROOT, 'bench', 'servers', 'bareFastify.ts') }, dir);
-    const file = join(dir, 'bare.cjs');
-    await trainServerCodeCache(file);
-    return file;
+    const entry = { bare: join(ROOT, 'bench', 'servers', 'bareFastify.ts') };
+    await bundle(entry, join(dir, 'plain'));
+    await bundle(entry, join(dir, 'cached'));
+    const cached = join(dir, 'cached', 'bare.cjs');
+    await trainServerCodeCache(cached);
+    return { plain: join(dir, 'plain', 'bare.cjs'), cached };
   })();
   return bareBuild;
 }
@@ -43,6 +46,8 @@ export type Child = {
 export type ChildOptions = {
   /** `service`: the real entry point, bin/service.js (compiled); `bare`: the baseline Fastify server, compiled alike */
   readonly kind: 'service' | 'bare';
+  /** the bare server with a code cache of its own (what the service's build gives the service) */
+  readonly bareCodeCache?: boolean;
   readonly env?: Record<string, string>;
   /** where stdout and stderr go (the service's log lines); default /dev/null */
   readonly logFile?: string;
@@ -57,7 +62,9 @@ export type ChildOptions = {
 export async function startChild(options: ChildOptions): Promise<Child> {
   const port = await freePort();
   const entry =
-    options.kind === 'service' ? ['bin/service.js'] : ['bin/compiled.js', await bareFastifyBundle()];
+    options.kind === 'service'
+      ? ['bin/service.js']
+      : ['bin/compiled.js', (await bareFastifyBundles())[options.bareCodeCache ? 'cached' : 'plain']];
   const out = openSync(options.logFile ?? '/dev/null', 'a');
   const began = performance.now();
   const child: ChildProcess = spawn(
