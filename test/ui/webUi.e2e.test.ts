@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/build.ts';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
 import { enableTwoFactor } from '../support/twoFactorFlows.ts';
 import { browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
@@ -561,3 +562,56 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await context.close();
   });
 });
+
+describe.skipIf(browserMissing !== null)(
+  'the web UI in Chromium, behind a sign-in proxy (production)',
+  () => {
+    let proxied: TestService;
+    beforeAll(async () => {
+      if (browserMissing !== null) return;
+      // The browser itself stands in for the proxy: it connects from 127.0.0.1, which TRUST_PROXY
+      // names, and sends the header the proxy would set.
+      const port = await freePort();
+      proxied = await startTestService({
+        env: {
+          NODE_ENV: 'production',
+          PORT: String(port),
+          PUBLIC_URL: `http://127.0.0.1:${port}`,
+          UI_ENABLED: 'true',
+          UI_TRUSTED_USER_HEADER: 'X-Forwarded-User',
+          TRUST_PROXY: '127.0.0.1',
+        },
+      });
+    });
+    afterAll(async () => {
+      await proxied?.stop();
+    });
+
+    it('signs in the user the proxy names at once, asks only the second step, and waits after a sign-out', async () => {
+      const { secret } = await enableTwoFactor(proxied, 'pat@example.com');
+      const { page, watch, context } = await openPage(browser, proxied.url);
+      await context.setExtraHTTPHeaders({ 'x-forwarded-user': 'pat@example.com' });
+      await page.goto('/');
+      // No user-id form: straight to the second step of the user the proxy signed in.
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Two-step verification' }).isVisible())
+        .toBe(true);
+      expect(await page.getByLabel('User id').count()).toBe(0);
+      expect(await page.getByRole('main').getByText('pat@example.com').isVisible()).toBe(true);
+      await screenshot(page, 'proxy-second-step');
+      proxied.clock.advance(STEP);
+      await page.getByLabel('Six-digit code').fill(codeAt(secret, proxied.clock.now()));
+      await page.getByRole('button', { name: 'Verify', exact: true }).click();
+      await expect.poll(() => accountHeading(page).isVisible()).toBe(true);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expect.poll(() => page.getByRole('button', { name: 'Sign in again' }).isVisible()).toBe(true);
+      expect(await page.getByRole('heading', { name: 'Two-step verification' }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Sign in again' }).click();
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Two-step verification' }).isVisible())
+        .toBe(true);
+      expectOnly(watch, []);
+      await context.close();
+    });
+  },
+);

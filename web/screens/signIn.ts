@@ -57,16 +57,18 @@ export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HT
 
 /**
  * Behind a sign-in proxy the first step is already taken: the proxy says who the user is, and
- * the page signs in at once, leaving only the second step (if any) to the user.
+ * the page signs in at once, leaving only the second step (if any) to the user. After a
+ * sign-out here (the proxy's own session goes on) it waits to be asked.
  */
 export function proxySignInScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
   document.title = `Signing in — ${context.session.productName}`;
-  const heading = h('h1', { tabindex: '-1' }, 'Signing in…');
+  const waiting = context.message !== null;
+  const heading = h('h1', { tabindex: '-1' }, waiting ? 'Sign in' : 'Signing in…');
   const alert = messageLine('alert');
   const retry = h(
     'button',
-    { type: 'button', class: 'primary', hidden: true, onclick: () => attempt() },
-    'Try again',
+    { type: 'button', class: 'primary', hidden: !waiting, onclick: () => attempt() },
+    waiting ? 'Sign in again' : 'Try again',
   );
   async function attempt() {
     retry.hidden = true;
@@ -80,7 +82,7 @@ export function proxySignInScreen(context: ScreenContext): { nodes: Node[]; focu
       retry.hidden = false;
     }
   }
-  void attempt();
+  if (!waiting) void attempt();
   return { nodes: [heading, alert.element, h('div', { class: 'actions' }, retry)], focus: heading };
 }
 
