@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     // .ci/run asks for a JSON report to print a plain "N passed, N failed" line.
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
+    // Tests that spawn the compiled service or command line run this tree's build.
+    globalSetup: ['test/support/compiledBuild.ts'],
     projects: [
       {
         test: {

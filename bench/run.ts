@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { ensureBuilt } from '../bin/compiled.js';
 import { httpTargets } from './http.bench.ts';
 import { projectionLagBench } from './projectionLag.bench.ts';
 import { projectionTargets } from './projections.bench.ts';
@@ -25,6 +26,8 @@ const only = args
 const profileDir = args.find((arg) => arg.startsWith('--profile='))?.slice('--profile='.length);
 const wanted = (...targets: number[]) => only === undefined || targets.some((t) => only.includes(t));
 
+// The service runs compiled (bin/service.js): bring the build up to date before anything is timed.
+ensureBuilt();
 const workDir = mkdtempSync(join(tmpdir(), 'two-factor-bench-'));
 const began = performance.now();
 process.stdout.write(
@@ -70,10 +73,8 @@ function mergeTargetEight(list: readonly TargetResult[]): TargetResult[] {
   const merged: TargetResult = {
     ...memory,
     name: '8. memory (peak RSS, MB) and start-up',
-    target: `peak RSS < 200 MB and ready < 1000 ms (ready in ${Math.round(startup.value)} ms)`,
+    target: `peak RSS < 200 MB and ready <= 2x bare Fastify (ready in ${Math.round(startup.value)} ms, ${startup.ratio.toFixed(2)}x)`,
     ok: memory.ok && startup.ok,
   };
-  return list
-    .filter((r) => r !== memory && r !== startup)
-    .flatMap((r) => (order(r) === 9 ? [merged, r] : [r]));
+  return [...list.filter((r) => r !== memory && r !== startup), merged].sort((a, b) => order(a) - order(b));
 }

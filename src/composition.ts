@@ -9,10 +9,8 @@ import { createRecoveryCodeHasher } from './crypto/recoveryCodeHasher.ts';
 import type { EncryptionKey } from './crypto/secretBox.ts';
 import { argon2Limits, createWorkLimiter, type WorkLimiterOptions } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
-import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
-import { openEsdbKeyStore } from './keys/esdbKeyStore.ts';
 import type { KeyStore } from './keys/keyStore.ts';
 import { openSqliteKeyStore } from './keys/sqliteKeyStore.ts';
 import { createUserKeys, type UserKeys } from './keys/userKeys.ts';
@@ -30,18 +28,24 @@ export type Runtime = {
   close(): Promise<void>;
 };
 
+/*
+ * The EventStoreDB adapters are imported only when a connection string is configured: the
+ * client and its gRPC stack took about a tenth of every start and most of a megabyte of code
+ * that the embedded store never runs.
+ */
+
 /** The configured event store: EventStoreDB when a connection string is set, else embedded SQLite. */
-export function openEventStore(config: Config): EventStore {
-  return config.eventStoreConnectionString
-    ? openEsdbEventStore(config.eventStoreConnectionString)
-    : openSqliteEventStore({ dataDir: config.dataDir });
+export async function openEventStore(config: Config): Promise<EventStore> {
+  if (config.eventStoreConnectionString === null) return openSqliteEventStore({ dataDir: config.dataDir });
+  const { openEsdbEventStore } = await import('./eventStore/esdb/esdbEventStore.ts');
+  return openEsdbEventStore(config.eventStoreConnectionString);
 }
 
 /** Where the users' data keys live: beside the events, in the same kind of store. */
-export function openKeyStore(config: Config): KeyStore {
-  return config.eventStoreConnectionString
-    ? openEsdbKeyStore(config.eventStoreConnectionString)
-    : openSqliteKeyStore(config.dataDir);
+export async function openKeyStore(config: Config): Promise<KeyStore> {
+  if (config.eventStoreConnectionString === null) return openSqliteKeyStore(config.dataDir);
+  const { openEsdbKeyStore } = await import('./keys/esdbKeyStore.ts');
+  return openEsdbKeyStore(config.eventStoreConnectionString);
 }
 
 /**
@@ -79,7 +83,7 @@ export function prepareDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 }
 
-export function createRuntime(
+export async function createRuntime(
   config: Config,
   logger: Logger,
   options: {
@@ -90,14 +94,14 @@ export function createRuntime(
     /** false for the command line: read development keys that exist, never make new ones */
     readonly generateCredentials?: boolean;
   } = {},
-): Runtime {
+): Promise<Runtime> {
   prepareDataDir(config.dataDir);
   const { apiKeys, encryptionKeys } = resolveCredentials(config, logger, {
     generate: options.generateCredentials ?? true,
   });
-  const store = openEventStore(config);
+  const store = await openEventStore(config);
   const snapshots = openSqliteSnapshotStore(config.dataDir);
-  const keys = createUserKeys(openKeyStore(config), encryptionKeys);
+  const keys = createUserKeys(await openKeyStore(config), encryptionKeys);
   const metrics = createMetrics();
   const service = createTwoFactorService({
     store,

@@ -31,10 +31,23 @@ async function main(): Promise<void> {
   );
 
   if (config.uiEnabled) {
+    const firstStep =
+      config.uiSignIn.kind === 'demo'
+        ? 'demo sign-in by user id'
+        : `signed-in user from the ${config.uiSignIn.header} header of the proxy`;
     logger.info(
-      { url: `${server.url}/`, admins: config.uiAdmins },
-      'web UI: open the url in a browser (demo sign-in by user id)',
+      { url: config.publicUrl ?? `${server.url}/`, admins: config.uiAdmins },
+      `web UI: open the url in a browser (${firstStep})`,
     );
+    // At every start, so that nobody runs it this way unawares.
+    if (config.production && config.uiSignIn.kind === 'demo') {
+      logger.warn(
+        'UI_DEMO_SIGN_IN=true: the web UI takes any user id as its first step, so anyone can sign in as anyone; for a demonstration only (set UI_TRUSTED_USER_HEADER behind an authenticating proxy instead)',
+      );
+    }
+    if (config.production && config.publicUrl?.startsWith('http:')) {
+      logger.warn('PUBLIC_URL is http: the web UI session cookie travels unencrypted and is not Secure');
+    }
   }
 
   const stop = (signal: string) => {

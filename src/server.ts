@@ -1,13 +1,16 @@
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { createRuntime, type Runtime } from './composition.ts';
 import { type Config, ConfigError } from './config/config.ts';
+import { developmentOrigins } from './config/publicUrl.ts';
+import { proxyTrust } from './config/trustProxy.ts';
 import type { WorkLimiterOptions } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import { buildApp } from './http/app.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
-import { DATA_KEY_PREFIX, isDataKeyId } from './keys/userKeys.ts';
+import { usersByKeyIdInLog } from './keyCheckSample.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { openReadModels, type ReadModels } from './projections/readModels.ts';
 import { registerWebUi } from './ui/webUi.ts';
@@ -81,26 +84,6 @@ export const KEY_CHECK_SAMPLE = 25;
 /** How far into the log the start-up check looks for the key ids secrets were sealed with. */
 export const KEY_CHECK_LOG_EVENTS = 10_000;
 
-/** One user for each key id that secrets or recovery codes in the log's first events used. */
-async function usersByKeyIdInLog(runtime: Runtime): Promise<string[]> {
-  const byKey = new Map<string, string>();
-  for await (const event of runtime.store.readAll({ maxCount: KEY_CHECK_LOG_EVENTS })) {
-    const data = event.data as {
-      userId?: unknown;
-      secret?: { keyId?: unknown };
-      recoveryCodes?: { pepperKeyId?: unknown };
-    };
-    if (typeof data.userId !== 'string') continue;
-    for (const keyId of [data.secret?.keyId, data.recoveryCodes?.pepperKeyId]) {
-      if (typeof keyId !== 'string') continue;
-      // Data key ids are one per user: one such user stands for them all.
-      const bucket = isDataKeyId(keyId) ? DATA_KEY_PREFIX : keyId;
-      if (!byKey.has(bucket)) byKey.set(bucket, data.userId);
-    }
-  }
-  return [...byKey.values()];
-}
-
 /**
  * Refuses to start when the configured keys cannot open a sample of stored secrets (a key
  * left out of SECRET_ENCRYPTION_KEYS, or replaced by another under the same id): better a
@@ -108,11 +91,16 @@ async function usersByKeyIdInLog(runtime: Runtime): Promise<string[]> {
  * the read models, and a user of each key id the log's oldest events name (the read models
  * may still be empty on a new instance); a user whose data no longer needs a key is fine.
  */
-async function refuseUnusableKeys(runtime: Runtime, readModels: ReadModels, nowMs: number): Promise<void> {
+async function refuseUnusableKeys(
+  runtime: Runtime,
+  readModels: ReadModels,
+  dataDir: string,
+  nowMs: number,
+): Promise<void> {
   const sample = new Set([
     ...readModels.listUsers({ status: 'enabled', limit: KEY_CHECK_SAMPLE, nowMs }).users.map((u) => u.userId),
     ...readModels.listUsers({ status: 'pending', limit: 5, nowMs }).users.map((u) => u.userId),
-    ...(await usersByKeyIdInLog(runtime)),
+    ...(await usersByKeyIdInLog(runtime.store, dataDir, KEY_CHECK_LOG_EVENTS)),
   ]);
   const unusable = new Set<string>();
   for (const userId of sample) {
@@ -144,7 +132,7 @@ export async function assembleServer(
   logger: Logger,
   options: ServerOptions = {},
 ): Promise<AssembledServer> {
-  const runtime = createRuntime(config, logger, {
+  const runtime = await createRuntime(config, logger, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.digestParameters ? { digestParameters: options.digestParameters } : {}),
     ...(options.argon2Limits ? { argon2Limits: options.argon2Limits } : {}),
@@ -178,6 +166,7 @@ export async function assembleServer(
       logger,
       metrics: runtime.metrics,
       throttleFailuresPerMinute: config.throttleFailuresPerMinute,
+      ...(config.trustProxy.kind === 'none' ? {} : { trustProxy: proxyTrust(config.trustProxy) }),
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       ...(options.clock ? { clock: options.clock } : {}),
@@ -212,6 +201,7 @@ export async function assembleServer(
       },
     });
     if (config.uiEnabled) {
+      const server = app.server;
       await registerWebUi(app, {
         service: runtime.service,
         listUsers: (query) => readModels.listUsers(query),
@@ -219,6 +209,20 @@ export async function assembleServer(
         admins: config.uiAdmins,
         productName: config.issuer,
         throttleFailuresPerMinute: config.throttleFailuresPerMinute,
+        // Without PUBLIC_URL (development), this machine's origins on the port actually bound.
+        origins: () =>
+          config.publicUrl !== null
+            ? [config.publicUrl]
+            : developmentOrigins((server.address() as AddressInfo | null)?.port ?? config.port),
+        secure: config.publicUrl?.startsWith('https:') ?? false,
+        firstStep:
+          config.uiSignIn.kind === 'trusted-header'
+            ? {
+                kind: 'trusted-header',
+                header: config.uiSignIn.header,
+                trusted: proxyTrust(config.trustProxy),
+              }
+            : { kind: 'demo', banner: config.production },
       });
     }
   } catch (error) {
@@ -243,7 +247,8 @@ export async function startServer(
     // rebuild from the command line in progress, stops the start here with a clear message.
     // The catch-up itself runs in the background: readiness says when it is done.
     await readModels.start();
-    if (options.checkKeysAtStart !== false) await refuseUnusableKeys(runtime, readModels, clock());
+    if (options.checkKeysAtStart !== false)
+      await refuseUnusableKeys(runtime, readModels, config.dataDir, clock());
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();

@@ -2,9 +2,14 @@
 export type SessionView = {
   readonly stage: 'anonymous' | 'second-step' | 'signed-in';
   readonly userId: string | null;
+  /** may use the admin page now (an administrator whose second step was passed here) */
   readonly admin: boolean;
+  /** must set up two-factor authentication before anything else (an administrator without it) */
+  readonly mustEnroll: boolean;
   readonly csrfToken: string;
   readonly productName: string;
+  /** the first step: the demo form, or the sign-in proxy in front of this page */
+  readonly firstStep: 'demo' | 'trusted-header';
 };
 
 export type TwoFactorStatus = {
@@ -111,7 +116,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 export const api = {
   session: () => request<SessionView>('GET', '/ui/api/session').then(useSession),
-  signIn: (userId: string) => request<SessionView>('POST', '/ui/api/session', { userId }).then(useSession),
+  /** the demo form's user id; behind a sign-in proxy, none: the proxy says who signs in */
+  signIn: (userId?: string) =>
+    request<SessionView>('POST', '/ui/api/session', userId === undefined ? {} : { userId }).then(useSession),
   verify: async (proof: Proof) => {
     const answer = await request<{ session: SessionView; recoveryCodesRemaining: number; method: string }>(
       'POST',
@@ -125,12 +132,27 @@ export const api = {
 
   status: () => request<TwoFactorStatus>('GET', '/ui/api/account/two-factor'),
   startEnrollment: () => request<Enrollment>('POST', '/ui/api/account/two-factor/enrollment', {}),
-  confirmEnrollment: (code: string) =>
-    request<{ recoveryCodes: string[] }>('POST', '/ui/api/account/two-factor/enrollment/confirm', { code }),
+  /** the session changes with it (a second step passed): its new token is used from here on */
+  confirmEnrollment: async (code: string) => {
+    const answer = await request<{ recoveryCodes: string[]; session: SessionView }>(
+      'POST',
+      '/ui/api/account/two-factor/enrollment/confirm',
+      { code },
+    );
+    useSession(answer.session);
+    return answer;
+  },
   regenerate: (code: string) =>
     request<{ recoveryCodes: string[] }>('POST', '/ui/api/account/two-factor/recovery-codes', { code }),
-  disable: (proof: Proof) =>
-    request<{ status: 'disabled' }>('POST', '/ui/api/account/two-factor/disable', proof),
+  disable: async (proof: Proof) => {
+    const answer = await request<{ status: 'disabled'; session: SessionView }>(
+      'POST',
+      '/ui/api/account/two-factor/disable',
+      proof,
+    );
+    useSession(answer.session);
+    return answer;
+  },
 
   policy: () => request<Policy>('GET', '/ui/api/admin/policy'),
   setPolicy: (requireTwoFactor: boolean) =>

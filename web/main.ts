@@ -4,7 +4,7 @@ import { messageFor } from './messages.ts';
 import { accountScreen } from './screens/account.ts';
 import { adminScreen } from './screens/admin.ts';
 import type { ScreenContext } from './screens/context.ts';
-import { secondStepScreen, signInScreen } from './screens/signIn.ts';
+import { proxySignInScreen, secondStepScreen, signInScreen } from './screens/signIn.ts';
 
 const main = byId('main');
 
@@ -44,7 +44,9 @@ function show(session: SessionView, message: string | null = null, moveFocus = t
   };
   const screen =
     session.stage === 'anonymous'
-      ? signInScreen(context)
+      ? session.firstStep === 'trusted-header'
+        ? proxySignInScreen(context)
+        : signInScreen(context)
       : session.stage === 'second-step'
         ? secondStepScreen(context)
         : location.pathname === '/admin'

@@ -1,7 +1,8 @@
 /**
  * The baseline HTTP server: bare Fastify (no logger, no hooks, no schemas) answering the
- * same paths with the same JSON documents as the service. Started in its own process by the
- * benchmark, like the service, so each has a core's worth of the machine to itself.
+ * same paths with the same JSON documents as the service. Compiled and started in its own
+ * process by the benchmark exactly as the service is (bench/support/child.ts), so each has a
+ * core's worth of the machine to itself.
  */
 import Fastify from 'fastify';
 
@@ -33,7 +34,8 @@ app.post<{ Params: { userId: string }; Body: { code?: string } }>(
 );
 
 const port = Number(process.env.PORT ?? 0);
-await app.listen({ host: '127.0.0.1', port });
+// No top-level await: it is compiled to CommonJS like the service (scripts/build.ts).
+void app.listen({ host: '127.0.0.1', port });
 process.once('SIGTERM', () => {
   void app.close().then(() => process.exit(0));
 });

@@ -1,23 +1,35 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundle, freePort, trainServerCodeCache } from '../../scripts/build.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+let bareBuild: Promise<{ readonly plain: string; readonly cached: string }> | undefined;
+
+/**
+ * The baseline server, bundled with the service's own esbuild options (scripts/build.ts) and
+ * started by the same launcher, `node bin/compiled.js BUNDLE`, which is what `bin/service.js`
+ * does for the service: `plain` as built; `cached` also given a code cache by a training
+ * start, as the service's build gives it one, for the stricter comparison.
+ */
+export function bareFastifyBundles(): Promise<{ readonly plain: string; readonly cached: string }> {
+  bareBuild ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'two-factor-bench-bare-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const entry = { bare: join(ROOT, 'bench', 'servers', 'bareFastify.ts') };
+    await bundle(entry, join(dir, 'plain'));
+    await bundle(entry, join(dir, 'cached'));
+    const cached = join(dir, 'cached', 'bare.cjs');
+    await trainServerCodeCache(cached);
+    return { plain: join(dir, 'plain', 'bare.cjs'), cached };
+  })();
+  return bareBuild;
+}
+
 /** USER_HZ of /proc/PID/stat: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
-
-/** A free TCP port on 127.0.0.1, chosen by the OS. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
 
 export type Child = {
   readonly url: string;
@@ -32,8 +44,10 @@ export type Child = {
 };
 
 export type ChildOptions = {
-  /** `service`: the real entry point, src/main.ts; `bare`: the baseline Fastify server */
+  /** `service`: the real entry point, bin/service.js (compiled); `bare`: the baseline Fastify server, compiled alike */
   readonly kind: 'service' | 'bare';
+  /** the bare server with a code cache of its own (what the service's build gives the service) */
+  readonly bareCodeCache?: boolean;
   readonly env?: Record<string, string>;
   /** where stdout and stderr go (the service's log lines); default /dev/null */
   readonly logFile?: string;
@@ -47,17 +61,15 @@ export type ChildOptions = {
 /** Starts a server in its own process on 127.0.0.1 and waits until it answers ready. */
 export async function startChild(options: ChildOptions): Promise<Child> {
   const port = await freePort();
-  const entry = options.kind === 'service' ? 'src/main.ts' : 'bench/servers/bareFastify.ts';
+  const entry =
+    options.kind === 'service'
+      ? ['bin/service.js']
+      : ['bin/compiled.js', (await bareFastifyBundles())[options.bareCodeCache ? 'cached' : 'plain']];
   const out = openSync(options.logFile ?? '/dev/null', 'a');
   const began = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
-      '--import',
-      'tsx',
-      entry,
-    ],
+    [...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []), ...entry],
     {
       cwd: options.root ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...options.env },

@@ -12,11 +12,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 });
 
-const exitCode = await runCli(process.argv, {
+// No top-level await: the compiled command line is a CommonJS bundle (see scripts/build.ts).
+void runCli(process.argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   now: Date.now,
+}).then((exitCode) => {
+  process.exitCode = exitCode;
+  setTimeout(() => process.exit(exitCode), 3_000).unref();
 });
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), 3_000).unref();

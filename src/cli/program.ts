@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { registerAdminCommands } from './commands/adminCommands.ts';
 import { registerAuditCommands } from './commands/auditCommands.ts';
 import { registerKeyCommands } from './commands/keyCommands.ts';
@@ -9,9 +9,7 @@ import { describeFailure } from './errorReport.ts';
 import { EXIT } from './exitCodes.ts';
 import { type CliIo, Session } from './session.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const { version } = packageJson;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

@@ -34,8 +34,8 @@ export class Session {
   readonly correlationId = randomUUID();
   #config: Config | undefined;
   #logger: Logger | undefined;
-  #store: EventStore | undefined;
-  #runtime: Runtime | undefined;
+  #store: Promise<EventStore> | undefined;
+  #runtime: Promise<Runtime> | undefined;
 
   constructor(
     private readonly io: CliIo,
@@ -57,8 +57,8 @@ export class Session {
   }
 
   /** The event store alone: for reading the log, with no keys needed. */
-  store(): EventStore {
-    if (this.#runtime) return this.#runtime.store;
+  async store(): Promise<EventStore> {
+    if (this.#runtime) return (await this.#runtime).store;
     this.#store ??= this.#open(() => openEventStore(this.config()));
     return this.#store;
   }
@@ -74,7 +74,7 @@ export class Session {
       : 'note: on EventStoreDB, replaced and destroyed keys stay in its files until a scavenge has run on every node (POST /admin/scavenge); run one now\n';
   }
 
-  runtime(): Runtime {
+  async runtime(): Promise<Runtime> {
     if (this.#store) throw new Error('open either the store or the runtime in one invocation');
     this.#runtime ??= this.#open(() =>
       createRuntime(this.config(), this.logger(), { generateCredentials: false }),
@@ -100,8 +100,9 @@ export class Session {
     const store = this.#store;
     this.#runtime = undefined;
     this.#store = undefined;
-    await runtime?.close();
-    await store?.close();
+    // One that failed to open has nothing to close; its error was reported by the command.
+    await (await runtime?.catch(() => undefined))?.close();
+    await (await store?.catch(() => undefined))?.close();
     this.#logger?.flush();
   }
 
@@ -110,7 +111,7 @@ export class Session {
    * log that "verifies", or an admin action recorded where the service never looks. The
    * service creates the store on its first start.
    */
-  #open<T>(open: () => T): T {
+  #open<T>(open: () => Promise<T>): Promise<T> {
     const config = this.config();
     if (config.eventStoreConnectionString === null) {
       const file = join(config.dataDir, EMBEDDED_STORE_FILE);

@@ -3,6 +3,8 @@ import type { EncryptionKey } from '../crypto/secretBox.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
 import { type ApiKey, parseApiKeys } from './apiKeys.ts';
 import { parseEncryptionKeys } from './encryptionKeys.ts';
+import { parsePublicUrl } from './publicUrl.ts';
+import { parseTrustProxy, type TrustProxy } from './trustProxy.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -31,7 +33,17 @@ const environmentSchema = z.object({
     .refine((value) => value.split(',').every(isUserId), {
       message: 'must be a comma-separated list of user ids',
     })
-    .default('admin'),
+    .optional(),
+  UI_TRUSTED_USER_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be a header name, e.g. X-Forwarded-User' })
+    .refine((name) => !/^(host|cookie|authorization|x-forwarded-(for|proto|host))$/i.test(name), {
+      message: 'must be a header of its own, set by the authenticating proxy (e.g. X-Forwarded-User)',
+    })
+    .optional(),
+  UI_DEMO_SIGN_IN: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  TRUST_PROXY: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
 });
 
 export type Config = {
@@ -54,8 +66,17 @@ export type Config = {
   readonly acceptUnpepperedRecoveryCodes: boolean;
   /** the reference web UI at `/`: on in development, off in production unless UI_ENABLED=true */
   readonly uiEnabled: boolean;
-  /** user ids that may use the web UI's admin page (demo sign-in) */
+  /** user ids that may use the web UI's admin page, once they have passed the second step */
   readonly uiAdmins: readonly string[];
+  /**
+   * Where the web UI's first step comes from: a header an authenticating proxy sets
+   * (lower-case name), or the demo form that takes any user id.
+   */
+  readonly uiSignIn: { readonly kind: 'trusted-header'; readonly header: string } | { readonly kind: 'demo' };
+  /** which proxies' X-Forwarded-* headers are believed */
+  readonly trustProxy: TrustProxy;
+  /** the one origin the web UI answers on; null: this machine's, on the bound port (development) */
+  readonly publicUrl: string | null;
 };
 
 export class ConfigError extends Error {
@@ -87,6 +108,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
     }
   };
+  const invalid = <T>(parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+    }
+  };
+  const trustProxy = invalid(() => parseTrustProxy(e.TRUST_PROXY));
+  const publicUrl = e.PUBLIC_URL === undefined ? null : invalid(() => parsePublicUrl(e.PUBLIC_URL as string));
+  const uiEnabled = e.UI_ENABLED === undefined ? !production : e.UI_ENABLED === 'true';
+  const uiSignIn = webUiSignIn(e, { production, uiEnabled, trustProxy });
+  if (production && uiEnabled && publicUrl === null) {
+    throw new ConfigError(
+      'UI_ENABLED=true in production needs PUBLIC_URL, the one origin the web UI answers on (e.g. https://2fa.example.com)',
+    );
+  }
   return {
     production,
     host: e.HOST,
@@ -101,7 +138,44 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     acceptUnpepperedRecoveryCodes: e.ACCEPT_UNPEPPERED_RECOVERY_CODES === 'true',
-    uiEnabled: e.UI_ENABLED === undefined ? !production : e.UI_ENABLED === 'true',
-    uiAdmins: e.UI_ADMINS.split(','),
+    uiEnabled,
+    // No administrator by default in production: the admin page is for those named.
+    uiAdmins: (e.UI_ADMINS ?? (production ? '' : 'admin')).split(',').filter((id) => id.length > 0),
+    uiSignIn,
+    trustProxy,
+    publicUrl,
   };
+}
+
+/**
+ * The web UI's first step. In production it must come from an authenticating proxy (a header
+ * believed from TRUST_PROXY addresses only), or be asked for as a demo in so many words.
+ */
+function webUiSignIn(
+  e: { readonly UI_TRUSTED_USER_HEADER?: string | undefined; readonly UI_DEMO_SIGN_IN?: string | undefined },
+  { production, uiEnabled, trustProxy }: { production: boolean; uiEnabled: boolean; trustProxy: TrustProxy },
+): Config['uiSignIn'] {
+  const header = e.UI_TRUSTED_USER_HEADER?.toLowerCase();
+  if (header !== undefined) {
+    if (e.UI_DEMO_SIGN_IN === 'true') {
+      throw new ConfigError(
+        'UI_TRUSTED_USER_HEADER and UI_DEMO_SIGN_IN=true exclude each other: the first step comes from the proxy or from the demo form',
+      );
+    }
+    if (trustProxy.kind !== 'addresses') {
+      throw new ConfigError(
+        'UI_TRUSTED_USER_HEADER is believed only from the proxies TRUST_PROXY names: set TRUST_PROXY to their addresses or networks (a hop count would believe any peer)',
+      );
+    }
+    return { kind: 'trusted-header', header };
+  }
+  const demo = e.UI_DEMO_SIGN_IN === undefined ? !production : e.UI_DEMO_SIGN_IN === 'true';
+  if (uiEnabled && !demo) {
+    throw new ConfigError(
+      production
+        ? 'UI_ENABLED=true in production needs a real first step: set UI_TRUSTED_USER_HEADER to the header your authenticating proxy sets to the signed-in user (e.g. X-Forwarded-User), with TRUST_PROXY naming that proxy; or, for a demonstration only, UI_DEMO_SIGN_IN=true (then anyone can sign in as any user id)'
+        : 'UI_DEMO_SIGN_IN=false leaves the web UI without a first step: set UI_TRUSTED_USER_HEADER (with TRUST_PROXY), or UI_ENABLED=false',
+    );
+  }
+  return { kind: 'demo' };
 }

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -44,6 +47,11 @@ export type AppDeps = {
   readonly requestTimeoutMs?: number;
   /** how long an idle keep-alive connection is kept; default 5 s */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Which peers' X-Forwarded-For/-Proto/-Host are believed (TRUST_PROXY), for `request.ip`,
+   * `request.protocol` and `request.host`; default: none, the connection is the client.
+   */
+  readonly trustProxy?: (address: string, hop: number) => boolean;
   /** routes served from read models, registered by whoever owns them */
   readonly readModelRoutes?: (app: TypedApp, requireRole: (role: Role) => onRequestHookHandler) => void;
 };
@@ -55,6 +63,16 @@ export const DEFAULT_THROTTLE_FAILURES_PER_MINUTE = 20;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
+/**
+ * swagger-ui's own files (the page's scripts, its logo), found through node_modules rather
+ * than beside the plugin's code: the compiled service carries the plugin inside its bundle.
+ */
+function swaggerUiFiles() {
+  const packageJson = createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json');
+  const baseDir = join(dirname(packageJson), 'static');
+  return { baseDir, logo: { type: 'image/svg+xml', content: readFileSync(join(baseDir, 'logo.svg')) } };
+}
+
 /** Builds the HTTP service around its dependencies; the process entry point is `main.ts`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
@@ -64,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One line per request is written in onResponse below, with what operators need.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: deps.trustProxy ?? false,
     // A client that sends a request slowly (its headers time out with it), or keeps an idle
     // connection open, gets it closed: otherwise a few hundred of them hold every socket the
     // process may open. No idle-socket timeout beyond that: a reader pausing an audit export
@@ -162,7 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', ...swaggerUiFiles() });
 
   const requireRole =
     (role: Role): onRequestHookHandler =>

@@ -9,6 +9,8 @@ export const PROBLEMS = {
   'two-factor-required': { status: 403, title: 'Two-factor authentication is required for all users' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  /** the web UI, asked for under another host or scheme than its PUBLIC_URL */
+  'misdirected-request': { status: 421, title: 'This address does not serve the web UI' },
   'not-enabled': { status: 409, title: 'Two-factor authentication is not enabled' },
   'already-enabled': { status: 409, title: 'Two-factor authentication is already enabled' },
   'no-pending-enrollment': { status: 409, title: 'There is no enrollment to confirm' },
@@ -43,7 +45,12 @@ export class HttpProblem extends Error {
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly options: { readonly status?: number; readonly headers?: Record<string, string> } = {},
+    readonly options: {
+      readonly status?: number;
+      readonly headers?: Record<string, string>;
+      /** what is wrong, where the code's general title would mislead (the web UI has no API key) */
+      readonly title?: string;
+    } = {},
   ) {
     super(detail);
   }
@@ -55,7 +62,7 @@ export class HttpProblem extends Error {
   toDocument(): ProblemDocument {
     return {
       type: `urn:two-factor:problem:${this.code}`,
-      title: PROBLEMS[this.code].title,
+      title: this.options.title ?? PROBLEMS[this.code].title,
       status: this.status,
       detail: this.detail,
       code: this.code,

@@ -50,6 +50,9 @@ type OwnerRow = { role: string; pid: number; hostname: string; since: string };
  */
 export function acquireRunnerLock(file: string, role: string): RunnerLock {
   const db = new Database(file, { timeout: 0 });
+  // The owner row only names who holds the lock, and the lock itself is the OS's: its writes
+  // need no fsync, which cost a start several disk flushes.
+  db.pragma('synchronous = OFF');
   try {
     db.exec(`CREATE TABLE IF NOT EXISTS owner (
       id INTEGER PRIMARY KEY CHECK (id = 1),

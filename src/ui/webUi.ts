@@ -4,10 +4,13 @@ import { createAttemptGuard } from '../http/attemptGuard.ts';
 import { createFailureThrottle } from '../http/failureThrottle.ts';
 import { throttleKeyOfAddress } from '../http/throttleKey.ts';
 import { webAssets } from './assets.ts';
+import { checkUiOrigin } from './csrf.ts';
 import { accountRoutes } from './routes/accountRoutes.ts';
 import { adminRoutes } from './routes/adminRoutes.ts';
 import { sessionRoutes } from './routes/sessionRoutes.ts';
+import { uiCookies } from './sessionCookie.ts';
 import { createSessionStore } from './sessionStore.ts';
+import { createSignInTokens } from './signInToken.ts';
 import type { WebUiDeps } from './uiContext.ts';
 
 /** Everything the page loads comes from here; the QR code is a data: image. */
@@ -25,25 +28,35 @@ const CONTENT_SECURITY_POLICY = [
 /** Client-side routes: each serves the same shell, which picks the screen. */
 const PAGES = ['/', '/admin'] as const;
 
+/** Shown on every page when anyone may sign in as anyone: the demo sign-in in production. */
+const DEMO_BANNER =
+  '<p class="demo-banner" role="note"><strong>Demo sign-in.</strong> Anyone can sign in here as any user id: this installation is not for real accounts.</p>';
+
 /**
  * The reference web UI at `/`: the page, and under /ui/api a thin same-origin layer that keeps
- * a demo session in an HttpOnly cookie and calls the same application service as the API. The
- * browser never holds an API key.
+ * a session in an HttpOnly cookie and calls the same application service as the API. The
+ * browser never holds an API key. It answers on its one origin only (PUBLIC_URL).
  */
 export async function registerWebUi(
   app: FastifyInstance,
-  deps: Omit<WebUiDeps, 'sessions' | 'attempts'> & {
+  deps: Omit<WebUiDeps, 'sessions' | 'attempts' | 'cookies' | 'signInTokens'> & {
     readonly sessions?: WebUiDeps['sessions'];
     /** failed attempts per browser address a minute, across users (THROTTLE_FAILURES_PER_MINUTE) */
     readonly throttleFailuresPerMinute: number;
+    /** whether the UI's origin is https: its cookies are then `__Host-` and Secure */
+    readonly secure: boolean;
   },
 ): Promise<void> {
   const assets = await webAssets();
+  const banner = deps.firstStep.kind === 'demo' && deps.firstStep.banner;
+  const html = banner ? assets.html.replace('<body>', `<body>\n    ${DEMO_BANNER}`) : assets.html;
   const full: WebUiDeps = {
     ...deps,
     sessions: deps.sessions ?? createSessionStore(),
-    // The page talks to the service directly: the end user's address is the connection's, never a
-    // header the browser could choose.
+    cookies: uiCookies(deps.secure),
+    signInTokens: createSignInTokens(),
+    // The failures of a browser count against its own address: the connection's, or the one
+    // the proxies named in TRUST_PROXY report (X-Forwarded-For), never a header it chose.
     attempts: createAttemptGuard(
       createFailureThrottle({ failuresPerWindow: deps.throttleFailuresPerMinute }),
       deps.clock,
@@ -51,6 +64,7 @@ export async function registerWebUi(
     ),
   };
   await app.register(async (scope) => {
+    scope.addHook('onRequest', async (request) => checkUiOrigin(request, full.origins()));
     scope.addHook('onSend', async (request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
@@ -64,7 +78,7 @@ export async function registerWebUi(
     });
     for (const page of PAGES) {
       scope.get(page, { schema: { hide: true } }, async (_request, reply) =>
-        reply.type('text/html; charset=utf-8').send(assets.html),
+        reply.type('text/html; charset=utf-8').send(html),
       );
     }
     scope.get('/ui/app.js', { schema: { hide: true } }, async (_request, reply) =>

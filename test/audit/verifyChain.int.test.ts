@@ -21,7 +21,7 @@ beforeAll(async () => {
   template = await dirs.make();
   await recordHistory(template);
   // A value that occurs exactly once in the file, to edit byte by byte.
-  const runtime = openRuntime(template);
+  const runtime = await openRuntime(template);
   const id = randomUUID();
   await runtime.service.reset('ada', REASON, {
     correlationId: id,

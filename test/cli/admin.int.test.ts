@@ -8,8 +8,11 @@ import { openRuntime } from '../support/recordedHistory.ts';
 const { stoppedService } = recordedDataDirs('cli-admin');
 
 /** What a freshly started service would see: a new runtime over the same DATA_DIR. */
-async function inspect<T>(dataDir: string, look: (runtime: ReturnType<typeof openRuntime>) => Promise<T>) {
-  const runtime = openRuntime(dataDir);
+async function inspect<T>(
+  dataDir: string,
+  look: (runtime: Awaited<ReturnType<typeof openRuntime>>) => Promise<T>,
+) {
+  const runtime = await openRuntime(dataDir);
   try {
     return await look(runtime);
   } finally {

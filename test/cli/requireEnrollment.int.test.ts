@@ -15,10 +15,10 @@ const HOUR = 3_600_000;
 /** A runtime over the same DATA_DIR whose clock reads `nowMs` (the command line's is the wall clock). */
 async function inspect<T>(
   dataDir: string,
-  look: (runtime: ReturnType<typeof openRuntime>) => Promise<T>,
+  look: (runtime: Awaited<ReturnType<typeof openRuntime>>) => Promise<T>,
   nowMs = Date.now(),
 ) {
-  const runtime = openRuntime(dataDir, testClock(nowMs));
+  const runtime = await openRuntime(dataDir, testClock(nowMs));
   try {
     return await look(runtime);
   } finally {

@@ -32,7 +32,7 @@ const webMetadata = (actor: string): CommandMetadata => {
 };
 
 /** The real runtime (composition root) over `dataDir`, with cheap argon2 and a test clock. */
-export function openRuntime(dataDir: string, clock = testClock()): Runtime {
+export function openRuntime(dataDir: string, clock = testClock()): Promise<Runtime> {
   return createRuntime(loadConfig(serviceEnvironment(dataDir)), pino({ level: 'silent' }), {
     clock: clock.now,
     digestParameters: TEST_DIGEST_PARAMETERS,
@@ -56,7 +56,7 @@ export type RecordedHistory = {
  */
 export async function recordHistory(dataDir: string): Promise<RecordedHistory> {
   const clock = testClock();
-  const runtime = openRuntime(dataDir, clock);
+  const runtime = await openRuntime(dataDir, clock);
   const { service } = runtime;
   const secrets: string[] = [];
   try {

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/build.ts';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
 import { enableTwoFactor } from '../support/twoFactorFlows.ts';
 import { browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
@@ -115,6 +116,30 @@ async function saveCodes(page: Page, codes: readonly string[], name: string) {
   await finish.click();
   await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
 }
+
+/**
+ * The setup dialog from its QR code to the saved recovery codes, as a person goes through it
+ * (the secret read off step 1 where a phone would scan it); returns the secret.
+ */
+async function enrollInDialog(page: Page, name: string): Promise<string> {
+  const dialog = page.getByRole('dialog', { name: 'Set up two-factor authentication' });
+  await expect.poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+  await dialog.getByRole('button', { name: "Can't scan? Enter this code manually" }).click();
+  const secret = ((await dialog.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  await dialog.getByLabel('Six-digit code').fill(currentCode(secret));
+  await dialog.getByRole('button', { name: 'Verify and enable' }).click();
+  await saveCodes(page, await listedCodes(page), name);
+  nextStep();
+  return secret;
+}
+
+/** The administrator's authenticator: set up in the admin journey, or through the API when run alone. */
+let adminSecret: string | undefined;
+const adminTwoFactorSecret = async () => {
+  adminSecret ??= (await enableTwoFactor(t, 'admin')).secret;
+  return adminSecret;
+};
 
 describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
   it('walks every flow of a user: enable, sign in with a code and a recovery code, regenerate, disable', async () => {
@@ -385,7 +410,19 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     const { secret } = await enableTwoFactor(t, user);
     const admin = await openPage(browser, t.url);
     await signIn(admin.page, 'admin');
+    // An administrator without 2FA is led into its setup first; the admin page opens after.
+    await expect
+      .poll(() =>
+        admin.page
+          .getByText('As an administrator, you set up two-factor authentication before anything else')
+          .isVisible(),
+      )
+      .toBe(true);
+    expect(await admin.page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    await screenshot(admin.page, 'admin-led-into-setup');
+    adminSecret = await enrollInDialog(admin.page, 'admin-setup-recovery-codes');
     await onAccountPage(admin.page);
+    await expect.poll(() => admin.page.getByRole('link', { name: 'Admin' }).count()).toBe(1);
     await admin.page.getByRole('link', { name: 'Admin' }).click();
     await expect
       .poll(() => admin.page.getByRole('heading', { name: 'Administration' }).isVisible())
@@ -421,7 +458,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     expect(await carol.page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
     await carol.page.goto('/admin');
     await expect
-      .poll(() => carol.page.getByText('Only administrators can open this page.').isVisible())
+      .poll(() => carol.page.getByText('Only administrators can open this page').isVisible())
       .toBe(true);
 
     // Five wrong codes (from the web tier, through the API) lock carol; the administrator unlocks.
@@ -561,6 +598,8 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
 
     await signOut(page);
     await signIn(page, 'admin');
+    await verifyWithCode(page, currentCode(await adminTwoFactorSecret()));
+    nextStep();
     await onAccountPage(page);
     await page.goto('/admin');
     await expect.poll(() => page.getByRole('row', { name: /^kim\b/ }).count()).toBe(1);
@@ -570,3 +609,56 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await context.close();
   });
 });
+
+describe.skipIf(browserMissing !== null)(
+  'the web UI in Chromium, behind a sign-in proxy (production)',
+  () => {
+    let proxied: TestService;
+    beforeAll(async () => {
+      if (browserMissing !== null) return;
+      // The browser itself stands in for the proxy: it connects from 127.0.0.1, which TRUST_PROXY
+      // names, and sends the header the proxy would set.
+      const port = await freePort();
+      proxied = await startTestService({
+        env: {
+          NODE_ENV: 'production',
+          PORT: String(port),
+          PUBLIC_URL: `http://127.0.0.1:${port}`,
+          UI_ENABLED: 'true',
+          UI_TRUSTED_USER_HEADER: 'X-Forwarded-User',
+          TRUST_PROXY: '127.0.0.1',
+        },
+      });
+    });
+    afterAll(async () => {
+      await proxied?.stop();
+    });
+
+    it('signs in the user the proxy names at once, asks only the second step, and waits after a sign-out', async () => {
+      const { secret } = await enableTwoFactor(proxied, 'pat@example.com');
+      const { page, watch, context } = await openPage(browser, proxied.url);
+      await context.setExtraHTTPHeaders({ 'x-forwarded-user': 'pat@example.com' });
+      await page.goto('/');
+      // No user-id form: straight to the second step of the user the proxy signed in.
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Two-step verification' }).isVisible())
+        .toBe(true);
+      expect(await page.getByLabel('User id').count()).toBe(0);
+      expect(await page.getByRole('main').getByText('pat@example.com').isVisible()).toBe(true);
+      await screenshot(page, 'proxy-second-step');
+      proxied.clock.advance(STEP);
+      await page.getByLabel('Six-digit code').fill(codeAt(secret, proxied.clock.now()));
+      await page.getByRole('button', { name: 'Verify', exact: true }).click();
+      await expect.poll(() => accountHeading(page).isVisible()).toBe(true);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expect.poll(() => page.getByRole('button', { name: 'Sign in again' }).isVisible()).toBe(true);
+      expect(await page.getByRole('heading', { name: 'Two-step verification' }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Sign in again' }).click();
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Two-step verification' }).isVisible())
+        .toBe(true);
+      expectOnly(watch, []);
+      await context.close();
+    });
+  },
+);

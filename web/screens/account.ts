@@ -1,4 +1,4 @@
-import { ApiError, api, type Enrollment, type TwoFactorStatus } from '../api.ts';
+import { ApiError, api, type Enrollment, type SessionView, type TwoFactorStatus } from '../api.ts';
 import { codeForm, formatTime, messageLine, openDialog, toggleSwitch } from '../components.ts';
 import { h, replace } from '../dom.ts';
 import { duration, messageFor } from '../messages.ts';
@@ -133,6 +133,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
   }
 
   function openSetup() {
+    let signedInAfterSetup: SessionView | null = null;
     openDialog('Set up two-factor authentication', (dialog) => {
       const body = h('div');
       let finished = false;
@@ -214,6 +215,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
           onSubmit: async (proof) => {
             try {
               const confirmed = await api.confirmEnrollment('code' in proof ? proof.code : '');
+              signedInAfterSetup = confirmed.session;
               save(confirmed.recoveryCodes);
             } catch (error) {
               if (
@@ -252,7 +254,11 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
             userId,
             onFinish: () => {
               dialog.close();
-              void refresh('Two-factor authentication is on.');
+              // The session changed with the setup (a second step passed): draw the page for it,
+              // with the admin page now open to an administrator.
+              if (signedInAfterSetup !== null) {
+                context.changeSession(signedInAfterSetup, 'Two-factor authentication is on.');
+              } else void refresh('Two-factor authentication is on.');
             },
           }),
         );
@@ -332,10 +338,12 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
         submitLabel: 'Disable',
         allowRecoveryCode: true,
         onSubmit: async (proof) => {
-          await api.disable(proof);
+          const disabled = await api.disable(proof);
           done = true;
           dialog.close();
-          void refresh('Two-factor authentication is off.');
+          if (disabled.session.mustEnroll) {
+            context.changeSession(disabled.session, 'Two-factor authentication is off.');
+          } else void refresh('Two-factor authentication is off.');
         },
         extraButtons: [h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel')],
       });
@@ -350,7 +358,17 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
     });
   }
 
-  void refresh();
+  const mustEnroll = context.session.mustEnroll
+    ? h(
+        'p',
+        { class: 'message warn', role: 'status' },
+        'As an administrator, you set up two-factor authentication before anything else: the admin page opens once it is on.',
+      )
+    : null;
+  void refresh().then(() => {
+    // Led straight into the setup; cancelling it leaves the switch here to start again.
+    if (context.session.mustEnroll && document.querySelector('dialog[open]') === null) openSetup();
+  });
   if (context.message !== null) notice.show(context.message);
   return {
     nodes: [
@@ -361,6 +379,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       ),
       heading,
       h('p', {}, 'Signed in as ', h('strong', {}, userId), '.'),
+      ...(mustEnroll === null ? [] : [mustEnroll]),
       notice.element,
       card,
     ],

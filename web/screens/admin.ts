@@ -29,9 +29,19 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
         h(
           'p',
           { class: 'message warn' },
-          'Only administrators can open this page. In this demo they are the user ids listed in UI_ADMINS (by default: admin).',
+          context.session.mustEnroll
+            ? 'Set up two-factor authentication first: administrators pass the second step like everyone else, and this page opens once it is on.'
+            : 'Only administrators can open this page: the user ids listed in UI_ADMINS, with two-factor authentication on.',
         ),
-        h('p', {}, h('a', { href: '/' }, 'Back to your account')),
+        h(
+          'p',
+          {},
+          h(
+            'a',
+            { href: '/' },
+            context.session.mustEnroll ? 'Set up two-factor authentication' : 'Back to your account',
+          ),
+        ),
       ],
       focus: heading,
     };

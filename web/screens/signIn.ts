@@ -10,7 +10,7 @@ export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HT
   document.title = `Sign in — ${context.session.productName}`;
   const userId = field({
     label: 'User id',
-    hint: 'Any user id, e.g. ada or ada@example.com. Administrators (UI_ADMINS): admin by default.',
+    hint: 'Any user id, e.g. ada or ada@example.com. Administrators (UI_ADMINS, admin by default) set up two-factor authentication first.',
     input: { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true },
   });
   const alert = messageLine('alert');
@@ -53,6 +53,37 @@ export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HT
     ],
     focus: userId.input,
   };
+}
+
+/**
+ * Behind a sign-in proxy the first step is already taken: the proxy says who the user is, and
+ * the page signs in at once, leaving only the second step (if any) to the user. After a
+ * sign-out here (the proxy's own session goes on) it waits to be asked.
+ */
+export function proxySignInScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
+  document.title = `Signing in — ${context.session.productName}`;
+  const waiting = context.message !== null;
+  const heading = h('h1', { tabindex: '-1' }, waiting ? 'Sign in' : 'Signing in…');
+  const alert = messageLine('alert');
+  const retry = h(
+    'button',
+    { type: 'button', class: 'primary', hidden: !waiting, onclick: () => attempt() },
+    waiting ? 'Sign in again' : 'Try again',
+  );
+  async function attempt() {
+    retry.hidden = true;
+    alert.show(null);
+    try {
+      context.changeSession(await api.signIn());
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      heading.textContent = 'Sign in';
+      alert.show(messageFor(error));
+      retry.hidden = false;
+    }
+  }
+  if (!waiting) void attempt();
+  return { nodes: [heading, alert.element, h('div', { class: 'actions' }, retry)], focus: heading };
 }
 
 /** The second step: the session is not signed in until a code is verified here. */

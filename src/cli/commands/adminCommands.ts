@@ -48,7 +48,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     )
     .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const before = await service.peekStatus(userId);
       const result = await service.reset(userId, options.reason, session.metadataFor(options.actor));
       const { stdout } = context.io;
@@ -69,7 +69,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     )
     .action(async (userId: string, options: { reason: string; actor: string; json?: boolean }) => {
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const result = await service.erase(userId, options.reason, session.metadataFor(options.actor));
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json(result)}\n`);
@@ -107,7 +107,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     .addHelpText('after', examples('twofactor admin unlock bob --actor root'))
     .action(async (userId: string, options: { actor: string; json?: boolean }) => {
       const session = context.session();
-      const { service } = session.runtime();
+      const { service } = await session.runtime();
       const before = await service.peekStatus(userId);
       const status = await service.unlock(userId, session.metadataFor(options.actor));
       const { stdout } = context.io;
@@ -159,7 +159,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
           );
         }
         const session = context.session();
-        const { service } = session.runtime();
+        const { service } = await session.runtime();
         const before = await service.policy();
         const policy =
           options.require === undefined

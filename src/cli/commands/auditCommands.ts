@@ -62,8 +62,8 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       const out = new LineOutput(stdout);
       const session = context.session();
       // The runtime first: its keys open the personal fields, and the store comes with it.
-      const read = personalDataReader(session.runtime().keys);
-      const store = session.store();
+      const read = personalDataReader((await session.runtime()).keys);
+      const store = await session.store();
       if (format === 'table') await out.line(auditTableHeader());
       const filter = { userId: options.user, sinceMs: options.since, untilMs: options.until };
       let written = 0;
@@ -85,7 +85,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .requiredOption('--at <time>', 'the moment, ISO 8601 (e.g. 2026-01-31T12:00:00Z)', parseTime)
     .addHelpText('after', examples('twofactor audit state ada --at 2026-01-31T12:00:00Z'))
     .action(async (userId: string, options: { at: number }) => {
-      const { service } = context.session().runtime();
+      const { service } = await context.session().runtime();
       const status = await service.statusAt(userId, options.at);
       context.io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     });

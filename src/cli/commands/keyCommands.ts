@@ -45,7 +45,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     .action(async (options: { json?: boolean }) => {
       const session = context.session();
       const configured = (session.config().encryptionKeys ?? []).map((key) => key.id);
-      const runtime = session.runtime();
+      const runtime = await session.runtime();
       const userIds = await usersInLog(runtime.store);
       const emptyRow = (keyId: string, configured: boolean): KeyRow => ({
         keyId,
@@ -129,7 +129,7 @@ Exits ${EXIT.failure} when some data keys are wrapped by a key the configuration
 `,
     )
     .action(async () => {
-      const runtime = context.session().runtime();
+      const runtime = await context.session().runtime();
       const stop = new AbortController();
       const interrupt = () => stop.abort();
       process.once('SIGINT', interrupt);
@@ -164,7 +164,7 @@ Exits ${EXIT.failure} when some data keys are wrapped by a key the configuration
     .addHelpText('after', examples('twofactor keys migrate --actor root'))
     .action(async (options: { actor: string }) => {
       const session = context.session();
-      const runtime = session.runtime();
+      const runtime = await session.runtime();
       const userIds = await usersInLog(runtime.store);
       const metadata = session.metadataFor(options.actor);
       let resealed = 0;

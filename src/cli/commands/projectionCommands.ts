@@ -23,7 +23,7 @@ async function withReadModels<T>(
   const session = context.session();
   const readModels = openReadModels({
     dataDir: session.config().dataDir,
-    store: session.store(),
+    store: await session.store(),
     logger: session.logger(),
     role: 'rebuild from the command line',
   });
@@ -53,7 +53,7 @@ export function registerProjectionCommands(program: Command, context: CliContext
       // Read-only: looking never changes the read models (nor takes their lock).
       const statuses = await readProjectionStatus({
         dataDir: session.config().dataDir,
-        store: session.store(),
+        store: await session.store(),
       }).catch((error: unknown) => {
         if (error instanceof StoreUnavailableError) {
           throw new CliError(

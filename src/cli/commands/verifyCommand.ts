@@ -54,7 +54,7 @@ export function registerVerifyCommand(audit: Command, context: CliContext): void
 
 async function verify(context: CliContext, options: VerifyOptions, saved: HeadsDocument | undefined) {
   const { io } = context;
-  const store = context.session().store();
+  const store = await context.session().store();
   const progress = progressReporter(io.stderr, { label: 'verifying', now: io.now });
   // Before the walk: every event recorded before this moment is covered by the heads.
   const takenAt = new Date(io.now()).toISOString();

@@ -1,23 +1,48 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { qrCodeDataUrl } from '../../http/qrCode.ts';
 import type { TypedApp } from '../../http/routes/routeDeps.ts';
 import { proofBody, totpCodeSchema } from '../../http/schemas.ts';
 import { uiCommandMetadata } from '../endUser.ts';
-import { attempt, signedIn, type WebUiDeps } from '../uiContext.ts';
+import type { Session } from '../sessionStore.ts';
+import {
+  attempt,
+  isAdministrator,
+  type SessionView,
+  sessionView,
+  signedIn,
+  startSession,
+  type WebUiDeps,
+} from '../uiContext.ts';
 import { presented } from './sessionRoutes.ts';
 
 /** Seconds from `nowMs` until `isoTime`, at least 1; null when there is no such time. */
 export const secondsUntil = (isoTime: string | null, nowMs: number): number | null =>
   isoTime === null ? null : Math.max(1, Math.ceil((Date.parse(isoTime) - nowMs) / 1000));
 
-/** Settings → Account → Two-factor authentication, for the signed-in user only. */
+/**
+ * Settings → Account → Two-factor authentication, for the signed-in user only. A session that
+ * must set up 2FA first reaches the status and the setup, nothing else.
+ */
 export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   const web = (userId: string) => ({ role: 'web' as const, id: userId });
+  /** The same user, signed in on, in a new session that may do something else than `session`. */
+  const resume = (
+    reply: FastifyReply,
+    session: Session,
+    may: Pick<Session, 'secondFactor' | 'restriction'>,
+  ): SessionView =>
+    startSession(deps, reply, session, {
+      stage: 'signed-in',
+      userId: session.userId,
+      address: session.address,
+      ...may,
+    });
 
   app.get('/ui/api/account/two-factor', {
     schema: { hide: true },
     handler: async (request) => {
-      const { userId } = signedIn(deps, request, { change: false });
+      const { userId } = signedIn(deps, request, { change: false, whileRestricted: true });
       const status = await deps.service.status(userId);
       // The page cannot compare lockedUntil with its own clock: the service's clock decides.
       return {
@@ -30,7 +55,7 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.post('/ui/api/account/two-factor/enrollment', {
     schema: { hide: true, body: z.strictObject({}).nullish() },
     handler: async (request) => {
-      const { userId } = signedIn(deps, request, { change: true });
+      const { userId } = signedIn(deps, request, { change: true, whileRestricted: true });
       const started = await deps.service.startEnrollment(
         userId,
         { accountName: userId, proof: null },
@@ -49,13 +74,17 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.post('/ui/api/account/two-factor/enrollment/confirm', {
     ...attempt(deps),
     schema: { hide: true, body: z.strictObject({ code: totpCodeSchema }) },
-    handler: async (request) => {
-      const { userId } = signedIn(deps, request, { change: true });
-      return deps.service.confirmEnrollment(
+    handler: async (request, reply) => {
+      const session = signedIn(deps, request, { change: true, whileRestricted: true });
+      const { userId } = session;
+      const confirmed = await deps.service.confirmEnrollment(
         userId,
         request.body.code,
         uiCommandMetadata(request, web(userId)),
       );
+      // A code from the new authenticator is a second step passed: the session may now do
+      // whatever its user may, administration included.
+      return { ...confirmed, session: resume(reply, session, { secondFactor: true, restriction: null }) };
     },
   });
 
@@ -75,9 +104,17 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.post('/ui/api/account/two-factor/disable', {
     ...attempt(deps),
     schema: { hide: true, body: proofBody },
-    handler: async (request) => {
-      const { userId } = signedIn(deps, request, { change: true });
-      return deps.service.disable(userId, presented(request.body), uiCommandMetadata(request, web(userId)));
+    handler: async (request, reply) => {
+      const session = signedIn(deps, request, { change: true });
+      const { userId } = session;
+      const disabled = await deps.service.disable(
+        userId,
+        presented(request.body),
+        uiCommandMetadata(request, web(userId)),
+      );
+      if (!isAdministrator(deps, userId)) return { ...disabled, session: sessionView(deps, session) };
+      // An administrator without 2FA sets it up again before anything else.
+      return { ...disabled, session: resume(reply, session, { secondFactor: false, restriction: 'enroll' }) };
     },
   });
 }

@@ -15,7 +15,7 @@ export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.get('/ui/api/admin/policy', {
     schema: { hide: true },
     handler: async (request) => {
-      administrator(deps, request, { change: false });
+      await administrator(deps, request, { change: false });
       return deps.service.policy();
     },
   });
@@ -23,7 +23,7 @@ export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.put('/ui/api/admin/policy', {
     schema: { hide: true, body: z.strictObject({ requireTwoFactor: z.boolean() }) },
     handler: async (request) => {
-      const { userId } = administrator(deps, request, { change: true });
+      const { userId } = await administrator(deps, request, { change: true });
       return deps.service.changePolicy(
         request.body.requireTwoFactor,
         uiCommandMetadata(request, admin(userId)),
@@ -34,7 +34,7 @@ export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.get('/ui/api/admin/users', {
     schema: { hide: true, querystring: z.strictObject({ cursor: z.string().max(256).optional() }) },
     handler: async (request) => {
-      administrator(deps, request, { change: false });
+      await administrator(deps, request, { change: false });
       const { cursor } = request.query;
       try {
         return deps.listUsers({
@@ -58,7 +58,7 @@ export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
       body: z.strictObject({ reason: reasonSchema }),
     },
     handler: async (request) => {
-      const { userId } = administrator(deps, request, { change: true });
+      const { userId } = await administrator(deps, request, { change: true });
       return deps.service.reset(
         request.params.userId,
         request.body.reason,
@@ -70,7 +70,7 @@ export function adminRoutes(app: TypedApp, deps: WebUiDeps): void {
   app.post('/ui/api/admin/users/:userId/unlock', {
     schema: { hide: true, params: userParams, body: z.strictObject({}).nullish() },
     handler: async (request) => {
-      const { userId } = administrator(deps, request, { change: true });
+      const { userId } = await administrator(deps, request, { change: true });
       return deps.service.unlock(request.params.userId, uiCommandMetadata(request, admin(userId)));
     },
   });
