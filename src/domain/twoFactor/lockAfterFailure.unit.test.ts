@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR, MINUTE, T0 } from '../testing/clock.ts';
-import { isLocked, lockAfterFailure, noLockout } from './lockout.ts';
+import { failuresBeforeNextLock, isLocked, lockAfterFailure, noLockout } from './lockout.ts';
 
 describe('lockAfterFailure: the lock each consecutive failure triggers', () => {
   it.each([1, 2, 3, 4, 6, 9, 11, 99])('failure %i: no lock', (failures) => {
@@ -22,6 +22,33 @@ describe('lockAfterFailure: the lock each consecutive failure triggers', () => {
 
   it.each([100, 101, 150])('failure %i: locked until an administrator unlocks', (failures) => {
     expect(lockAfterFailure(failures, T0)).toBeNull();
+  });
+});
+
+describe('failuresBeforeNextLock: how many more failures lock the factor', () => {
+  it.each([
+    [0, 5],
+    [1, 4],
+    [3, 2],
+    [4, 1],
+    [5, 5],
+    [8, 2],
+    [97, 3],
+  ])('after %i failures in a row: %i more', (failures, more) => {
+    const next = failuresBeforeNextLock(failures);
+    expect(next.failures).toBe(more);
+    // The failure they lead to is the one lockAfterFailure locks at, and none before it.
+    expect(lockAfterFailure(failures + more, T0)).not.toBeUndefined();
+    for (let before = failures + 1; before < failures + more; before++) {
+      expect(lockAfterFailure(before, T0)).toBeUndefined();
+    }
+  });
+
+  it('says when the next lock is the one only an administrator lifts', () => {
+    expect(failuresBeforeNextLock(94).permanent).toBe(false);
+    expect(failuresBeforeNextLock(95)).toEqual({ failures: 5, permanent: true });
+    expect(failuresBeforeNextLock(99)).toEqual({ failures: 1, permanent: true });
+    expect(lockAfterFailure(100, T0)).toBeNull();
   });
 });
 

@@ -72,6 +72,25 @@ export function lockAfterFailure(consecutiveFailures: number, nowMs: number): nu
 }
 
 /**
+ * After `consecutiveFailures` failures of a factor in a row, how many more lock it, and
+ * whether that lock is the one only an administrator lifts. Attempts refused during a lock
+ * do not count, so this holds until the next checked attempt.
+ */
+export function failuresBeforeNextLock(consecutiveFailures: number): {
+  readonly failures: number;
+  readonly permanent: boolean;
+} {
+  const next = Math.min(
+    FAILURES_BEFORE_PERMANENT_LOCK,
+    (Math.floor(consecutiveFailures / FAILURES_PER_LOCK) + 1) * FAILURES_PER_LOCK,
+  );
+  return {
+    failures: Math.max(0, next - consecutiveFailures),
+    permanent: next >= FAILURES_BEFORE_PERMANENT_LOCK,
+  };
+}
+
+/**
  * First enrollments a user may start in a window. Each start is an event; restarting a
  * dozen times is a person who mistyped, restarting thousands of times is the log being grown.
  */
