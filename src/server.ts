@@ -205,6 +205,7 @@ export async function assembleServer(
       await registerWebUi(app, {
         service: runtime.service,
         listUsers: (query) => readModels.listUsers(query),
+        usersSummary: (nowMs) => readModels.usersSummary(nowMs),
         clock,
         admins: config.uiAdmins,
         productName: config.issuer,

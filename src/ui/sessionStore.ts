@@ -9,8 +9,8 @@ export type SessionStage = 'second-step' | 'signed-in';
 
 /**
  * What a signed-in session must do before it may reach anything else: `enroll`, set up
- * two-factor authentication (an administrator without it). Such a session reaches only its
- * account's setup and sign-out.
+ * two-factor authentication (an administrator without it, or a user whose deadline under
+ * "require 2FA" has come). Such a session reaches only its account's setup and sign-out.
  */
 export type SessionRestriction = 'enroll';
 
@@ -28,6 +28,11 @@ export type Session = {
   readonly restriction: SessionRestriction | null;
   readonly createdAtMs: number;
   lastSeenAtMs: number;
+  /**
+   * the user chose "Remind me later" for a setup they may still put off: not asked again in
+   * this session (asked again at the next sign-in)
+   */
+  setupDeferred: boolean;
 };
 
 export type SessionStoreOptions = {
@@ -163,7 +168,14 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
     // A signed-in session that changes what it may do keeps its age: its absolute end stays.
     const createdAtMs =
       previous?.stage === 'signed-in' && fields.stage === 'signed-in' ? previous.createdAtMs : at;
-    return add({ ...fields, id: token(), csrfToken: token(), createdAtMs, lastSeenAtMs: at });
+    return add({
+      ...fields,
+      id: token(),
+      csrfToken: token(),
+      createdAtMs,
+      lastSeenAtMs: at,
+      setupDeferred: false,
+    });
   }
 
   return {

@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TwoFactorService } from '../application/twoFactorService.ts';
+import type { TwoFactorStatus } from '../domain/twoFactor/status.ts';
 import { isUserId } from '../domain/twoFactor/userId.ts';
 import type { AttemptGuard } from '../http/attemptGuard.ts';
 import { HttpProblem } from '../http/problems.ts';
-import type { ListUsersQuery, UserPage } from '../projections/readModels.ts';
+import type { ListUsersQuery, UserPage, UsersSummary } from '../projections/readModels.ts';
 import { checkCsrf } from './csrf.ts';
 import { SESSION_COOKIE, SIGN_IN_COOKIE, type UiCookies } from './sessionCookie.ts';
 import { type Session, type SessionStore, SessionsFullError } from './sessionStore.ts';
@@ -28,6 +29,8 @@ export type WebUiDeps = {
   readonly service: TwoFactorService;
   /** the admin user list's read model */
   readonly listUsers: (query: ListUsersQuery) => UserPage;
+  /** the admin page's coverage line, from the same read model */
+  readonly usersSummary: (nowMs: number) => UsersSummary;
   /** the service's clock, for "locked for N seconds" */
   readonly clock: () => number;
   /** user ids that may open the admin page, once they have passed the second step */
@@ -52,6 +55,13 @@ export type SessionView = {
   readonly admin: boolean;
   /** must set up two-factor authentication before anything else */
   readonly mustEnroll: boolean;
+  /** why: an administrator without it, or the policy's deadline for this user has come */
+  readonly mustEnrollBecause: 'administrator' | 'policy' | null;
+  /**
+   * 2FA is required and this user may still put setting it up off: the page asks "Set up now"
+   * or "Remind me later" (once a session); null otherwise
+   */
+  readonly setupOffer: SetupOffer | null;
   /** the token for the next change: the session's, or before a sign-in the form's */
   readonly csrfToken: string;
   readonly productName: string;
@@ -59,9 +69,42 @@ export type SessionView = {
   readonly firstStep: FirstStep['kind'];
 };
 
+/** Until when a user may put the setup off, and how long that is by the service's clock. */
+export type SetupOffer = { readonly enrollBy: string; readonly secondsLeft: number };
+
 export const isAdministrator = (deps: WebUiDeps, userId: string) => deps.admins.includes(userId);
 
-export function sessionView(deps: WebUiDeps, session: Session): SessionView {
+/** Seconds from `nowMs` until `isoTime`, at least 1; null when there is no such time. */
+export const secondsUntil = (isoTime: string | null, nowMs: number): number | null =>
+  isoTime === null ? null : Math.max(1, Math.ceil((Date.parse(isoTime) - nowMs) / 1000));
+
+/**
+ * What "require 2FA" asks of a user signed in without it, by their status: setup at once (no
+ * grace, or none left), or an offer to put it off until their deadline.
+ */
+export function enrollmentDemand(
+  deps: WebUiDeps,
+  status: TwoFactorStatus,
+): { readonly due: boolean; readonly offer: SetupOffer | null } {
+  if (!status.enrollmentRequired) return { due: false, offer: null };
+  if (!status.canDefer || status.enrollBy === null) return { due: true, offer: null };
+  return {
+    due: false,
+    offer: { enrollBy: status.enrollBy, secondsLeft: secondsUntil(status.enrollBy, deps.clock()) ?? 1 },
+  };
+}
+
+/**
+ * The view of a session. Given the user's status just read (at sign-in, or when the page
+ * loads), it carries the offer to put a required setup off, unless the user already chose
+ * "Remind me later" in this session.
+ */
+export function sessionView(deps: WebUiDeps, session: Session, status?: TwoFactorStatus): SessionView {
+  const restricted = session.restriction === 'enroll';
+  const offer =
+    status === undefined || restricted || session.setupDeferred || session.stage !== 'signed-in'
+      ? null
+      : enrollmentDemand(deps, status).offer;
   return {
     stage: session.stage,
     userId: session.userId,
@@ -70,7 +113,13 @@ export function sessionView(deps: WebUiDeps, session: Session): SessionView {
       session.restriction === null &&
       session.secondFactor &&
       isAdministrator(deps, session.userId),
-    mustEnroll: session.restriction === 'enroll',
+    mustEnroll: restricted,
+    mustEnrollBecause: restricted
+      ? isAdministrator(deps, session.userId)
+        ? 'administrator'
+        : 'policy'
+      : null,
+    setupOffer: offer,
     csrfToken: session.csrfToken,
     productName: deps.productName,
     firstStep: deps.firstStep.kind,
@@ -93,6 +142,8 @@ export function anonymousView(deps: WebUiDeps, request: FastifyRequest, reply: F
     userId: null,
     admin: false,
     mustEnroll: false,
+    mustEnrollBecause: null,
+    setupOffer: null,
     csrfToken: token,
     productName: deps.productName,
     firstStep: deps.firstStep.kind,
@@ -143,7 +194,8 @@ export function sessionForChange(deps: WebUiDeps, request: FastifyRequest): Sess
 
 /**
  * A signed-in user's session (past the second step when they have 2FA). A restricted session
- * (an administrator who must set up 2FA first) reaches only the routes that lead there.
+ * (an administrator without 2FA, or a user whose deadline to set it up has come) reaches only
+ * the routes that lead there.
  */
 export function signedIn(
   deps: WebUiDeps,
@@ -156,10 +208,10 @@ export function signedIn(
   return session;
 }
 
-const setUpTwoFactorFirst = () =>
+export const setUpTwoFactorFirst = () =>
   new HttpProblem(
     'forbidden',
-    'administrators set up two-factor authentication before anything else: turn it on in your account',
+    'this account must set up two-factor authentication before anything else: set it up (or sign out)',
     { title: 'Set up two-factor authentication first' },
   );
 
@@ -194,6 +246,7 @@ export function startSession(
   reply: FastifyReply,
   previous: Session | null,
   fields: Parameters<SessionStore['start']>[1],
+  status?: TwoFactorStatus,
 ): SessionView {
   let next: Session;
   try {
@@ -210,7 +263,7 @@ export function startSession(
     );
   }
   deps.cookies.set(reply, SESSION_COOKIE, next.id);
-  return sessionView(deps, next);
+  return sessionView(deps, next, status);
 }
 
 /** Ends the browser's session, if any, and answers with the view of a browser signed out. */

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { type FailedAttempt, UseCaseError } from '../application/errors.ts';
 import { createAttemptGuard } from '../http/attemptGuard.ts';
+import { toProblem } from '../http/errorHandler.ts';
 import { createFailureThrottle } from '../http/failureThrottle.ts';
 import { throttleKeyOfAddress } from '../http/throttleKey.ts';
 import { webAssets } from './assets.ts';
@@ -11,7 +13,7 @@ import { sessionRoutes } from './routes/sessionRoutes.ts';
 import { uiCookies } from './sessionCookie.ts';
 import { createSessionStore } from './sessionStore.ts';
 import { createSignInTokens } from './signInToken.ts';
-import type { WebUiDeps } from './uiContext.ts';
+import { secondsUntil, type WebUiDeps } from './uiContext.ts';
 
 /** Everything the page loads comes from here; the QR code is a data: image. */
 const CONTENT_SECURITY_POLICY = [
@@ -31,6 +33,18 @@ const PAGES = ['/', '/admin'] as const;
 /** Shown on every page when anyone may sign in as anyone: the demo sign-in in production. */
 const DEMO_BANNER =
   '<p class="demo-banner" role="note"><strong>Demo sign-in.</strong> Anyone can sign in here as any user id: this installation is not for real accounts.</p>';
+
+/**
+ * What the page tells a person after a wrong code: how many tries are left before their
+ * authenticator app (or their recovery codes) lock, or that this one locked them, and for how
+ * long by the service's clock (null: until an administrator unlocks).
+ */
+export const failedAttemptView = (attempt: FailedAttempt, nowMs: number) => ({
+  factor: attempt.factor,
+  attemptsLeft: attempt.failuresBeforeLock,
+  lockIsPermanent: attempt.lockIsPermanent,
+  lockedForSeconds: secondsUntil(attempt.lockedUntil, nowMs),
+});
 
 /**
  * The reference web UI at `/`: the page, and under /ui/api a thin same-origin layer that keeps
@@ -65,6 +79,19 @@ export async function registerWebUi(
   };
   await app.register(async (scope) => {
     scope.addHook('onRequest', async (request) => checkUiOrigin(request, full.origins()));
+    // A wrong code's problem also says what it did to the lockout; everything else is answered
+    // by the service's own error handler, which this one hands on to.
+    scope.setErrorHandler(async (error, _request, reply) => {
+      if (!(error instanceof UseCaseError) || error.failedAttempt === null) throw error;
+      const problem = toProblem(error, full.clock());
+      return reply
+        .status(problem.status)
+        .type('application/problem+json')
+        .send({
+          ...problem.toDocument(),
+          failedAttempt: failedAttemptView(error.failedAttempt, full.clock()),
+        });
+    });
     scope.addHook('onSend', async (request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');

@@ -9,16 +9,13 @@ import {
   attempt,
   isAdministrator,
   type SessionView,
+  secondsUntil,
   sessionView,
   signedIn,
   startSession,
   type WebUiDeps,
 } from '../uiContext.ts';
 import { presented } from './sessionRoutes.ts';
-
-/** Seconds from `nowMs` until `isoTime`, at least 1; null when there is no such time. */
-export const secondsUntil = (isoTime: string | null, nowMs: number): number | null =>
-  isoTime === null ? null : Math.max(1, Math.ceil((Date.parse(isoTime) - nowMs) / 1000));
 
 /**
  * Settings → Account → Two-factor authentication, for the signed-in user only. A session that
@@ -43,11 +40,17 @@ export function accountRoutes(app: TypedApp, deps: WebUiDeps): void {
     schema: { hide: true },
     handler: async (request) => {
       const { userId } = signedIn(deps, request, { change: false, whileRestricted: true });
-      const status = await deps.service.status(userId);
-      // The page cannot compare lockedUntil with its own clock: the service's clock decides.
+      const status = await deps.service.status(userId, uiCommandMetadata(request, web(userId)));
+      // The page cannot compare these times with its own clock: the service's clock decides,
+      // and the page counts the seconds down from there.
+      const now = deps.clock();
       return {
         ...status,
-        lockedForSeconds: status.locked ? secondsUntil(status.lockedUntil, deps.clock()) : null,
+        lockedForSeconds: status.locked ? secondsUntil(status.lockedUntil, now) : null,
+        recoveryCodesLockedForSeconds: status.recoveryCodesLocked
+          ? secondsUntil(status.recoveryCodesLockedUntil, now)
+          : null,
+        enrollInSeconds: status.canDefer ? secondsUntil(status.enrollBy, now) : null,
       };
     },
   });

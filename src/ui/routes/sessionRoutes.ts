@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { PresentedCode } from '../../application/twoFactorService.ts';
 import type { TwoFactorStatus } from '../../domain/twoFactor/status.ts';
@@ -9,16 +9,19 @@ import { throttleKeyOfAddress } from '../../http/throttleKey.ts';
 import { checkCsrf } from '../csrf.ts';
 import { uiCommandMetadata } from '../endUser.ts';
 import { SIGN_IN_COOKIE } from '../sessionCookie.ts';
-import type { SessionRestriction } from '../sessionStore.ts';
+import type { Session, SessionRestriction } from '../sessionStore.ts';
 import {
   anonymousView,
   attempt,
   currentSession,
   endSession,
+  enrollmentDemand,
   isAdministrator,
   proxiedUser,
+  type SessionView,
   sessionForChange,
   sessionView,
+  signedIn,
   signInFirst,
   startSession,
   type WebUiDeps,
@@ -31,16 +34,49 @@ export const presented = (body: {
   body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
 
 /**
- * What a session signed in without a second step must do first, from the user's status: an
- * administrator without 2FA sets it up before anything else. (Where a policy will require
- * setup at sign-in, it is decided here too.)
+ * What a session signed in without 2FA must do first, from the user's status: set it up
+ * before anything else when they are an administrator, or when 2FA is required for all users
+ * and the user's deadline has come (no grace, none left, or an emergency reset).
  */
 export function restrictionAtSignIn(
   deps: WebUiDeps,
   userId: string,
-  _status: TwoFactorStatus,
+  status: TwoFactorStatus,
 ): SessionRestriction | null {
-  return isAdministrator(deps, userId) ? 'enroll' : null;
+  if (status.status === 'enabled') return null;
+  return isAdministrator(deps, userId) || enrollmentDemand(deps, status).due ? 'enroll' : null;
+}
+
+/**
+ * A signed-in session seen again (the page loaded, or the user asked to be reminded later),
+ * with its user's status now: a deadline that has come since the sign-in (it ran out, the
+ * grace was shortened, 2FA was reset elsewhere) restricts it from here on, in a new session.
+ */
+async function reassessed(
+  deps: WebUiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+): Promise<{ readonly session: Session; readonly view: SessionView; readonly deferrable: boolean }> {
+  const status = await deps.service.status(
+    session.userId,
+    uiCommandMetadata(request, { role: 'web', id: session.userId }),
+  );
+  if (session.restriction === null && restrictionAtSignIn(deps, session.userId, status) === 'enroll') {
+    const view = startSession(deps, reply, session, {
+      stage: 'signed-in',
+      userId: session.userId,
+      address: session.address,
+      secondFactor: false,
+      restriction: 'enroll',
+    });
+    return { session, view, deferrable: false };
+  }
+  return {
+    session,
+    view: sessionView(deps, session, status),
+    deferrable: session.restriction === null && enrollmentDemand(deps, status).offer !== null,
+  };
 }
 
 /** Who signs in: the user the proxy vouches for, or (demo) the user id typed in. */
@@ -76,7 +112,21 @@ export function sessionRoutes(app: TypedApp, deps: WebUiDeps): void {
     handler: async (request, reply) => {
       const session = currentSession(deps, request);
       // No session is made for a visitor: only a signed token for the sign-in form.
-      return session === null ? anonymousView(deps, request, reply) : sessionView(deps, session);
+      if (session === null) return anonymousView(deps, request, reply);
+      if (session.stage !== 'signed-in') return sessionView(deps, session);
+      return (await reassessed(deps, request, reply, session)).view;
+    },
+  });
+
+  // "Remind me later": a setup the user may still put off is not asked for again in this
+  // session. Past the deadline (it may have come since the page was drawn), the setup is due.
+  app.post('/ui/api/session/remind-later', {
+    schema: { hide: true, body: z.strictObject({}).nullish() },
+    handler: async (request, reply) => {
+      const now = await reassessed(deps, request, reply, signedIn(deps, request, { change: true }));
+      if (!now.deferrable) return now.view;
+      now.session.setupDeferred = true;
+      return sessionView(deps, now.session);
     },
   });
 
@@ -88,7 +138,11 @@ export function sessionRoutes(app: TypedApp, deps: WebUiDeps): void {
       checkCsrf(request, deps.origins(), signable);
       const userId = firstStepUser(deps, request, request.body?.userId);
       const previous = currentSession(deps, request);
-      const status = await deps.service.status(userId);
+      // A sign-in is when "require 2FA" first sees a user: their deadline is recorded as theirs.
+      const status = await deps.service.status(
+        userId,
+        uiCommandMetadata(request, { role: 'web', id: userId }),
+      );
       const address = throttleKeyOfAddress(request.ip);
       if (status.status === 'enabled') {
         return startSession(deps, reply, previous, {
@@ -99,13 +153,19 @@ export function sessionRoutes(app: TypedApp, deps: WebUiDeps): void {
           restriction: null,
         });
       }
-      return startSession(deps, reply, previous, {
-        stage: 'signed-in',
-        userId,
-        address,
-        secondFactor: false,
-        restriction: restrictionAtSignIn(deps, userId, status),
-      });
+      return startSession(
+        deps,
+        reply,
+        previous,
+        {
+          stage: 'signed-in',
+          userId,
+          address,
+          secondFactor: false,
+          restriction: restrictionAtSignIn(deps, userId, status),
+        },
+        status,
+      );
     },
   });
 
