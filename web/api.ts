@@ -4,8 +4,12 @@ export type SessionView = {
   readonly userId: string | null;
   /** may use the admin page now (an administrator whose second step was passed here) */
   readonly admin: boolean;
-  /** must set up two-factor authentication before anything else (an administrator without it) */
+  /** must set up two-factor authentication before anything else, and reaches nothing else until then */
   readonly mustEnroll: boolean;
+  /** why: an administrator without it, or 2FA is required for all users and the deadline has come */
+  readonly mustEnrollBecause: 'administrator' | 'policy' | null;
+  /** 2FA is required and may still be put off (not yet in this session): until when, and seconds left */
+  readonly setupOffer: { readonly enrollBy: string; readonly secondsLeft: number } | null;
   readonly csrfToken: string;
   readonly productName: string;
   /** the first step: the demo form, or the sign-in proxy in front of this page */
@@ -25,7 +29,16 @@ export type TwoFactorStatus = {
   /** the recovery codes' lockout: until when (null with `recoveryCodesLocked`: until regenerated or unlocked) */
   readonly recoveryCodesLocked: boolean;
   readonly recoveryCodesLockedUntil: string | null;
+  /** how long the recovery codes' lock lasts, by the service's clock */
+  readonly recoveryCodesLockedForSeconds: number | null;
   readonly required: boolean;
+  /** 2FA is required for all users and this one has none */
+  readonly enrollmentRequired: boolean;
+  readonly enrollBy: string | null;
+  /** the setup may still be put off (until enrollBy) */
+  readonly canDefer: boolean;
+  /** while it may: seconds until enrollBy, by the service's clock */
+  readonly enrollInSeconds: number | null;
   readonly canDisable: boolean;
 };
 
@@ -38,9 +51,25 @@ export type Enrollment = {
 
 export type Policy = {
   readonly requireTwoFactor: boolean;
+  /** how long a user without 2FA may put setting it up off, from when first seen (0: next sign-in) */
+  readonly gracePeriodHours: number;
+  readonly requiredSince: string | null;
   readonly updatedAt: string | null;
   readonly updatedBy: string | null;
 };
+
+/** "Required: enrolledUsers of seenUsers seen users enrolled; pastDeadline past their deadline". */
+export type UsersSummary = {
+  readonly requireTwoFactor: boolean;
+  readonly gracePeriodHours: number;
+  readonly seenUsers: number;
+  readonly enrolledUsers: number;
+  readonly pastDeadline: number;
+  /** the service's time the deadlines were compared with */
+  readonly asOf: string;
+};
+
+export type UserListFilter = 'enabled' | 'disabled' | 'pending' | 'required';
 
 export type UserListItem = {
   readonly userId: string;
@@ -49,6 +78,19 @@ export type UserListItem = {
   readonly recoveryCodesRemaining: number;
   readonly locked: boolean;
   readonly recoveryCodesLocked: boolean;
+  /** while 2FA is required, a user seen without it: their deadline */
+  readonly enrollBy: string | null;
+};
+
+/** What a wrong code did: tries left before its kind of code locks, or the lock it started. */
+export type FailedAttempt = {
+  readonly factor: 'app' | 'recovery-codes';
+  /** 0: this one locked it */
+  readonly attemptsLeft: number;
+  /** that lock lasts until an administrator unlocks (or the codes are regenerated) */
+  readonly lockIsPermanent: boolean;
+  /** when this one locked it for a while: for how long, by the service's clock */
+  readonly lockedForSeconds: number | null;
 };
 
 /** A code as the person typed it: from the authenticator app, or a recovery code. */
@@ -65,6 +107,8 @@ export class ApiError extends Error {
     readonly detail: string,
     /** from Retry-After, in seconds, when the service said when to try again */
     readonly retryAfterSeconds: number | null,
+    /** for a wrong code: what it did to the lockout of its kind of code */
+    readonly failedAttempt: FailedAttempt | null = null,
   ) {
     super(detail);
   }
@@ -102,13 +146,19 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const text = await response.text();
   const json = text.length > 0 ? (JSON.parse(text) as unknown) : null;
   if (response.ok) return json as T;
-  const problem = (json ?? {}) as { code?: string; detail?: string; title?: string };
+  const problem = (json ?? {}) as {
+    code?: string;
+    detail?: string;
+    title?: string;
+    failedAttempt?: FailedAttempt;
+  };
   const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
   const error = new ApiError(
     problem.code ?? 'internal',
     response.status,
     problem.detail ?? problem.title ?? response.statusText,
     Number.isFinite(retryAfter) ? retryAfter : null,
+    problem.failedAttempt ?? null,
   );
   if (error.code === 'unauthenticated' && path !== '/ui/api/session') onSessionEnded();
   throw error;
@@ -129,6 +179,8 @@ export const api = {
     return answer;
   },
   signOut: () => request<SessionView>('POST', '/ui/api/session/sign-out', {}).then(useSession),
+  /** "Remind me later": not asked again in this session (the answer may say the setup is due now) */
+  remindLater: () => request<SessionView>('POST', '/ui/api/session/remind-later', {}).then(useSession),
 
   status: () => request<TwoFactorStatus>('GET', '/ui/api/account/two-factor'),
   startEnrollment: () => request<Enrollment>('POST', '/ui/api/account/two-factor/enrollment', {}),
@@ -155,13 +207,19 @@ export const api = {
   },
 
   policy: () => request<Policy>('GET', '/ui/api/admin/policy'),
-  setPolicy: (requireTwoFactor: boolean) =>
-    request<Policy>('PUT', '/ui/api/admin/policy', { requireTwoFactor }),
-  users: (cursor?: string) =>
-    request<{ users: UserListItem[]; nextCursor: string | null }>(
+  setPolicy: (requireTwoFactor: boolean, gracePeriodHours: number) =>
+    request<Policy>('PUT', '/ui/api/admin/policy', { requireTwoFactor, gracePeriodHours }),
+  summary: () => request<UsersSummary>('GET', '/ui/api/admin/users/summary'),
+  users: (options: { readonly cursor?: string; readonly status?: UserListFilter } = {}) => {
+    const query = new URLSearchParams();
+    if (options.status !== undefined) query.set('status', options.status);
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const search = query.toString();
+    return request<{ users: UserListItem[]; nextCursor: string | null }>(
       'GET',
-      `/ui/api/admin/users${cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`}`,
-    ),
+      `/ui/api/admin/users${search === '' ? '' : `?${search}`}`,
+    );
+  },
   reset: (userId: string, reason: string) =>
     request<{ status: 'disabled' }>('POST', `/ui/api/admin/users/${encodeURIComponent(userId)}/reset`, {
       reason,

@@ -4,24 +4,32 @@ import { messageFor } from './messages.ts';
 import { accountScreen } from './screens/account.ts';
 import { adminScreen } from './screens/admin.ts';
 import type { ScreenContext } from './screens/context.ts';
+import { requiredSetupScreen, setupOfferScreen } from './screens/requiredSetup.ts';
 import { proxySignInScreen, secondStepScreen, signInScreen } from './screens/signIn.ts';
 
 const main = byId('main');
+
+/** A signed-in session that must (or is asked to) set 2FA up first: it sees only that. */
+const setupFirst = (session: SessionView) =>
+  session.stage === 'signed-in' && (session.mustEnroll || session.setupOffer !== null);
 
 function renderHeader(session: SessionView): void {
   byId('brand').textContent = session.productName;
   const here = location.pathname;
   const link = (href: string, text: string) =>
     h('a', { href, 'aria-current': here === href ? 'page' : undefined }, text);
+  const pages = session.stage === 'signed-in' && !setupFirst(session);
   replace(
     byId('nav'),
-    session.stage === 'signed-in' ? link('/', 'Account') : null,
-    session.stage === 'signed-in' && session.admin ? link('/admin', 'Admin') : null,
+    pages ? link('/', 'Account') : null,
+    pages && session.admin ? link('/admin', 'Admin') : null,
   );
+  // Before the second step, nobody is signed in yet: the sign-in card itself offers to cancel.
+  const signedIn = session.stage === 'signed-in';
   replace(
     byId('who'),
-    session.userId !== null ? h('span', { class: 'user' }, session.userId) : null,
-    session.stage === 'anonymous' ? null : h('button', { type: 'button', onclick: signOut }, 'Sign out'),
+    signedIn && session.userId !== null ? h('span', { class: 'user' }, session.userId) : null,
+    signedIn ? h('button', { type: 'button', onclick: signOut }, 'Sign out') : null,
   );
 }
 
@@ -49,13 +57,22 @@ function show(session: SessionView, message: string | null = null, moveFocus = t
         : signInScreen(context)
       : session.stage === 'second-step'
         ? secondStepScreen(context)
-        : location.pathname === '/admin'
-          ? adminScreen(context)
-          : accountScreen(context);
+        : session.mustEnroll
+          ? requiredSetupScreen(context)
+          : session.setupOffer !== null
+            ? setupOfferScreen(context)
+            : location.pathname === '/admin'
+              ? adminScreen(context)
+              : accountScreen(context);
   const shown =
     message !== null && session.stage !== 'signed-in'
       ? h('p', { class: 'message ok', role: 'status' }, message)
       : null;
+  // The admin page's table gets the width of a wide window; every other page reads as a column.
+  document.body.classList.toggle(
+    'wide',
+    session.stage === 'signed-in' && session.admin && location.pathname === '/admin' && !setupFirst(session),
+  );
   replace(main, shown, ...screen.nodes);
   if (moveFocus) screen.focus.focus();
 }

@@ -1,4 +1,4 @@
-import type { ApiError } from './api.ts';
+import type { ApiError, FailedAttempt } from './api.ts';
 
 /** "45 seconds", "1 minute", "2 hours": how long to wait, rounded up. */
 export function duration(seconds: number): string {
@@ -6,6 +6,37 @@ export function duration(seconds: number): string {
   if (seconds < 60) return plural(Math.max(1, Math.ceil(seconds)), 'second');
   if (seconds < 3600) return plural(Math.ceil(seconds / 60), 'minute');
   return plural(Math.ceil(seconds / 3600), 'hour');
+}
+
+/**
+ * "3 days", "5 hours", "20 minutes": how long is left of a grace period, to the nearest day
+ * from a day on, else rounded up (never "0").
+ */
+export function timeLeft(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds >= 86_400) return plural(Math.round(seconds / 86_400), 'day');
+  if (seconds >= 3600) return plural(Math.ceil(seconds / 3600), 'hour');
+  return plural(Math.max(1, Math.ceil(seconds / 60)), 'minute');
+}
+
+/** What a lock for good of each kind of code shuts, and what lifts it. */
+const LOCKED_FOR_GOOD: Record<FailedAttempt['factor'], string> = {
+  app: 'codes from your authenticator app are locked until an administrator unlocks them',
+  'recovery-codes':
+    'your recovery codes are locked until you regenerate them or an administrator unlocks them',
+};
+
+/**
+ * After a wrong code, the tries left before its kind of code locks: said from the third
+ * failure in a row on (two or fewer left), null before then or once locked.
+ */
+export function attemptsLeftSentence(attempt: FailedAttempt): string | null {
+  const left = attempt.attemptsLeft;
+  if (left === 0 || left > 2) return null;
+  const tries = `${left} ${left === 1 ? 'attempt' : 'attempts'} left`;
+  return attempt.lockIsPermanent
+    ? `${tries} before ${LOCKED_FOR_GOOD[attempt.factor]}.`
+    : `${tries} before a lock.`;
 }
 
 const later = (error: ApiError) =>

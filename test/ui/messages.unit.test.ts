@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../web/api.ts';
-import { duration, messageFor } from '../../web/messages.ts';
+import { attemptsLeftSentence, duration, messageFor, timeLeft } from '../../web/messages.ts';
 
 const problem = (code: string, status: number, retryAfterSeconds: number | null = null, detail = 'x') =>
   new ApiError(code, status, detail, retryAfterSeconds);
@@ -75,5 +75,49 @@ describe('durations', () => {
     [7201, '3 hours'],
   ])('%i s reads "%s"', (seconds, words) => {
     expect(duration(seconds)).toBe(words);
+  });
+});
+
+describe('time left of a grace period', () => {
+  it.each([
+    [72 * 3600, '3 days'],
+    [71 * 3600, '3 days'],
+    [36 * 3600 - 1, '1 day'],
+    [24 * 3600, '1 day'],
+    [23 * 3600 + 1, '24 hours'],
+    [3600, '1 hour'],
+    [59 * 60 + 1, '60 minutes'],
+    [1, '1 minute'],
+  ])('%i s reads "%s"', (seconds, words) => {
+    expect(timeLeft(seconds)).toBe(words);
+  });
+});
+
+describe('tries left before a lock', () => {
+  const attempt = (
+    attemptsLeft: number,
+    lockIsPermanent = false,
+    factor: 'app' | 'recovery-codes' = 'app',
+  ) => ({
+    factor,
+    attemptsLeft,
+    lockIsPermanent,
+    lockedForSeconds: null,
+  });
+
+  it('is said from the third failure in a row on, not before, and not once locked', () => {
+    expect([4, 3, 2, 1, 0].map((left) => attemptsLeftSentence(attempt(left)))).toEqual([
+      null,
+      null,
+      '2 attempts left before a lock.',
+      '1 attempt left before a lock.',
+      null,
+    ]);
+  });
+
+  it('names what a lock for good would shut, and until when', () => {
+    expect(attemptsLeftSentence(attempt(1, true, 'recovery-codes'))).toBe(
+      '1 attempt left before your recovery codes are locked until you regenerate them or an administrator unlocks them.',
+    );
   });
 });

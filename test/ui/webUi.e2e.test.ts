@@ -4,8 +4,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/build.ts';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
-import { enableTwoFactor } from '../support/twoFactorFlows.ts';
-import { browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
+import { asAdmin, enableTwoFactor } from '../support/twoFactorFlows.ts';
+import { announced, browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
 import { auditRecord } from './serviceFixtures.ts';
 
 if (browserMissing !== null) console.warn(`web UI browser tests skipped: ${browserMissing}`);
@@ -76,7 +76,7 @@ async function onAccountPage(page: Page) {
   try {
     await expect.poll(() => accountHeading(page).isVisible()).toBe(true);
   } catch (error) {
-    await screenshot(page, 'failure');
+    await screenshot(page, 'failure', { check: false });
     throw error;
   }
   await expect.poll(() => twoFactorSwitch(page).isVisible()).toBe(true);
@@ -85,16 +85,20 @@ async function onAccountPage(page: Page) {
 const text = async (page: Page, selector: string) =>
   ((await page.locator(selector).textContent()) ?? '').trim();
 
-/** The recovery codes as the dialog lists them. */
-async function listedCodes(page: Page): Promise<string[]> {
-  const list = page.getByRole('dialog').getByRole('list', { name: 'Recovery codes' });
+/** The recovery codes as the dialog (or the page) lists them. */
+async function listedCodes(page: Page, where = page.getByRole('dialog')): Promise<string[]> {
+  const list = where.getByRole('list', { name: 'Recovery codes' });
   await expect.poll(() => list.getByRole('listitem').count()).toBe(10);
   return (await list.getByRole('listitem').allInnerTexts()).map((code) => code.trim());
 }
 
 /** Download (a .txt with all ten), Copy all, and Finish only once the box is ticked. */
-async function saveCodes(page: Page, codes: readonly string[], name: string) {
-  const dialog = page.getByRole('dialog');
+async function saveCodes(
+  page: Page,
+  codes: readonly string[],
+  name: string,
+  dialog = page.getByRole('dialog'),
+) {
   const finish = dialog.getByRole('button', { name: 'Finish' });
   expect(await finish.isDisabled()).toBe(true);
 
@@ -118,20 +122,81 @@ async function saveCodes(page: Page, codes: readonly string[], name: string) {
 }
 
 /**
- * The setup dialog from its QR code to the saved recovery codes, as a person goes through it
- * (the secret read off step 1 where a phone would scan it); returns the secret.
+ * The setup from its QR code to the saved recovery codes, as a person goes through it (the
+ * secret read off step 1 where a phone would scan it): in the Account page's dialog, or on the
+ * page of its own a required setup has. Returns the secret.
  */
-async function enrollInDialog(page: Page, name: string): Promise<string> {
-  const dialog = page.getByRole('dialog', { name: 'Set up two-factor authentication' });
-  await expect.poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
-  await dialog.getByRole('button', { name: "Can't scan? Enter this code manually" }).click();
-  const secret = ((await dialog.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
-  await dialog.getByRole('button', { name: 'Continue' }).click();
-  await dialog.getByLabel('Six-digit code').fill(currentCode(secret));
-  await dialog.getByRole('button', { name: 'Verify and enable' }).click();
-  await saveCodes(page, await listedCodes(page), name);
+async function enrollIn(page: Page, name: string, where: 'dialog' | 'page' = 'dialog'): Promise<string> {
+  const setup =
+    where === 'dialog'
+      ? page.getByRole('dialog', { name: 'Set up two-factor authentication' })
+      : page.getByRole('main');
+  await expect.poll(() => setup.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+  await setup.getByRole('button', { name: "Can't scan? Enter this code manually" }).click();
+  const secret = ((await setup.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
+  await setup.getByRole('button', { name: 'Continue' }).click();
+  // Step 2 takes the keyboard straight to the code field.
+  await expect
+    .poll(() => page.evaluate('document.activeElement?.labels?.[0]?.textContent'))
+    .toBe('Six-digit code');
+  await page.keyboard.type(currentCode(secret));
+  await setup.getByRole('button', { name: 'Verify and enable' }).click();
+  await saveCodes(page, await listedCodes(page, setup), name, setup);
   nextStep();
   return secret;
+}
+
+/**
+ * The setup that comes before anything else: the page, whatever its address, and the only
+ * other way is signing out; the service refuses the session anything else.
+ */
+async function expectRequiredSetup(page: Page, why: string) {
+  await expect
+    .poll(() => page.getByRole('heading', { name: 'Set up two-factor authentication', level: 1 }).isVisible())
+    .toBe(true);
+  expect(await page.getByText(why).isVisible()).toBe(true);
+  expect(await accountHeading(page).count()).toBe(0);
+  expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count()).toBe(0);
+  expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+  const refused = await page.evaluate(() =>
+    fetch('/ui/api/admin/users/summary').then(async (r) => ({
+      status: r.status,
+      title: ((await r.json()) as { title: string }).title,
+    })),
+  );
+  expect(refused).toEqual({ status: 403, title: 'Set up two-factor authentication first' });
+}
+
+const HOUR = 3_600_000;
+
+/** Sets "require 2FA" through the API, as another administrator's tool would. */
+async function setPolicy(requireTwoFactor: boolean, gracePeriodHours: number) {
+  const changed = await t.call('PUT', '/v1/admin/policy', {
+    ...asAdmin(),
+    body: { requireTwoFactor, gracePeriodHours },
+  });
+  expect(changed.status, changed.text).toBe(200);
+}
+
+/** At this width, no user id, status or button label of the admin table breaks over two lines. */
+async function expectNoWrapping(page: Page) {
+  const wrapped = await page.evaluate(`(() => {
+    const texts = document.createTreeWalker(document.querySelector('.users tbody'), NodeFilter.SHOW_TEXT);
+    const broken = [];
+    for (let node = texts.nextNode(); node !== null; node = texts.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(node.textContent);
+    }
+    return broken;
+  })()`);
+  expect(wrapped).toEqual([]);
+  expect(
+    await page.evaluate(
+      "document.querySelector('.table-scroll').scrollWidth <= document.querySelector('.table-scroll').clientWidth",
+    ),
+  ).toBe(true);
 }
 
 /** The administrator's authenticator: set up in the admin journey, or through the API when run alone. */
@@ -153,8 +218,13 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await signIn(page, user);
     await onAccountPage(page);
     expect(await twoFactorSwitch(page).getAttribute('aria-checked')).toBe('false');
+    // The switch's name holds what it shows.
+    expect(
+      await page.getByRole('switch', { name: 'Two-factor authentication Off', exact: true }).count(),
+    ).toBe(1);
     expect(await page.getByRole('heading', { name: 'Two-factor authentication' }).isVisible()).toBe(true);
     expect(await text(page, '#tfa-status')).toBe('Off');
+    await screenshot(page, 'account-off');
 
     // Step 1: the QR code, and the secret as text.
     await twoFactorSwitch(page).click();
@@ -177,19 +247,37 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     const wrong = currentCode(secret) === '123456' ? '654321' : '123456';
     await dialog.getByLabel('Six-digit code').fill(wrong);
     await dialog.getByRole('button', { name: 'Verify and enable' }).click();
-    await expect.poll(() => dialog.getByText('That code is not right').isVisible()).toBe(true);
+    const refusal = 'That code is not right. Check the code your authenticator app shows now and try again.';
+    await expect.poll(() => dialog.getByText(refusal).isVisible()).toBe(true);
+    // Announced, on the field that is marked invalid and described by it, with the keyboard there.
+    expect(await announced(page)).toContain(refusal);
+    const codeField = dialog.getByLabel('Six-digit code');
+    expect(await codeField.getAttribute('aria-invalid')).toBe('true');
+    const errorId = await dialog.getByText(refusal).getAttribute('id');
+    expect((await codeField.getAttribute('aria-describedby'))?.split(' ')).toContain(errorId);
+    expect(
+      await codeField.evaluate(
+        (field) => field === (field.ownerDocument as { activeElement: unknown }).activeElement,
+      ),
+    ).toBe(true);
     await screenshot(page, 'setup-step-2-wrong-code');
-    await dialog.getByLabel('Six-digit code').fill(currentCode(secret));
+    await codeField.fill(currentCode(secret));
     await dialog.getByRole('button', { name: 'Verify and enable' }).click();
 
-    // Step 3: ten codes, downloaded and copied; Finish once ticked.
+    // Step 3: ten codes, downloaded and copied; Finish once ticked. Behind them, the card
+    // already says 2FA is on: it is, from the confirmation.
     const codes = await listedCodes(page);
     expect(new Set(codes).size).toBe(10);
+    await expect.poll(() => text(page, '#tfa-status')).toMatch(/^On since /);
     await saveCodes(page, codes, 'setup-step-3-recovery-codes');
     await expect.poll(() => text(page, '#tfa-status')).toMatch(/^On since .+ · 10 recovery codes left$/);
     expect(await twoFactorSwitch(page).getAttribute('aria-checked')).toBe('true');
     expect(await page.getByText('Two-factor authentication is on.').isVisible()).toBe(true);
     await screenshot(page, 'account-enabled');
+    // The news lasts until the next action.
+    await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByText('Two-factor authentication is on.').count()).toBe(0);
     nextStep();
 
     // Sign out, then sign in: the second step is real.
@@ -197,6 +285,9 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await signIn(page, user);
     await expect.poll(() => page.getByLabel('Six-digit code').isVisible()).toBe(true);
     expect(await page.evaluate(() => fetch('/ui/api/account/two-factor').then((r) => r.status))).toBe(401);
+    // Nobody is signed in yet: no "Sign out", only a way to cancel this sign-in.
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Cancel sign-in' }).isVisible()).toBe(true);
     await screenshot(page, 'second-step');
     await verifyWithCode(page, currentCode(secret));
     await onAccountPage(page);
@@ -280,6 +371,10 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await twoFactorSwitch(page).click();
     const disable = page.getByRole('dialog', { name: 'Turn off two-factor authentication' });
     await disable.getByLabel('Six-digit code').fill(currentCode(secret));
+    expect(
+      await disable.getByText('your authenticator app and all your recovery codes stop working').isVisible(),
+    ).toBe(true);
+    expect(await disable.getByRole('button', { name: 'Disable' }).getAttribute('class')).toBe('danger-solid');
     await screenshot(page, 'disable');
     await disable.getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => text(page, '#tfa-status')).toBe('Off');
@@ -297,10 +392,12 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     ]);
     await context.close();
   });
-  it('locks after five wrong codes and says how long is left; a recovery code still lets the user in', async () => {
+  it('counts the tries left, locks after five wrong codes and counts the lock down; a recovery code still lets the user in', async () => {
     const user = 'lee';
     const { secret, recoveryCodes } = await enableTwoFactor(t, user);
     const { page, watch, context } = await openPage(browser, t.url);
+    // The page's own clock, to go through a lock's countdown without waiting for it.
+    await page.clock.install();
     await signIn(page, user);
     await verifyWithCode(page, currentCode(secret));
     await onAccountPage(page);
@@ -309,44 +406,60 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
     const dialog = page.getByRole('dialog', { name: 'Regenerate recovery codes' });
     const verify = dialog.getByRole('button', { name: 'Verify', exact: true });
+    const refusal = 'That code is not right. Check the code your authenticator app shows now and try again.';
+    const said: string[] = [];
     for (let attempt = 1; attempt <= 5; attempt++) {
       await dialog.getByLabel('Six-digit code').fill(wrongCode(secret));
       await submit(page, () => verify.click());
-      await expect.poll(() => dialog.getByText('That code is not right').isVisible()).toBe(true);
+      await expect.poll(() => dialog.getByText(refusal).isVisible()).toBe(true);
+      said.push(((await dialog.locator('.field-error').textContent()) ?? '').slice(refusal.length).trim());
+      if (attempt === 4) await screenshot(page, 'one-attempt-left');
     }
-    await dialog.getByLabel('Six-digit code').fill(currentCode(secret));
-    await submit(page, () => verify.click());
-    await expect
-      .poll(() => dialog.getByText('Too many failed attempts. Try again in 1 minute.').isVisible())
-      .toBe(true);
+    // From the third failure in a row, how many tries are left; the fifth locks.
+    expect(said).toEqual(['', '', '2 attempts left before a lock.', '1 attempt left before a lock.', '']);
+    expect(await announced(page)).toContain(`${refusal} 1 attempt left before a lock.`);
+    const lock = dialog.getByText('Too many failed attempts. Try again in 1 minute.');
+    await expect.poll(() => lock.isVisible()).toBe(true);
+    expect(await announced(page)).toContain('Too many failed attempts. Try again in 1 minute.');
+    // Verify waits for the lock's end: no code can be sent into it.
+    expect(await verify.isDisabled()).toBe(true);
     await screenshot(page, 'locked-regenerate');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    await expect
-      .poll(() =>
-        page
-          .getByText(
-            'Codes from your authenticator app are locked after too many failed attempts: they are refused for 1 minute.',
-          )
-          .isVisible(),
-      )
-      .toBe(true);
+    const cardLock = (time: string) =>
+      page.getByText(
+        `Codes from your authenticator app are locked after too many failed attempts: they are refused for ${time}. A recovery code still works.`,
+      );
+    await expect.poll(() => cardLock('1 minute').isVisible()).toBe(true);
 
-    // Half a minute later, at the sign-in: the time left, and the way out.
+    // Half a minute later, at the sign-in: the time left counts down, and the way out is a button.
     t.clock.advance(31_000);
     await signOut(page);
     await signIn(page, user);
     await verifyWithCode(page, currentCode(secret));
-    await expect
-      .poll(() =>
-        page
-          .getByText('Too many failed attempts. Try again in 29 seconds, or use a recovery code.')
-          .isVisible(),
-      )
-      .toBe(true);
+    const countdown = (left: string) =>
+      page.getByText(`Too many failed attempts. Try again in ${left}, or use a recovery code.`);
+    await expect.poll(() => countdown('29 seconds').isVisible()).toBe(true);
+    const signInVerify = page.getByRole('button', { name: 'Verify', exact: true });
+    expect(await signInVerify.isDisabled()).toBe(true);
     await screenshot(page, 'locked-sign-in-time-left');
+    await page.clock.runFor(10_000);
+    await expect.poll(() => countdown('19 seconds').isVisible()).toBe(true);
+    // Counted, not spoken every second: the lock was announced once.
+    expect(
+      (await announced(page)).filter((line) => line.startsWith('Too many failed attempts. Try again in')),
+    ).toEqual(['Too many failed attempts. Try again in 29 seconds, or use a recovery code.']);
+    await page.clock.runFor(20_000);
+    await expect.poll(() => signInVerify.isEnabled()).toBe(true);
+    expect(
+      await page.getByText('You can try a code from your authenticator app again now.').isVisible(),
+    ).toBe(true);
 
+    // The page's clock ran ahead; the service's decides: still locked there, counted down again.
     // While locked, a recovery code is still checked: a user holding one can always get back in.
-    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    await verifyWithCode(page, currentCode(secret));
+    await expect.poll(() => countdown('29 seconds').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'use a recovery code', exact: true }).click();
+    expect(await page.evaluate('document.activeElement?.labels?.[0]?.textContent')).toBe('Recovery code');
     await page.getByLabel('Recovery code').fill(recoveryCodes[0]!);
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     await onAccountPage(page);
@@ -356,7 +469,7 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     const regenerate = 'POST /ui/api/account/two-factor/recovery-codes';
     expectOnly(watch, [
       ...Array.from({ length: 5 }, () => `422 ${regenerate}`),
-      `429 ${regenerate}`,
+      '429 POST /ui/api/session/verify',
       '429 POST /ui/api/session/verify',
     ]);
     await context.close();
@@ -395,7 +508,11 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await onAccountPage(page);
     await expect
       .poll(() =>
-        page.getByText('Recovery codes are locked after too many failed attempts, until').isVisible(),
+        page
+          .getByText(
+            'Recovery codes are locked after too many failed attempts: they are refused for 30 seconds.',
+          )
+          .isVisible(),
       )
       .toBe(true);
     expect(await page.getByText('Codes from your authenticator app still work.').isVisible()).toBe(true);
@@ -405,12 +522,12 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     await context.close();
   });
 
-  it('lets an administrator require 2FA for all users (the switch locks), unlock a user, and reset one with a reason', async () => {
+  it('lets an administrator require 2FA with a grace, confirmed for whom it reaches, see who is enrolled, unlock a user and reset one, who is then led into setup', async () => {
     const user = 'carol';
     const { secret } = await enableTwoFactor(t, user);
-    const admin = await openPage(browser, t.url);
+    const admin = await openPage(browser, t.url, { width: 1280, height: 800 });
     await signIn(admin.page, 'admin');
-    // An administrator without 2FA is led into its setup first; the admin page opens after.
+    // An administrator without 2FA: the setup is the page (the admin page opens after).
     await expect
       .poll(() =>
         admin.page
@@ -419,8 +536,9 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
       )
       .toBe(true);
     expect(await admin.page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    expect(await accountHeading(admin.page).count()).toBe(0);
     await screenshot(admin.page, 'admin-led-into-setup');
-    adminSecret = await enrollInDialog(admin.page, 'admin-setup-recovery-codes');
+    adminSecret = await enrollIn(admin.page, 'admin-setup-recovery-codes', 'page');
     await onAccountPage(admin.page);
     await expect.poll(() => admin.page.getByRole('link', { name: 'Admin' }).count()).toBe(1);
     await admin.page.getByRole('link', { name: 'Admin' }).click();
@@ -429,12 +547,70 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
       .toBe(true);
     const requireAll = admin.page.getByRole('switch', { name: 'Require 2FA for all users' });
     await expect.poll(() => requireAll.getAttribute('aria-checked')).toBe('false');
-    await submit(admin.page, () => requireAll.click());
+    expect(
+      await admin.page.getByRole('switch', { name: 'Require 2FA for all users Off', exact: true }).count(),
+    ).toBe(1);
+
+    // A grace that is not a number of hours is refused in words, before anything is asked.
+    const grace = admin.page.getByLabel('Grace period (hours)');
+    await grace.fill('1.5');
+    await requireAll.click();
+    await expect
+      .poll(() => admin.page.getByText('Enter a whole number of hours, from 0 to 8760.').isVisible())
+      .toBe(true);
+    expect(await grace.getAttribute('aria-invalid')).toBe('true');
+    expect(await announced(admin.page)).toContain('Enter a whole number of hours, from 0 to 8760.');
+    expect(await admin.page.getByRole('dialog').count()).toBe(0);
+
+    // One click changes everyone's sign-in: it is asked first, naming whom it reaches.
+    await grace.fill('72');
+    await requireAll.click();
+    const confirm = admin.page.getByRole('dialog', { name: 'Require 2FA for all users?' });
+    await expect.poll(() => confirm.isVisible()).toBe(true);
+    const asked = (await confirm.textContent()) ?? '';
+    expect(asked).toContain('within 72 hours of the next time they sign in');
+    expect(asked).toMatch(/\d+ users? (has|have) it on already/);
+    expect(asked).toContain('the service sees them only when they next sign in, and asks them then');
+    await screenshot(admin.page, 'admin-require-confirm');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await requireAll.getAttribute('aria-checked')).toBe('false');
+    await requireAll.click();
+    await submit(admin.page, () =>
+      confirm.getByRole('button', { name: 'Require 2FA for all users' }).click(),
+    );
     await expect.poll(() => requireAll.getAttribute('aria-checked')).toBe('true');
     expect(
-      await admin.page.getByText('Two-factor authentication is now required for all users.').isVisible(),
+      await admin.page
+        .getByText(
+          'Two-factor authentication is now required for all users, with a grace period of 72 hours.',
+        )
+        .isVisible(),
     ).toBe(true);
     expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.required).toBe(true);
+    expect((await t.call('GET', '/v1/admin/policy', asAdmin())).json.gracePeriodHours).toBe(72);
+
+    // A user seen without 2FA (the web tier read their status at a sign-in) is counted and listed.
+    const newcomer = 'gina';
+    expect((await t.call('GET', `/v1/users/${newcomer}/two-factor`)).json.canDefer).toBe(true);
+    const coverage = admin.page.locator('.coverage');
+    await expect
+      .poll(async () => {
+        await admin.page.getByRole('button', { name: 'Refresh' }).click();
+        return (await coverage.textContent()) ?? '';
+      })
+      .toMatch(
+        /^Required: \d+ of \d+ seen users enrolled; 0 past their deadline\. Show who is not enrolled$/,
+      );
+    await admin.page.getByRole('button', { name: 'Show who is not enrolled' }).click();
+    const newcomerRow = admin.page.getByRole('row', { name: new RegExp(`^${newcomer}\\b`) });
+    await expect.poll(() => newcomerRow.count()).toBe(1);
+    expect(await admin.page.getByLabel('Show').inputValue()).toBe('required');
+    expect(await newcomerRow.getByRole('cell').nth(3).textContent()).toMatch(/\d{4}/);
+    // Nothing to reset for a user without 2FA: not offered.
+    expect(await newcomerRow.getByRole('button').count()).toBe(0);
+    await expectNoWrapping(admin.page);
+    await screenshot(admin.page, 'admin-coverage');
+    await admin.page.getByLabel('Show').selectOption('');
 
     // The user's switch is locked, and the page says why.
     const carol = await openPage(browser, t.url);
@@ -476,27 +652,35 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
         return row.getByRole('button', { name: 'Unlock' }).count();
       })
       .toBe(1);
-    expect(await row.getByRole('cell').nth(3).textContent()).toBe('Authenticator app');
+    expect(await row.getByRole('cell').nth(4).textContent()).toBe('App codes');
+    await expectNoWrapping(admin.page);
     await submit(admin.page, () => row.getByRole('button', { name: 'Unlock' }).click());
-    await expect.poll(() => row.getByRole('cell').nth(3).textContent()).toBe('No');
+    await expect.poll(() => row.getByRole('cell').nth(4).textContent()).toBe('None');
     expect(await admin.page.getByText(`Unlocked two-factor authentication for ${user}.`).isVisible()).toBe(
       true,
     );
+    // The button is gone; the keyboard is on the row's next control, not lost to the page.
+    expect(await admin.page.evaluate('document.activeElement?.textContent')).toBe('Reset 2FA');
     expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.locked).toBe(false);
 
     // The emergency reset, with a reason.
     expect(await row.getByRole('cell').first().textContent()).toBe('On');
-    await row.getByRole('button', { name: 'Reset two-factor authentication' }).click();
+    await row.getByRole('button', { name: 'Reset 2FA' }).click();
     const reset = admin.page.getByRole('dialog', { name: `Reset two-factor authentication for ${user}` });
-    const confirm = reset.getByRole('button', { name: 'Reset two-factor authentication' });
-    await confirm.click();
+    const confirmReset = reset.getByRole('button', { name: 'Reset two-factor authentication' });
+    await confirmReset.click();
     expect(await reset.getByText('Say why, for the audit history.').isVisible()).toBe(true);
+    expect(await announced(admin.page)).toContain('Say why, for the audit history.');
+    expect(await reset.getByLabel('Reason').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(admin.page, 'admin-reset-reason-missing');
     const reason = 'lost phone; identity checked, ticket 4711';
     await reset.getByLabel('Reason').fill(reason);
     await screenshot(admin.page, 'admin-reset');
-    await submit(admin.page, () => confirm.click());
+    await submit(admin.page, () => confirmReset.click());
     await expect.poll(() => admin.page.getByRole('dialog').count()).toBe(0);
     expect(await row.getByRole('cell').first().textContent()).toBe('Off');
+    // Nothing is left to reset: not offered again.
+    expect(await row.getByRole('button').count()).toBe(0);
     expect(await admin.page.getByText(`Two-factor authentication was reset for ${user}`).isVisible()).toBe(
       true,
     );
@@ -506,24 +690,129 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
       .poll(() => auditRecord(t, user, 'AdminReset'))
       .toMatchObject({ actor: { role: 'admin', id: 'admin' }, details: { reason } });
 
-    // The user sees 2FA off, and is asked to turn it on again.
+    // The user, at the next page load, is led into setup: no grace after a reset, and no Account
+    // page by any address until it is done.
     await carol.page.goto('/');
+    await expectRequiredSetup(
+      carol.page,
+      'Your administrator requires two-factor authentication for all users, and it is due now',
+    );
+    await carol.page.goto('/admin');
+    await expectRequiredSetup(carol.page, 'it is due now');
+    await screenshot(carol.page, 'reset-user-led-into-setup');
+    await enrollIn(carol.page, 'reset-user-setup-recovery-codes', 'page');
     await onAccountPage(carol.page);
-    await expect.poll(() => twoFactorSwitch(carol.page).getAttribute('aria-checked')).toBe('false');
-    expect(await twoFactorSwitch(carol.page).isDisabled()).toBe(false);
-    expect(
-      await carol.page
-        .getByText('Your administrator requires two-factor authentication for all users: turn it on')
-        .isVisible(),
-    ).toBe(true);
 
-    // Back as it was, for the other tests.
-    await submit(admin.page, () => requireAll.click());
+    // Back as it was, for the other tests: asked too, and said to whom.
+    await requireAll.click();
+    const stop = admin.page.getByRole('dialog', { name: 'Stop requiring 2FA?' });
+    await expect
+      .poll(() => stop.getByText(/users? seen without two-factor authentication/).isVisible())
+      .toBe(true);
+    await submit(admin.page, () => stop.getByRole('button', { name: 'Stop requiring 2FA' }).click());
     await expect.poll(() => requireAll.getAttribute('aria-checked')).toBe('false');
     expectOnly(admin.watch, []);
-    expectOnly(carol.watch, []);
+    expectOnly(carol.watch, ['403 GET /ui/api/admin/users/summary', '403 GET /ui/api/admin/users/summary']);
     await admin.context.close();
     await carol.context.close();
+  });
+
+  it('with 2FA required and no grace: a user without it lands in setup, reaches no Account by any address until done', async () => {
+    await setPolicy(true, 0);
+    try {
+      for (const viewport of [
+        { width: 1280, height: 800 },
+        { width: 375, height: 740 },
+      ]) {
+        const user = `dana-${viewport.width}`;
+        const { page, watch, context } = await openPage(browser, t.url, viewport);
+        await signIn(page, user);
+        await expectRequiredSetup(
+          page,
+          'Your administrator requires two-factor authentication for all users, and it is due now',
+        );
+        await expect.poll(() => page.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+        expect(await pageWidth(page)).toBeLessThanOrEqual(viewport.width);
+        await screenshot(page, `required-setup-${viewport.width}`);
+        // Account by its address: the setup again.
+        await page.goto('/');
+        await expectRequiredSetup(page, 'it is due now');
+        await enrollIn(page, `required-setup-done-${viewport.width}`, 'page');
+        await onAccountPage(page);
+        expect(await page.getByText('Two-factor authentication is on.').isVisible()).toBe(true);
+        await expect.poll(() => twoFactorSwitch(page).getAttribute('aria-checked')).toBe('true');
+        expectOnly(watch, ['403 GET /ui/api/admin/users/summary', '403 GET /ui/api/admin/users/summary']);
+        await context.close();
+      }
+    } finally {
+      await setPolicy(false, 0);
+    }
+  });
+
+  it('with a 72-hour grace: "Remind me later" lets the user in for the session, and past the deadline the setup is forced', async () => {
+    await setPolicy(true, 72);
+    try {
+      const user = 'erin';
+      const { page, watch, context } = await openPage(browser, t.url, { width: 1280, height: 800 });
+      await signIn(page, user);
+      const later = page.getByRole('button', { name: 'Remind me later (3 days left)' });
+      await expect.poll(() => later.isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Set up now' }).isVisible()).toBe(true);
+      expect(await accountHeading(page).count()).toBe(0);
+      await screenshot(page, 'setup-offer');
+      await later.click();
+      await onAccountPage(page);
+      await expect
+        .poll(() =>
+          page
+            .getByText(/turn it on by .+ \(3 days left\)\. After that, you will have to set it up/)
+            .isVisible(),
+        )
+        .toBe(true);
+      await screenshot(page, 'account-after-remind-me-later');
+      // For this session: the page loads again without asking.
+      t.clock.advance(HOUR);
+      await page.reload();
+      await onAccountPage(page);
+      // At the next sign-in, asked again.
+      await signOut(page);
+      await signIn(page, user);
+      await expect
+        .poll(() => page.getByRole('button', { name: 'Remind me later (3 days left)' }).isVisible())
+        .toBe(true);
+      await page.getByRole('button', { name: 'Remind me later (3 days left)' }).click();
+      await onAccountPage(page);
+
+      // The deadline passes (the service's clock, not a wait): the setup is due, in this very session.
+      t.clock.advance(72 * HOUR);
+      await page.reload();
+      await expectRequiredSetup(page, 'it is due now');
+      await signOut(page);
+      await signIn(page, user);
+      await expectRequiredSetup(page, 'it is due now');
+      expectOnly(watch, ['403 GET /ui/api/admin/users/summary', '403 GET /ui/api/admin/users/summary']);
+      await context.close();
+    } finally {
+      await setPolicy(false, 0);
+    }
+  });
+
+  it('a shortened grace reaches a user who already chose "Remind me later"', async () => {
+    await setPolicy(true, 72);
+    try {
+      const { page, watch, context } = await openPage(browser, t.url);
+      await signIn(page, 'fred');
+      await page.getByRole('button', { name: /^Remind me later/ }).click();
+      await onAccountPage(page);
+      t.clock.advance(2 * HOUR);
+      await setPolicy(true, 1);
+      await page.reload();
+      await expectRequiredSetup(page, 'it is due now');
+      expectOnly(watch, ['403 GET /ui/api/admin/users/summary']);
+      await context.close();
+    } finally {
+      await setPolicy(false, 0);
+    }
   });
 
   it('says when a setup has expired, and starts again with a new QR code', async () => {

@@ -1,8 +1,17 @@
-import { ApiError, api, type Enrollment, type SessionView, type TwoFactorStatus } from '../api.ts';
-import { codeForm, formatTime, messageLine, openDialog, toggleSwitch } from '../components.ts';
+import { ApiError, api, type TwoFactorStatus } from '../api.ts';
+import {
+  codeForm,
+  countdownLine,
+  errorWithRetry,
+  formatTime,
+  noticeLine,
+  openDialog,
+  toggleSwitch,
+} from '../components.ts';
 import { h, replace } from '../dom.ts';
-import { duration, messageFor } from '../messages.ts';
+import { duration, messageFor, timeLeft } from '../messages.ts';
 import { recoveryCodesPanel } from '../recoveryCodes.ts';
+import { setupFlow } from '../setupFlow.ts';
 import type { ScreenContext } from './context.ts';
 
 /** At or below this many recovery codes, the page suggests regenerating them. */
@@ -21,7 +30,7 @@ function statusLine(status: TwoFactorStatus): string {
 export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
   const userId = context.session.userId ?? '';
   document.title = `Account — ${context.session.productName}`;
-  const notice = messageLine('status');
+  const notice = noticeLine();
   const card = h('section', { class: 'card', 'aria-labelledby': 'tfa-heading' }, h('p', {}, 'Loading…'));
   const heading = h('h1', { tabindex: '-1' }, 'Account');
 
@@ -31,8 +40,25 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       if (message !== undefined) notice.show(message);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      replace(card, h('p', { class: 'message error', role: 'alert' }, messageFor(error)));
+      replace(
+        card,
+        h('h2', { id: 'tfa-heading' }, 'Two-factor authentication'),
+        ...errorWithRetry(messageFor(error), () => {
+          replace(card, h('p', { role: 'status' }, 'Loading…'));
+          void refresh(message);
+        }),
+      );
+      card.querySelector<HTMLElement>('[data-key="retry"]')?.focus();
     }
+  }
+
+  /** A lock's line on the card, counted down; the card is read again when it ends. */
+  function lockLine(seconds: number | null, sentence: (left: number | null) => string): HTMLElement {
+    const line = countdownLine();
+    line.element.className = 'message warn';
+    line.element.setAttribute('role', 'status');
+    line.show(sentence, seconds, { onEnd: () => void refresh() });
+    return line.element;
   }
 
   function renderCard(status: TwoFactorStatus) {
@@ -47,35 +73,34 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
           'Your administrator requires two-factor authentication for all users, so it cannot be turned off.',
         ),
       );
-    } else if (status.required) {
+    } else if (status.enrollmentRequired) {
       lines.push(
         h(
           'p',
-          { id: 'tfa-locked', class: 'message warn', role: 'status' },
-          'Your administrator requires two-factor authentication for all users: turn it on to keep your account protected.',
+          { id: 'tfa-locked', class: 'message warn' },
+          status.canDefer && status.enrollBy !== null && status.enrollInSeconds !== null
+            ? `Your administrator requires two-factor authentication for all users: turn it on by ${formatTime(status.enrollBy)} (${timeLeft(status.enrollInSeconds)} left). After that, you will have to set it up before anything else.`
+            : 'Your administrator requires two-factor authentication for all users: turn it on to keep your account protected.',
         ),
       );
     }
     // Each kind of code is locked on its own: say which one, and that the other still works.
+    // The time left counts down, and the card is read again when it runs out.
     if (status.locked) {
       lines.push(
-        h(
-          'p',
-          { class: 'message warn', role: 'status' },
-          status.lockedForSeconds === null
+        lockLine(status.lockedForSeconds, (left) =>
+          left === null
             ? 'Codes from your authenticator app are locked after too many failed attempts, until an administrator unlocks them. A recovery code still works.'
-            : `Codes from your authenticator app are locked after too many failed attempts: they are refused for ${duration(status.lockedForSeconds)}. A recovery code still works.`,
+            : `Codes from your authenticator app are locked after too many failed attempts: they are refused for ${duration(left)}. A recovery code still works.`,
         ),
       );
     }
     if (status.recoveryCodesLocked) {
       lines.push(
-        h(
-          'p',
-          { class: 'message warn', role: 'status' },
-          status.recoveryCodesLockedUntil === null
+        lockLine(status.recoveryCodesLockedForSeconds, (left) =>
+          left === null
             ? 'Recovery codes are locked after too many failed attempts. Regenerate recovery codes to get new ones that work. Codes from your authenticator app still work.'
-            : `Recovery codes are locked after too many failed attempts, until ${formatTime(status.recoveryCodesLockedUntil)}. Codes from your authenticator app still work.`,
+            : `Recovery codes are locked after too many failed attempts: they are refused for ${duration(left)}. Codes from your authenticator app still work.`,
         ),
       );
     }
@@ -133,151 +158,30 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
   }
 
   function openSetup() {
-    let signedInAfterSetup: SessionView | null = null;
     openDialog('Set up two-factor authentication', (dialog) => {
-      const body = h('div');
-      let finished = false;
+      const flow = setupFlow({
+        productName: context.session.productName,
+        userId,
+        headingLevel: 'h3',
+        cancel: () => dialog.close(),
+        // 2FA is on from the confirmation: the card behind the codes says so already.
+        onConfirmed: () => void refresh(),
+        onFinish: (session) => {
+          dialog.close();
+          // The session changed with the setup (a second step passed): draw the page for it,
+          // with the admin page now open to an administrator.
+          context.changeSession(session, 'Two-factor authentication is on.');
+        },
+      });
       // Until the codes are shown, Escape cancels; after that, only Finish (once saved) closes.
       dialog.addEventListener('cancel', (event) => {
-        if (finished) event.preventDefault();
+        if (flow.finished) event.preventDefault();
       });
       dialog.addEventListener('close', () => {
-        if (!finished) void refresh();
+        if (!flow.finished) void refresh();
       });
-
-      const step = (n: number, title: string, ...nodes: Node[]) => {
-        replace(
-          body,
-          h('p', { class: 'step' }, `Step ${n} of 3`),
-          h('h3', { tabindex: '-1' }, title),
-          ...nodes,
-        );
-        body.querySelector<HTMLElement>('h3')?.focus();
-      };
-
-      const cancel = () => h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel');
-
-      function scan(enrollment: Enrollment) {
-        const secretId = 'manual-secret';
-        const manual = h(
-          'div',
-          { id: secretId, class: 'manual', hidden: true },
-          h(
-            'p',
-            {},
-            'Enter this code in your authenticator app (spaces do not matter), as a time-based key:',
-          ),
-          h('p', {}, h('code', { class: 'secret' }, enrollment.secret.replace(/(.{4})(?=.)/g, '$1 '))),
-        );
-        const reveal = h(
-          'button',
-          {
-            type: 'button',
-            class: 'link',
-            'aria-expanded': 'false',
-            'aria-controls': secretId,
-            onclick: () => {
-              const open = manual.hidden;
-              manual.hidden = !open;
-              reveal.setAttribute('aria-expanded', String(open));
-            },
-          },
-          "Can't scan? Enter this code manually",
-        );
-        step(
-          1,
-          'Scan the QR code',
-          h('p', {}, 'Open your authenticator app and scan this QR code.'),
-          h('img', {
-            class: 'qr',
-            src: enrollment.qrCode,
-            alt: 'QR code for your authenticator app',
-            width: 200,
-            height: 200,
-          }),
-          h('p', {}, reveal),
-          manual,
-          h(
-            'div',
-            { class: 'actions' },
-            h('button', { type: 'button', class: 'primary', onclick: () => verify(enrollment) }, 'Continue'),
-            cancel(),
-          ),
-        );
-      }
-
-      function verify(enrollment: Enrollment) {
-        // Shown once the enrollment has expired (or was replaced elsewhere): a new QR code is needed.
-        const again = h('button', { type: 'button', hidden: true, onclick: () => begin() }, 'Start again');
-        const form = codeForm({
-          submitLabel: 'Verify and enable',
-          allowRecoveryCode: false,
-          onSubmit: async (proof) => {
-            try {
-              const confirmed = await api.confirmEnrollment('code' in proof ? proof.code : '');
-              signedInAfterSetup = confirmed.session;
-              save(confirmed.recoveryCodes);
-            } catch (error) {
-              if (
-                error instanceof ApiError &&
-                ['enrollment-expired', 'no-pending-enrollment'].includes(error.code)
-              ) {
-                again.hidden = false;
-              }
-              throw error;
-            }
-          },
-          extraButtons: [h('button', { type: 'button', onclick: () => scan(enrollment) }, 'Back'), again],
-        });
-        step(
-          2,
-          'Enter the verification code',
-          h(
-            'p',
-            {},
-            'Type the six-digit code your authenticator app shows for ',
-            context.session.productName,
-            '.',
-          ),
-          form.element,
-        );
-      }
-
-      function save(codes: readonly string[]) {
-        finished = true;
-        step(
-          3,
-          'Save your recovery codes',
-          ...recoveryCodesPanel({
-            codes,
-            productName: context.session.productName,
-            userId,
-            onFinish: () => {
-              dialog.close();
-              // The session changed with the setup (a second step passed): draw the page for it,
-              // with the admin page now open to an administrator.
-              if (signedInAfterSetup !== null) {
-                context.changeSession(signedInAfterSetup, 'Two-factor authentication is on.');
-              } else void refresh('Two-factor authentication is on.');
-            },
-          }),
-        );
-      }
-
-      function begin() {
-        replace(body, h('p', { role: 'status' }, 'Preparing your QR code…'));
-        api.startEnrollment().then(scan, (error: unknown) => {
-          if (!(error instanceof ApiError)) throw error;
-          replace(
-            body,
-            h('p', { class: 'message error', role: 'alert' }, messageFor(error)),
-            h('div', { class: 'actions' }, cancel()),
-          );
-        });
-      }
-
-      begin();
-      return [body];
+      flow.begin();
+      return [flow.element];
     });
   }
 
@@ -336,6 +240,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       });
       const form = codeForm({
         submitLabel: 'Disable',
+        submitClass: 'danger-solid',
         allowRecoveryCode: true,
         onSubmit: async (proof) => {
           const disabled = await api.disable(proof);
@@ -350,6 +255,11 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       return [
         h(
           'p',
+          { class: 'message warn' },
+          'Signing in will ask for your password only: your authenticator app and all your recovery codes stop working, and turning it on again means a new QR code and new recovery codes.',
+        ),
+        h(
+          'p',
           {},
           'Confirm with a current code from your authenticator app, or with one of your recovery codes.',
         ),
@@ -358,17 +268,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
     });
   }
 
-  const mustEnroll = context.session.mustEnroll
-    ? h(
-        'p',
-        { class: 'message warn', role: 'status' },
-        'As an administrator, you set up two-factor authentication before anything else: the admin page opens once it is on.',
-      )
-    : null;
-  void refresh().then(() => {
-    // Led straight into the setup; cancelling it leaves the switch here to start again.
-    if (context.session.mustEnroll && document.querySelector('dialog[open]') === null) openSetup();
-  });
+  void refresh();
   if (context.message !== null) notice.show(context.message);
   return {
     nodes: [
@@ -379,7 +279,6 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
       ),
       heading,
       h('p', {}, 'Signed in as ', h('strong', {}, userId), '.'),
-      ...(mustEnroll === null ? [] : [mustEnroll]),
       notice.element,
       card,
     ],

@@ -22,7 +22,6 @@ export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HT
     const value = userId.input.value.trim();
     if (!isUserId(value)) {
       userId.setError('A user id is 1–128 letters, digits or . _ : @ - (no spaces).');
-      userId.input.focus();
       return;
     }
     submit.disabled = true;
@@ -36,19 +35,23 @@ export function signInScreen(context: ScreenContext): { nodes: Node[]; focus: HT
   }
   return {
     nodes: [
-      h('h1', { tabindex: '-1' }, 'Sign in'),
       h(
-        'p',
-        { class: 'note' },
-        h('strong', {}, 'Demo sign-in. '),
-        'The first step — your password or social login — belongs to the product, not to this two-factor service, so here a user id is enough. The second step that follows is real.',
-      ),
-      h(
-        'form',
-        { class: 'card', novalidate: true, onsubmit: onSubmit },
-        userId.element,
-        alert.element,
-        h('div', { class: 'actions' }, submit),
+        'div',
+        { class: 'narrow' },
+        h('h1', { tabindex: '-1' }, 'Sign in'),
+        h(
+          'p',
+          { class: 'note' },
+          h('strong', {}, 'Demo sign-in. '),
+          'The first step — your password or social login — belongs to the product, not to this two-factor service, so here a user id is enough. The second step that follows is real.',
+        ),
+        h(
+          'form',
+          { class: 'card', novalidate: true, onsubmit: onSubmit },
+          userId.element,
+          alert.element,
+          h('div', { class: 'actions' }, submit),
+        ),
       ),
     ],
     focus: userId.input,
@@ -83,10 +86,16 @@ export function proxySignInScreen(context: ScreenContext): { nodes: Node[]; focu
     }
   }
   if (!waiting) void attempt();
-  return { nodes: [heading, alert.element, h('div', { class: 'actions' }, retry)], focus: heading };
+  return {
+    nodes: [h('div', { class: 'narrow' }, heading, alert.element, h('div', { class: 'actions' }, retry))],
+    focus: heading,
+  };
 }
 
-/** The second step: the session is not signed in until a code is verified here. */
+/**
+ * The second step, as a sign-in card: nobody is signed in until a code is verified here, so
+ * the page offers no "Sign out", only to cancel this sign-in.
+ */
 export function secondStepScreen(context: ScreenContext): { nodes: Node[]; focus: HTMLElement } {
   document.title = `Two-step verification — ${context.session.productName}`;
   const form = codeForm({
@@ -94,25 +103,42 @@ export function secondStepScreen(context: ScreenContext): { nodes: Node[]; focus
     allowRecoveryCode: true,
     onSubmit: async (proof) => {
       const verified = await api.verify(proof);
+      // The account card says how many recovery codes are left (and warns when few are).
       context.changeSession(
         verified.session,
         verified.method === 'recovery-code'
-          ? `Signed in with a recovery code. ${verified.recoveryCodesRemaining} recovery codes left.`
-          : 'Signed in.',
+          ? 'Signed in with a recovery code: it no longer works.'
+          : undefined,
       );
     },
   });
+  const alert = messageLine('alert');
+  async function cancel() {
+    alert.show(null);
+    try {
+      context.changeSession(await api.signOut(), 'Sign-in cancelled.');
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      alert.show(messageFor(error));
+    }
+  }
   return {
     nodes: [
-      h('h1', { tabindex: '-1' }, 'Two-step verification'),
       h(
-        'p',
-        {},
-        'Enter the six-digit code from your authenticator app for ',
-        h('strong', {}, context.session.userId ?? ''),
-        '.',
+        'div',
+        { class: 'narrow' },
+        h('h1', { tabindex: '-1' }, 'Two-step verification'),
+        h(
+          'p',
+          {},
+          'Enter the six-digit code from your authenticator app for ',
+          h('strong', {}, context.session.userId ?? ''),
+          '.',
+        ),
+        h('div', { class: 'card' }, form.element),
+        alert.element,
+        h('p', {}, h('button', { type: 'button', class: 'link', onclick: cancel }, 'Cancel sign-in')),
       ),
-      h('div', { class: 'card' }, form.element),
     ],
     focus: form.element.querySelector('input') ?? form.element,
   };
