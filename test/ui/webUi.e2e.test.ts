@@ -610,6 +610,16 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     expect(await newcomerRow.getByRole('button').count()).toBe(0);
     await expectNoWrapping(admin.page);
     await screenshot(admin.page, 'admin-coverage');
+    // On a phone: each cell labelled by its column once, and nothing wider than the screen.
+    await admin.page.setViewportSize({ width: 375, height: 740 });
+    expect(await pageWidth(admin.page)).toBeLessThanOrEqual(375);
+    expect(
+      await admin.page.evaluate(`[...document.querySelectorAll('.users [data-label]')]
+        .filter((cell) => cell.textContent.trim().toLowerCase().startsWith(cell.dataset.label.toLowerCase()))
+        .map((cell) => cell.dataset.label + ': ' + cell.textContent)`),
+    ).toEqual([]);
+    await screenshot(admin.page, 'admin-coverage-375');
+    await admin.page.setViewportSize({ width: 1280, height: 800 });
     await admin.page.getByLabel('Show').selectOption('');
 
     // The user's switch is locked, and the page says why.

@@ -190,10 +190,10 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
         }),
       ),
       h('p', { class: 'status', id: 'require-since' }, since),
+      coverage,
       grace.element,
       policy.requireTwoFactor ? h('div', { class: 'actions' }, saveGrace) : null,
       alert.element,
-      coverage,
     );
 
     /**
@@ -303,7 +303,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
     const deadlineCell = h('td', { role: 'cell', 'data-label': 'Deadline' }, deadlineWords(user));
     const lockedCell = h('td', { role: 'cell', 'data-label': 'Locked codes' }, lockedWords(user));
     // On phones each cell is labelled by its column; the buttons say what they are themselves.
-    const actions = h('td', { role: 'cell', class: 'row-actions' });
+    const actions = h('div', { class: 'row-actions' });
     const tr = h(
       'tr',
       { role: 'row' },
@@ -313,7 +313,7 @@ export function adminScreen(context: ScreenContext): { nodes: Node[]; focus: HTM
       codesCell,
       deadlineCell,
       lockedCell,
-      actions,
+      h('td', { role: 'cell' }, actions),
     );
     const describedBy = idCell.id;
     // Reset only where there is something to reset: an authenticator, or a setup under way.
