@@ -825,6 +825,53 @@ describe.skipIf(browserMissing !== null)('the web UI in Chromium', () => {
     }
   });
 
+  it('offers "Try again" wherever an error says to try again: the account card and the setup', async () => {
+    const { page, watch, context } = await openPage(browser, t.url);
+    // The service unavailable for one answer each (as when its store is unreachable).
+    const unavailableOnce = async (path: string, method: string) => {
+      let failed = false;
+      await page.route(`**${path}`, async (route) => {
+        if (failed || route.request().method() !== method) return route.continue();
+        failed = true;
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          headers: { 'retry-after': '5' },
+          body: JSON.stringify({
+            code: 'unavailable',
+            status: 503,
+            title: 'Unavailable',
+            detail: 'try again',
+          }),
+        });
+      });
+    };
+    await unavailableOnce('/ui/api/account/two-factor', 'GET');
+    await signIn(page, 'hal');
+    const retry = page.getByRole('button', { name: 'Try again' });
+    await expect.poll(() => retry.isVisible()).toBe(true);
+    expect(
+      await page.getByText('The service is unavailable for a moment. Try again in 5 seconds.').isVisible(),
+    ).toBe(true);
+    await screenshot(page, 'account-card-load-failed');
+    await retry.click();
+    await expect.poll(() => twoFactorSwitch(page).isVisible()).toBe(true);
+
+    await unavailableOnce('/ui/api/account/two-factor/enrollment', 'POST');
+    await twoFactorSwitch(page).click();
+    const dialog = page.getByRole('dialog', { name: 'Set up two-factor authentication' });
+    await expect.poll(() => dialog.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Try again');
+    await screenshot(page, 'setup-start-failed');
+    await dialog.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+    expectOnly(watch, [
+      '503 GET /ui/api/account/two-factor',
+      '503 POST /ui/api/account/two-factor/enrollment',
+    ]);
+    await context.close();
+  });
+
   it('says when a setup has expired, and starts again with a new QR code', async () => {
     const { page, watch, context } = await openPage(browser, t.url);
     await signIn(page, 'eve');
