@@ -32,8 +32,8 @@ export type Child = {
 };
 
 export type ChildOptions = {
-  /** `service`: the real entry point, src/main.ts; `bare`: the baseline Fastify server */
-  readonly kind: 'service' | 'bare';
+  /** `service`: the real entry point, src/main.ts; `bare`: the baseline Fastify server; `peer`: the CRUD peer */
+  readonly kind: 'service' | 'bare' | 'peer';
   readonly env?: Record<string, string>;
   /** where stdout and stderr go (the service's log lines); default /dev/null */
   readonly logFile?: string;
@@ -47,7 +47,11 @@ export type ChildOptions = {
 /** Starts a server in its own process on 127.0.0.1 and waits until it answers ready. */
 export async function startChild(options: ChildOptions): Promise<Child> {
   const port = await freePort();
-  const entry = options.kind === 'service' ? 'src/main.ts' : 'bench/servers/bareFastify.ts';
+  const entry = {
+    service: 'src/main.ts',
+    bare: 'bench/servers/bareFastify.ts',
+    peer: 'bench/servers/crudPeer.ts',
+  }[options.kind];
   const out = openSync(options.logFile ?? '/dev/null', 'a');
   const began = performance.now();
   const child: ChildProcess = spawn(
