@@ -39,6 +39,10 @@ export function prepareStatements(db: Database.Database) {
       )
       .safeIntegers(true),
     ping: db.prepare('SELECT 1'),
-    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    // The rowid's last value: one step down the right edge of the table's B-tree.
+    lastPosition: db
+      .prepare<[], bigint | null>('SELECT MAX(position) FROM events')
+      .pluck()
+      .safeIntegers(true),
   };
 }
