@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../application/canonicalJson.ts';
+import { canonicalJson } from './canonicalJson.ts';
 
 /** The hash of the (absent) event before a stream's first one. */
 export const GENESIS_HASH = '0'.repeat(64);
