@@ -1,9 +1,10 @@
 import { policyKind, twoFactorKind } from '../application/aggregates.ts';
 import { fromRecordedEvent } from '../application/storedEvent.ts';
+import { readMetadata } from '../audit/storedMetadata.ts';
 import type { TwoFactorRequirementChanged } from '../domain/policy/policy.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
-import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
 import type { ProjectedEvent } from './projection.ts';
 
 /** What the projections read: the domain's own events, typed. */
@@ -30,9 +31,20 @@ export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
   }
 }
 
-/** The recorded event decoded once, for every projection to read (see `ProjectedEvent`). */
+/**
+ * The recorded event decoded once, for every projection to read (see `ProjectedEvent`): its
+ * metadata in the service's own shape whichever version stored it (a version this build
+ * does not know is kept as stored, and reads as having no known field).
+ */
 export function projectedEvent(recorded: RecordedEvent): ProjectedEvent {
-  const { data, ...envelope } = recorded;
+  const { data, metadata: stored, ...rest } = recorded;
+  let metadata: JsonObject;
+  try {
+    metadata = readMetadata(stored);
+  } catch {
+    metadata = {};
+  }
+  const envelope = { ...rest, metadata };
   const event = domainEventOf(recorded);
   return event === null ? { ...envelope, event, data } : { ...envelope, event };
 }

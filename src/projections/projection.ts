@@ -2,7 +2,10 @@ import type Database from 'better-sqlite3';
 import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
 import type { DomainEvent } from './eventData.ts';
 
-/** Where and when the log recorded an event; `metadata` as stored (sealed personal fields, chain hash). */
+/**
+ * Where and when the log recorded an event; `metadata` in the service's own shape whichever
+ * version stored it (`readMetadata`): sealed personal fields, chain hash.
+ */
 export type EventEnvelope = Omit<RecordedEvent, 'data'>;
 
 /**

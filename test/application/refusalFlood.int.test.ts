@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
@@ -48,7 +49,7 @@ describe('a flood of attempts on a locked factor', () => {
     expect(counted.attempts).toBe(299);
     // The addresses are the user's personal data: stored sealed with the user's data key.
     expect(counted.endUserIps).toBeUndefined();
-    const sealed = sealedPersonalFieldsOf(after[1]!.metadata);
+    const sealed = sealedPersonalFieldsOf(readMetadata(after[1]!.metadata));
     expect(sealed).not.toBeNull();
     const opened = await openPersonalFields(
       sealed!,

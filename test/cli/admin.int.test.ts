@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { recordedDataDirs } from '../support/cliFixture.ts';
 import { runTwofactor } from '../support/cliProcess.ts';
@@ -16,10 +17,13 @@ async function inspect<T>(dataDir: string, look: (runtime: ReturnType<typeof ope
   }
 }
 
+/** A stream's events, their metadata read as the service reads it (whatever version stored it). */
 async function streamEvents(dataDir: string, streamName: string): Promise<RecordedEvent[]> {
   return inspect(dataDir, async ({ store }) => {
     const events: RecordedEvent[] = [];
-    for await (const event of store.readStream(streamName)) events.push(event);
+    for await (const event of store.readStream(streamName)) {
+      events.push({ ...event, metadata: readMetadata(event.metadata) });
+    }
     return events;
   });
 }

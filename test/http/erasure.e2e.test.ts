@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import { verifyChain } from '../../src/audit/verifyChain.ts';
 import { openSecret } from '../../src/crypto/secretBox.ts';
 import type { EncryptedSecret } from '../../src/domain/twoFactor/encryptedSecret.ts';
@@ -140,7 +141,7 @@ describe('erasure by crypto-shredding', () => {
     for await (const event of t.server.runtime.store.readStream('two-factor-erin')) {
       const data = event.data as { secret?: EncryptedSecret };
       if (data.secret) secrets.push(data.secret);
-      const sealed = sealedPersonalFieldsOf(event.metadata);
+      const sealed = sealedPersonalFieldsOf(readMetadata(event.metadata));
       if (sealed) personal.push(sealed);
     }
     expect(secrets.length).toBeGreaterThanOrEqual(2);
