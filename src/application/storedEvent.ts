@@ -42,12 +42,17 @@ export function toStoredEvents(
  * A recorded event as the domain reads it today: its data upcast to the current version of
  * its type, its metadata read in the service's own shape whatever version stored it.
  */
-export function fromRecordedEvent<E extends AnyEvent>(recorded: RecordedEvent, schema: EventSchema): E {
+export function fromRecordedEvent<E extends AnyEvent>(
+  recorded: RecordedEvent,
+  schema: EventSchema,
+  /** the recorded metadata already read (`readMetadata`), when the caller has it */
+  read?: Readonly<Record<string, unknown>>,
+): E {
   const current = schema.currentVersions[recorded.type];
   if (current === undefined) {
     throw new Error(`unknown event type ${recorded.type} at ${recorded.streamName}@${recorded.revision}`);
   }
-  const metadata = readMetadata(recorded.metadata);
+  const metadata = read ?? readMetadata(recorded.metadata);
   const stored = typeof metadata.schemaVersion === 'number' ? metadata.schemaVersion : 1;
   const data = upcast(schema.upcasters, recorded.type, recorded.data, stored, current);
   return { type: recorded.type, data, metadata: { ...metadata, schemaVersion: current } } as unknown as E;

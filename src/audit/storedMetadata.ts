@@ -66,7 +66,13 @@ function packPersonal(personal: unknown): string | null {
   return `~${uuidToBase64url(keyId.slice(DATA_KEY.length))}.${Buffer.concat([n!, c!, t!]).toString('base64url')}`;
 }
 
-function unpackPersonal(packed: string): Record<string, string> {
+/** Sealed personal fields packed by version 2 (`p`) as `{ keyId, nonce, ciphertext, tag }`. */
+export function unpackPersonal(packed: string): {
+  keyId: string;
+  nonce: string;
+  ciphertext: string;
+  tag: string;
+} {
   const [key, sealed] = packed.split('.');
   if (key === undefined || sealed === undefined || !key.startsWith('~')) {
     throw new Error('metadata version 2: sealed personal fields in an unknown form');
@@ -141,9 +147,18 @@ export function linkedMetadata(stored: Metadata): Record<string, unknown> {
 
 /**
  * The upcaster: stored metadata of either version in version 1's shape (the link as `hash`,
- * in hexadecimal). Throws for a version newer than this build knows.
+ * in hexadecimal). Throws for a version newer than this build knows. `keepSealedPacked`:
+ * sealed personal fields of version 2 stay one string (`unpackPersonal` opens it), for a
+ * reader that only passes them on; `withoutLink`: no `hash` for version 2.
  */
-export function readMetadata(stored: Metadata): Record<string, unknown> {
+export function readMetadata(
+  stored: Metadata,
+  options: {
+    readonly keepSealedPacked?: boolean;
+    /** leave the chain link out (a reader with no use for it, as the projections) */
+    readonly withoutLink?: boolean;
+  } = {},
+): Record<string, unknown> {
   if (stored.v === undefined) return { ...stored };
   if (stored.v !== METADATA_VERSION) {
     throw new Error(`event metadata version ${String(stored.v)} is newer than this build knows`);
@@ -157,7 +172,7 @@ export function readMetadata(stored: Metadata): Record<string, unknown> {
   }
   if (a !== undefined) read.actor = typeof a === 'string' ? { role: a, id: null } : a;
   if (s !== undefined) read.schemaVersion = s;
-  if (typeof p === 'string') read.personal = unpackPersonal(p);
-  const link = linkOf(stored);
+  if (typeof p === 'string') read.personal = options.keepSealedPacked ? p : unpackPersonal(p);
+  const link = options.withoutLink ? undefined : linkOf(stored);
   return { ...read, ...rest, ...(link === undefined ? {} : { [V1_LINK]: link }) };
 }

@@ -6,6 +6,7 @@ import { isUserId } from '../domain/twoFactor/userId.ts';
 import { isTwoFactorEvent, unhandled } from './eventData.ts';
 import { pageLimit } from './pageLimit.ts';
 import type { Projection } from './projection.ts';
+import { EventFailedError } from './runnerFailures.ts';
 import { cached } from './statementCache.ts';
 
 export type UserStatus = TwoFactorStatusName;
@@ -96,23 +97,24 @@ export const usersProjection: Projection = {
   reset(db) {
     db.exec('DROP TABLE IF EXISTS users');
   },
-  apply(db, { event }) {
-    if (event === null || !isTwoFactorEvent(event)) return;
-    const { userId } = event.data;
-    const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
-    const before: Row = current ?? {
-      user_id: userId,
-      enabled: 0,
-      enabled_at: null,
-      pending_expires_at_ms: null,
-      recovery_codes_remaining: 0,
-      locked_until_ms: null,
-      locked_permanent: 0,
-      updated_at: '',
-    };
-    const next = evolveRow(before, event);
-    const at = event.data.at;
-    cached(
+  apply(db, event) {
+    usersProjection.applyBatch!(db, [event]);
+  },
+  // Each user's row is read once and written once a batch, however many of its events the
+  // batch holds (a rebuild folds dozens per user).
+  applyBatch(db, events) {
+    const rows = new Map<string, Row>();
+    for (const { event, position } of events) {
+      if (event === null || !isTwoFactorEvent(event)) continue;
+      const { userId } = event.data;
+      try {
+        const before = rows.get(userId) ?? stored(db, userId);
+        rows.set(userId, { ...evolveRow(before, event), updated_at: event.data.at });
+      } catch (cause) {
+        throw new EventFailedError(position, { cause });
+      }
+    }
+    const upsert = cached<[Row]>(
       db,
       `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
                           locked_until_ms, locked_permanent, updated_at)
@@ -124,9 +126,26 @@ export const usersProjection: Projection = {
          recovery_codes_remaining = excluded.recovery_codes_remaining,
          locked_until_ms = excluded.locked_until_ms, locked_permanent = excluded.locked_permanent,
          updated_at = excluded.updated_at`,
-    ).run({ ...next, updated_at: at });
+    );
+    for (const row of rows.values()) upsert.run(row);
   },
 };
+
+/** The user's row as stored, or the row of a user never seen. */
+function stored(db: Database.Database, userId: string): Row {
+  return (
+    cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId) ?? {
+      user_id: userId,
+      enabled: 0,
+      enabled_at: null,
+      pending_expires_at_ms: null,
+      recovery_codes_remaining: 0,
+      locked_until_ms: null,
+      locked_permanent: 0,
+      updated_at: '',
+    }
+  );
+}
 
 /** The row after one event: the domain's `evolve`, for the fields the list shows, without a secret or digest. */
 function evolveRow(row: Row, event: TwoFactorEvent): Row {

@@ -15,7 +15,7 @@ import {
 } from '../eventStore.ts';
 import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
 import { commitChannel } from './commitChannel.ts';
-import { toRecordedEvent } from './eventRows.ts';
+import { fromRawRow, toRecordedEvent } from './eventRows.ts';
 import { GroupCommit, type ItemOutcome } from './groupCommit.ts';
 import { migrate } from './migrations.ts';
 import { type PreparedAppend, prepareAppend } from './preparedAppend.ts';
@@ -223,7 +223,7 @@ export class SqliteEventStore implements EventStore {
 
   #readAllPage(after: bigint, limit: number): RecordedEvent[] {
     if (this.#state === 'closed') throw closedError();
-    return this.#statements.readAllPage.all(after, limit).map(toRecordedEvent);
+    return this.#statements.readAllPage.all(after, limit).map(fromRawRow);
   }
 
   async *#readStream(streamName: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventRow } from './eventRows.ts';
+import type { EventRow, RawEventRow } from './eventRows.ts';
 import { eventColumns } from './eventRows.ts';
 import type { StoredEventRef } from './idempotentRetry.ts';
 
@@ -33,11 +33,13 @@ export function prepareStatements(db: Database.Database) {
           WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
       )
       .safeIntegers(true),
+    // Rows as arrays (`fromRawRow`): catching up and rebuilding read the whole log through it.
     readAllPage: db
-      .prepare<[bigint, number], EventRow>(
+      .prepare<[bigint, number], RawEventRow>(
         `SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
       )
-      .safeIntegers(true),
+      .safeIntegers(true)
+      .raw(true),
     ping: db.prepare('SELECT 1'),
     // The rowid's last value: one step down the right edge of the table's B-tree.
     lastPosition: db
