@@ -105,7 +105,20 @@ export class SqliteEventStore implements EventStore {
       migrate(this.#db);
       this.#statements = prepareStatements(this.#db);
       const lastPosition = this.#statements.lastPosition;
-      this.#heads = new StreamHeads(() => lastPosition.get() ?? 0n);
+      // One look a turn of the event loop: loads that run together (a status read loads the
+      // user and the policy) share it. A turn handles no new request once it has started, so
+      // what it saw is still all that was acknowledged before any request it serves.
+      let seen: bigint | null = null;
+      const forget = () => {
+        seen = null;
+      };
+      this.#heads = new StreamHeads(() => {
+        if (seen === null) {
+          seen = lastPosition.get() ?? 0n;
+          process.nextTick(forget);
+        }
+        return seen;
+      });
     } catch (error) {
       this.#db.close();
       throw error;

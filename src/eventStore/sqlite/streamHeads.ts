@@ -19,8 +19,14 @@ export class StreamHeads {
     this.#lastPosition = lastPosition;
   }
 
-  /** The bound for a stream, after forgetting every bound if the log moved by someone else's hand. */
+  /**
+   * The bound for a stream, after forgetting every bound if the log moved by someone else's
+   * hand. A stream with no bound costs no look at the log (a cold load reads it anyway); a
+   * bound remembered meanwhile comes from a read that saw the log as it was then, and the
+   * next look that finds the log moved forgets it with the rest.
+   */
   known(streamName: string): bigint | undefined {
+    if (!this.#heads.has(streamName)) return undefined;
     const last = this.#lastPosition();
     if (last !== this.#validAt) {
       this.#heads.clear();
