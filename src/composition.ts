@@ -9,8 +9,10 @@ import { createRecoveryCodeHasher } from './crypto/recoveryCodeHasher.ts';
 import type { EncryptionKey } from './crypto/secretBox.ts';
 import { argon2Limits, createWorkLimiter } from './crypto/workLimiter.ts';
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
+import { openEsdbEventStore } from './eventStore/esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
-import { openStoreAt, type StoreLocation } from './eventStore/storeLocation.ts';
+import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
+import type { StoreLocation } from './eventStore/storeLocation.ts';
 import { openEsdbKeyStore } from './keys/esdbKeyStore.ts';
 import type { KeyStore } from './keys/keyStore.ts';
 import { openSqliteKeyStore } from './keys/sqliteKeyStore.ts';
@@ -29,16 +31,18 @@ export type Runtime = {
   close(): Promise<void>;
 };
 
-/** Where the configured event log is: EventStoreDB when a connection string is set, else embedded SQLite. */
+/** Where the configured event log is, for a thread that opens its own connection to it. */
 export function storeLocation(config: Config): StoreLocation {
   return config.eventStoreConnectionString
     ? { kind: 'esdb', connectionString: config.eventStoreConnectionString }
     : { kind: 'sqlite', dataDir: config.dataDir };
 }
 
-/** The configured event store. */
+/** The configured event store: EventStoreDB when a connection string is set, else embedded SQLite. */
 export function openEventStore(config: Config): EventStore {
-  return openStoreAt(storeLocation(config));
+  return config.eventStoreConnectionString
+    ? openEsdbEventStore(config.eventStoreConnectionString)
+    : openSqliteEventStore({ dataDir: config.dataDir });
 }
 
 /** Where the users' data keys live: beside the events, in the same kind of store. */

@@ -1,6 +1,4 @@
-import { openEsdbEventStore } from './esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore.ts';
-import { openSqliteEventStore } from './sqlite/sqliteEventStore.ts';
 
 /**
  * Where the event log lives, as plain data: what another thread of the service needs to open
@@ -10,8 +8,15 @@ export type StoreLocation =
   | { readonly kind: 'sqlite'; readonly dataDir: string }
   | { readonly kind: 'esdb'; readonly connectionString: string };
 
-export function openStoreAt(location: StoreLocation): EventStore {
-  return location.kind === 'esdb'
-    ? openEsdbEventStore(location.connectionString)
-    : openSqliteEventStore({ dataDir: location.dataDir });
+/**
+ * Opens a connection to the log at `location`, loading only the adapter it needs: a thread
+ * on the embedded store does not carry EventStoreDB's gRPC client, nor the reverse.
+ */
+export async function openStoreAt(location: StoreLocation): Promise<EventStore> {
+  if (location.kind === 'esdb') {
+    const { openEsdbEventStore } = await import('./esdb/esdbEventStore.ts');
+    return openEsdbEventStore(location.connectionString);
+  }
+  const { openSqliteEventStore } = await import('./sqlite/sqliteEventStore.ts');
+  return openSqliteEventStore({ dataDir: location.dataDir });
 }

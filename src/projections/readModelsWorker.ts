@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { openStoreAt } from '../eventStore/storeLocation.ts';
+import { lowerThreadPriority } from '../workers/moduleWorker.ts';
 import { openReadModels } from './readModels.ts';
 import {
   type FromProjector,
@@ -17,6 +18,9 @@ import {
 
 const port = parentPort;
 if (port === null) throw new Error('readModelsWorker.ts runs as the projection thread of the service');
+// Background work: on busy cores the request thread goes first (the read models may lag a
+// little more; status reads, which come from the aggregate, never wait for them).
+lowerThreadPriority(10);
 const data = workerData as ProjectorData;
 const send = (message: FromProjector) => port.postMessage(message);
 
@@ -24,7 +28,7 @@ const logger = pino(
   { level: data.logLevel, base: null },
   { write: (line: string) => send({ type: 'log', line }) },
 );
-const store = openStoreAt(data.location);
+const store = await openStoreAt(data.location);
 let healthQueued = false;
 const readModels = openReadModels({
   dataDir: data.dataDir,

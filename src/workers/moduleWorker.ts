@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
@@ -18,4 +20,19 @@ export function startModuleWorker(moduleUrl: URL, options: WorkerOptions = {}): 
 export function siblingModule(base: string, name: string): URL {
   const extension = /\.[cm]?[jt]s$/.exec(new URL(base).pathname)?.[0] ?? '.js';
   return new URL(`./${name}${extension}`, base);
+}
+
+/**
+ * Lowers the scheduling priority of the calling thread (Linux: its niceness), for background
+ * work that should give way to the thread answering requests when the cores are busy. Where
+ * the platform cannot name a thread, nothing changes.
+ */
+export function lowerThreadPriority(niceness: number): void {
+  try {
+    // `/proc/thread-self` is `<pid>/task/<tid>`: setpriority on a thread id sets that thread's.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, niceness);
+  } catch {
+    // Not Linux, or not allowed: the thread keeps the process's priority.
+  }
 }
