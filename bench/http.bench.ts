@@ -336,7 +336,11 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
     });
 
     // 13. Status reads while sign-ins run: a few connections read while fifty sign in.
+    // 14. Meanwhile, users start enrolling one after another; each is looked for in the admin
+    // list (a projection) until it shows up.
     const contended: { p50: number; p99: number }[] = [];
+    const listLags: number[] = [];
+    let enrolling = 0;
     for (let round = 0; round < contendedRounds; round++) {
       const users = contendedUsers.slice(round * contendedSignIns, (round + 1) * contendedSignIns);
       const signing = httpLoad({
@@ -345,6 +349,17 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
         next: cycle(signIns(users)),
         amount: users.length,
       }).then(checked('service sign-ins beside reads'));
+      let signingDone = false;
+      void signing.finally(() => {
+        signingDone = true;
+      });
+      const listing = (async () => {
+        // Ids that sort before the earlier ones: the newest is always on the list's first page.
+        while (!signingDone) {
+          const userId = `lag-${String(999_999 - enrolling++).padStart(6, '0')}`;
+          listLags.push(await adminListLag(svc.url, credentials, userId));
+        }
+      })();
       const reading = await httpLoad({
         url: svc.url,
         connections: CONTENDED_READERS,
@@ -354,6 +369,7 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
         latencies: true,
       });
       await signing;
+      await listing;
       checked('status reads beside sign-ins')(reading);
       const latencies = reading.latenciesMs ?? [];
       contended.push({ p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) });
@@ -372,6 +388,20 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       ok: tailRatio <= 3,
       unit: 'ms',
       note: `${CONTENDED_READERS} connections reading statuses while ${CONNECTIONS} sign in (${contendedSignIns} users a round, ${contendedRounds} rounds); each latency from the client's send to its answer`,
+    });
+    process.stdout.write(
+      `admin list beside sign-ins: ${listLags.length} enrollments, shown after p50 ${percentile(listLags, 0.5).toFixed(1)} ms, ` +
+        `p99 ${percentile(listLags, 0.99).toFixed(1)} ms, max ${Math.max(...listLags).toFixed(1)} ms\n`,
+    );
+    results.push({
+      name: '14. admin list lag while sign-ins run, p99',
+      value: percentile(listLags, 0.99),
+      baseline: percentile(listLags, 0.5),
+      ratio: percentile(listLags, 0.99) / percentile(listLags, 0.5),
+      target: '< 1000 ms',
+      ok: listLags.length > 0 && percentile(listLags, 0.99) < 1000,
+      unit: 'ms',
+      note: `${listLags.length} users started enrolling one after another during the rounds of 13; each lag from the 201 to the user's first appearance in GET /v1/admin/users?status=pending; baseline: the median`,
     });
     const peak = svc.peakRssBytes() / MB;
     const barePeak = bare.peakRssBytes() / MB;
@@ -396,6 +426,33 @@ export async function httpTargets(options: HttpBenchOptions): Promise<TargetResu
       results.push({ ...result, ok: false, note: 'unexpected answers (see above)' });
   }
   return results;
+}
+
+/**
+ * Starts `userId`'s enrollment, then asks the admin list (a projection, which may lag) until
+ * the user shows up: milliseconds from the 201 to the first list that has them.
+ */
+async function adminListLag(
+  url: string,
+  credentials: { readonly webKey: string; readonly adminKey: string },
+  userId: string,
+): Promise<number> {
+  const started = await fetch(`${url}/v1/users/${userId}/two-factor/enrollment`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${credentials.webKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ accountName: `${userId}@example.com` }),
+  });
+  if (started.status !== 201) throw new Error(`enrollment of ${userId} answered ${started.status}`);
+  const acknowledged = performance.now();
+  for (;;) {
+    const listed = await fetch(`${url}/v1/admin/users?status=pending&limit=5`, {
+      headers: { authorization: `Bearer ${credentials.adminKey}`, 'x-actor-id': 'bench' },
+    });
+    const page = (await listed.json()) as { users: { userId: string }[] };
+    if (page.users.some((user) => user.userId === userId)) return performance.now() - acknowledged;
+    if (performance.now() - acknowledged > 30_000) throw new Error(`${userId} not listed in 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 function describe(result: LoadResult): string {
