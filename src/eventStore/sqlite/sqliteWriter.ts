@@ -52,7 +52,10 @@ export function openSqliteWriter(filePath: string, busyTimeoutMs: number): Sqlit
 
     // Before the revision check: a retry arrives with the revision the stream had before the
     // original append, which is stale by now, and must still be acknowledged.
-    const stored = statements.findByIds.all(JSON.stringify(events.map((event) => event.id)));
+    const stored =
+      events.length === 1
+        ? statements.findById.all(events[0]!.id)
+        : statements.findByIds.all(JSON.stringify(events.map((event) => event.id)));
     const retry = checkForRetry(
       streamName,
       events.map((event) => event.id),

@@ -21,6 +21,12 @@ export function prepareStatements(db: Database.Database) {
            FROM events WHERE id IN (SELECT value FROM json_each(?))`,
       )
       .safeIntegers(true),
+    // Most appends hold one event: a plain lookup of the unique index.
+    findById: db
+      .prepare<[string], StoredEventRef>(
+        'SELECT id, stream_name AS streamName, revision, position FROM events WHERE id = ?',
+      )
+      .safeIntegers(true),
     insert: db
       .prepare<[string, string, bigint, string, string, string, string], { position: bigint }>(
         `INSERT INTO events (id, stream_name, revision, type, data, metadata, recorded_at)
