@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
-import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
@@ -10,7 +8,7 @@ import { openReadModelsThread } from '../../src/projections/readModelsThread.ts'
 import { eventually } from '../support/eventually.ts';
 import { tempDirs } from '../support/tempDirs.ts';
 import { historyWriter, web, writeHistory } from './history.ts';
-import { dumpTables } from './kit.ts';
+import { capturedLogger, dumpTables } from './kit.ts';
 
 /*
  * The read models as the service runs them: the projections in a thread of their own, the
@@ -24,18 +22,6 @@ async function headOf(store: EventStore): Promise<bigint> {
   let position = 0n;
   for await (const event of store.readAll()) position = event.position;
   return position;
-}
-
-/** A pino logger whose lines the test reads. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.length > 0) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
 }
 
 describe('read models with their projections in a thread', () => {

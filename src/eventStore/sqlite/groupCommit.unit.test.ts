@@ -29,6 +29,16 @@ function manualQueue(
   return { queue, batches, scheduled, runScheduled };
 }
 
+/** A queue whose batch holding item 1 commits only once the test releases it. */
+function heldFirstBatch() {
+  let release = () => {};
+  const held = manualQueue(async (items) => {
+    if (items[0] === 1) await new Promise<void>((resolve) => (release = resolve));
+    return items.map((item) => ({ ok: true, value: `v${item}` }));
+  });
+  return { ...held, release: () => release() };
+}
+
 describe('GroupCommit', () => {
   it('commits everything submitted before the flush as one batch, in submission order', async () => {
     const { queue, batches, scheduled, runScheduled } = manualQueue();
@@ -115,11 +125,7 @@ describe('GroupCommit', () => {
   });
 
   it('commits one batch at a time: what arrives while one commits is the next batch', async () => {
-    let release = () => {};
-    const { queue, batches, runScheduled } = manualQueue(async (items) => {
-      if (items[0] === 1) await new Promise<void>((resolve) => (release = resolve));
-      return items.map((item) => ({ ok: true, value: `v${item}` }));
-    });
+    const { queue, batches, runScheduled, release } = heldFirstBatch();
 
     const first = queue.submit(1);
     await runScheduled();
@@ -151,11 +157,7 @@ describe('GroupCommit', () => {
   });
 
   it('flushAll waits for the batch in flight, then commits what is left', async () => {
-    let release = () => {};
-    const { queue, batches, runScheduled } = manualQueue(async (items) => {
-      if (items[0] === 1) await new Promise<void>((resolve) => (release = resolve));
-      return items.map((item) => ({ ok: true, value: `v${item}` }));
-    });
+    const { queue, batches, runScheduled, release } = heldFirstBatch();
     const first = queue.submit(1);
     await runScheduled();
     const second = queue.submit(2);
