@@ -154,9 +154,17 @@ export async function buildDist(outdir: string = DIST): Promise<void> {
   const next = `${outdir}.next-${process.pid}`;
   rmSync(next, { recursive: true, force: true });
   try {
-    await bundle({ service: join(ROOT, 'src/main.ts'), cli: join(ROOT, 'src/cli/main.ts') }, next, [
-      await prebuiltWebAssets(),
-    ]);
+    await bundle(
+      {
+        service: join(ROOT, 'src/main.ts'),
+        cli: join(ROOT, 'src/cli/main.ts'),
+        // Threads start their module beside the bundle that starts them (siblingModule).
+        sqliteWriterWorker: join(ROOT, 'src/eventStore/sqlite/sqliteWriterWorker.ts'),
+        readModelsWorker: join(ROOT, 'src/projections/readModelsWorker.ts'),
+      },
+      next,
+      [await prebuiltWebAssets()],
+    );
     rmSync(outdir, { recursive: true, force: true });
     renameSync(next, outdir);
   } finally {

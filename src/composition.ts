@@ -11,6 +11,7 @@ import { argon2Limits, createWorkLimiter, type WorkLimiterOptions } from './cryp
 import type { DigestParameters } from './domain/twoFactor/recoveryCodes.ts';
 import type { EventStore } from './eventStore/eventStore.ts';
 import { openSqliteEventStore } from './eventStore/sqlite/sqliteEventStore.ts';
+import type { StoreLocation } from './eventStore/storeLocation.ts';
 import type { KeyStore } from './keys/keyStore.ts';
 import { openSqliteKeyStore } from './keys/sqliteKeyStore.ts';
 import { createUserKeys, type UserKeys } from './keys/userKeys.ts';
@@ -27,6 +28,13 @@ export type Runtime = {
   readonly metrics: Metrics;
   close(): Promise<void>;
 };
+
+/** Where the configured event log is, for a thread that opens its own connection to it. */
+export function storeLocation(config: Config): StoreLocation {
+  return config.eventStoreConnectionString
+    ? { kind: 'esdb', connectionString: config.eventStoreConnectionString }
+    : { kind: 'sqlite', dataDir: config.dataDir };
+}
 
 /*
  * The EventStoreDB adapters are imported only when a connection string is configured: the

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
-import { createRuntime, type Runtime } from './composition.ts';
+import { createRuntime, type Runtime, storeLocation } from './composition.ts';
 import { type Config, ConfigError } from './config/config.ts';
 import { developmentOrigins } from './config/publicUrl.ts';
 import { proxyTrust } from './config/trustProxy.ts';
@@ -12,7 +12,8 @@ import { buildApp } from './http/app.ts';
 import { readModelRoutes } from './http/routes/readModels.ts';
 import { usersByKeyIdInLog } from './keyCheckSample.ts';
 import type { Metrics } from './observability/metrics.ts';
-import { openReadModels, type ReadModels } from './projections/readModels.ts';
+import type { ReadModels } from './projections/readModels.ts';
+import { openReadModelsThread } from './projections/readModelsThread.ts';
 import { registerWebUi } from './ui/webUi.ts';
 
 export type Server = {
@@ -141,9 +142,11 @@ export async function assembleServer(
   const failureToleranceMs = options.projectionFailureToleranceMs ?? DEFAULT_PROJECTION_FAILURE_TOLERANCE_MS;
   let readModels: ReadModels;
   try {
-    readModels = openReadModels({
+    // The projections run in a thread of their own, with their own connection to the log.
+    readModels = openReadModelsThread({
       dataDir: config.dataDir,
       store: runtime.store,
+      location: storeLocation(config),
       keys: runtime.keys,
       logger,
     });

@@ -13,6 +13,13 @@ declare module 'autocannon' {
     duration: number;
     statusCodeStats?: Record<string, { count: number }>;
   };
-  type Instance = Promise<Result> & { stop(): void };
+  type Instance = Promise<Result> & {
+    stop(): void;
+    /** each answer: the client, its status code, bytes, and latency in (fractional) ms */
+    on(
+      event: 'response',
+      listener: (client: unknown, statusCode: number, bytes: number, latencyMs: number) => void,
+    ): void;
+  };
   export default function autocannon(options: Options): Instance;
 }

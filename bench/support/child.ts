@@ -6,26 +6,36 @@ import { bundle, freePort, trainServerCodeCache } from '../../scripts/build.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-let bareBuild: Promise<{ readonly plain: string; readonly cached: string }> | undefined;
+const baselineBuilds = new Map<string, Promise<{ readonly plain: string; readonly cached: string }>>();
+
+/** The baseline servers, each bundled from its source under bench/servers. */
+const BASELINE_SOURCES = { bare: 'bareFastify.ts', peer: 'crudPeer.ts' } as const;
 
 /**
- * The baseline server, bundled with the service's own esbuild options (scripts/build.ts) and
- * started by the same launcher, `node bin/compiled.js BUNDLE`, which is what `bin/service.js`
- * does for the service: `plain` as built; `cached` also given a code cache by a training
- * start, as the service's build gives it one, for the stricter comparison.
+ * A baseline server (the bare Fastify, the CRUD peer), bundled with the service's own esbuild
+ * options (scripts/build.ts) and started by the same launcher, `node bin/compiled.js BUNDLE`,
+ * which is what `bin/service.js` does for the service: `plain` as built; `cached` also given a
+ * code cache by a training start, as the service's build gives it one, for the stricter
+ * comparison.
  */
-export function bareFastifyBundles(): Promise<{ readonly plain: string; readonly cached: string }> {
-  bareBuild ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'two-factor-bench-bare-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const entry = { bare: join(ROOT, 'bench', 'servers', 'bareFastify.ts') };
-    await bundle(entry, join(dir, 'plain'));
-    await bundle(entry, join(dir, 'cached'));
-    const cached = join(dir, 'cached', 'bare.cjs');
-    await trainServerCodeCache(cached);
-    return { plain: join(dir, 'plain', 'bare.cjs'), cached };
-  })();
-  return bareBuild;
+export function baselineBundles(
+  kind: keyof typeof BASELINE_SOURCES,
+): Promise<{ readonly plain: string; readonly cached: string }> {
+  let built = baselineBuilds.get(kind);
+  if (built === undefined) {
+    built = (async () => {
+      const dir = mkdtempSync(join(tmpdir(), `two-factor-bench-${kind}-`));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const entry = { [kind]: join(ROOT, 'bench', 'servers', BASELINE_SOURCES[kind]) };
+      await bundle(entry, join(dir, 'plain'));
+      await bundle(entry, join(dir, 'cached'));
+      const cached = join(dir, 'cached', `${kind}.cjs`);
+      await trainServerCodeCache(cached);
+      return { plain: join(dir, 'plain', `${kind}.cjs`), cached };
+    })();
+    baselineBuilds.set(kind, built);
+  }
+  return built;
 }
 
 /** USER_HZ of /proc/PID/stat: 100 on every Linux platform Node runs on. */
@@ -44,9 +54,12 @@ export type Child = {
 };
 
 export type ChildOptions = {
-  /** `service`: the real entry point, bin/service.js (compiled); `bare`: the baseline Fastify server, compiled alike */
-  readonly kind: 'service' | 'bare';
-  /** the bare server with a code cache of its own (what the service's build gives the service) */
+  /**
+   * `service`: the real entry point, bin/service.js (compiled); `bare`: the baseline Fastify
+   * server; `peer`: the CRUD peer of the sign-in step — both compiled alike
+   */
+  readonly kind: 'service' | 'bare' | 'peer';
+  /** a baseline with a code cache of its own (what the service's build gives the service) */
   readonly bareCodeCache?: boolean;
   readonly env?: Record<string, string>;
   /** where stdout and stderr go (the service's log lines); default /dev/null */
@@ -64,7 +77,10 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   const entry =
     options.kind === 'service'
       ? ['bin/service.js']
-      : ['bin/compiled.js', (await bareFastifyBundles())[options.bareCodeCache ? 'cached' : 'plain']];
+      : [
+          'bin/compiled.js',
+          (await baselineBundles(options.kind))[options.bareCodeCache ? 'cached' : 'plain'],
+        ];
   const out = openSync(options.logFile ?? '/dev/null', 'a');
   const began = performance.now();
   const child: ChildProcess = spawn(

@@ -16,6 +16,8 @@ export type LoadResult = {
   readonly statuses: Readonly<Record<string, number>>;
   readonly errors: number;
   readonly seconds: number;
+  /** each 2xx answer's latency in ms, when asked for (`latencies: true`) */
+  readonly latenciesMs?: readonly number[];
 };
 
 /**
@@ -30,6 +32,10 @@ export async function httpLoad(input: {
   readonly amount?: number;
   readonly seconds?: number;
   readonly timeoutMs?: number;
+  /** keep every 2xx answer's latency (autocannon's own histogram counts whole milliseconds) */
+  readonly latencies?: boolean;
+  /** stop early (before `amount` or `seconds`) once this settles */
+  readonly until?: Promise<unknown>;
 }): Promise<LoadResult> {
   const began = performance.now();
   const instance = autocannon({
@@ -45,11 +51,23 @@ export async function httpLoad(input: {
       },
     ],
   });
+  const latenciesMs: number[] = [];
+  // Autocannon ends a run on its one-second tick: the last answer, not the end of the run,
+  // marks how long the requests took.
+  let lastAnswerAt = began;
+  instance.on('response', (_client, statusCode, _bytes, ms) => {
+    lastAnswerAt = performance.now();
+    if (input.latencies && statusCode >= 200 && statusCode < 300) latenciesMs.push(ms);
+  });
+  void input.until?.then(
+    () => instance.stop(),
+    () => instance.stop(),
+  );
   const timeoutMs = input.timeoutMs ?? 60_000;
   const timer = setTimeout(() => instance.stop(), timeoutMs);
   const result = await instance;
   clearTimeout(timer);
-  const seconds = (performance.now() - began) / 1000;
+  const seconds = (lastAnswerAt - began) / 1000;
   const statuses: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) {
     statuses[code] = Number(count);
@@ -58,5 +76,13 @@ export async function httpLoad(input: {
     .filter(([code]) => code.startsWith('2'))
     .reduce((sum, [, count]) => sum + count, 0);
   const total = Object.values(statuses).reduce((sum, count) => sum + count, 0);
-  return { rate: ok / seconds, ok, total, statuses, errors: result.errors, seconds };
+  return {
+    rate: ok / seconds,
+    ok,
+    total,
+    statuses,
+    errors: result.errors,
+    seconds,
+    ...(input.latencies ? { latenciesMs } : {}),
+  };
 }

@@ -35,14 +35,15 @@ export const SEED_META: CommandMetadata = {
 export function benchCredentials() {
   const encryptionKeys: EncryptionKey[] = [{ id: 'bench', key: randomBytes(32) }];
   const webKey = `web-${randomBytes(16).toString('hex')}`;
+  const adminKey = `admin-${randomBytes(16).toString('hex')}`;
   const env = {
     API_KEYS: formatApiKeys([
       { role: 'web', key: webKey },
-      { role: 'admin', key: `admin-${randomBytes(16).toString('hex')}` },
+      { role: 'admin', key: adminKey },
     ]),
     SECRET_ENCRYPTION_KEYS: formatEncryptionKeys(encryptionKeys),
   };
-  return { encryptionKeys, webKey, env };
+  return { encryptionKeys, webKey, adminKey, env };
 }
 
 /** What the web API forwards of its end user on a sign-in; recorded in the event's metadata. */

@@ -1,4 +1,5 @@
-import { GENESIS_HASH, HASH_KEY } from '../audit/hashChain.ts';
+import { GENESIS_HASH } from '../audit/hashChain.ts';
+import { linkOf } from '../audit/storedMetadata.ts';
 import type { AnyEvent } from '../domain/shared/message.ts';
 import {
   type AppendResult,
@@ -73,7 +74,7 @@ export function createRepository<S, E extends AnyEvent>(
       fromRevision: snapshot.revision,
       maxCount: 1,
     })) {
-      return recorded.metadata[HASH_KEY] === snapshot.lastHash;
+      return linkOf(recorded.metadata) === snapshot.lastHash;
     }
     return false;
   }
@@ -100,7 +101,7 @@ export function createRepository<S, E extends AnyEvent>(
     for await (const recorded of store.readStream(streamName, { fromRevision })) {
       state = kind.evolve(state, fromRecordedEvent<E>(recorded, kind));
       revision = recorded.revision;
-      lastHash = typeof recorded.metadata[HASH_KEY] === 'string' ? recorded.metadata[HASH_KEY] : lastHash;
+      lastHash = linkOf(recorded.metadata) ?? lastHash;
     }
     let snapshotRevision = start.snapshotRevision;
     if (revision !== null && revision - (snapshotRevision ?? -1n) >= snapshotEvery) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chainHash, HASH_KEY } from '../audit/hashChain.ts';
+import { chainHash } from '../audit/hashChain.ts';
+import { readMetadata, storedMetadataOf, withLink } from '../audit/storedMetadata.ts';
 import type { AnyEvent } from '../domain/shared/message.ts';
 import { type UpcasterRegistry, upcast } from '../domain/shared/upcast.ts';
 import type { EventToAppend, JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
@@ -10,7 +11,10 @@ export type EventSchema = {
   readonly upcasters: UpcasterRegistry;
 };
 
-/** A domain event as stored: metadata gains the chain hash; the schema version is already there. */
+/**
+ * A domain event as stored: its metadata in the stored form (`storedMetadata.ts`, version 2)
+ * with the chain link; the schema version is already there.
+ */
 export function toStoredEvents(
   streamName: string,
   firstRevision: bigint,
@@ -19,7 +23,7 @@ export function toStoredEvents(
 ): { readonly stored: readonly EventToAppend[]; readonly lastHash: string } {
   let hash = previousHash;
   const stored = events.map((event, offset) => {
-    const metadata = { ...event.metadata } as JsonObject;
+    const metadata = storedMetadataOf(event.metadata as JsonObject);
     const data = event.data as JsonObject;
     hash = chainHash({
       previousHash: hash,
@@ -29,22 +33,27 @@ export function toStoredEvents(
       data,
       metadata,
     });
-    return { id: randomUUID(), type: event.type, data, metadata: { ...metadata, [HASH_KEY]: hash } };
+    return { id: randomUUID(), type: event.type, data, metadata: withLink(metadata, hash) };
   });
   return { stored, lastHash: hash };
 }
 
-/** A recorded event as the domain reads it today: upcast to the current version of its type. */
-export function fromRecordedEvent<E extends AnyEvent>(recorded: RecordedEvent, schema: EventSchema): E {
+/**
+ * A recorded event as the domain reads it today: its data upcast to the current version of
+ * its type, its metadata read in the service's own shape whatever version stored it.
+ */
+export function fromRecordedEvent<E extends AnyEvent>(
+  recorded: RecordedEvent,
+  schema: EventSchema,
+  /** the recorded metadata already read (`readMetadata`), when the caller has it */
+  read?: Readonly<Record<string, unknown>>,
+): E {
   const current = schema.currentVersions[recorded.type];
   if (current === undefined) {
     throw new Error(`unknown event type ${recorded.type} at ${recorded.streamName}@${recorded.revision}`);
   }
-  const stored = typeof recorded.metadata.schemaVersion === 'number' ? recorded.metadata.schemaVersion : 1;
+  const metadata = read ?? readMetadata(recorded.metadata);
+  const stored = typeof metadata.schemaVersion === 'number' ? metadata.schemaVersion : 1;
   const data = upcast(schema.upcasters, recorded.type, recorded.data, stored, current);
-  return {
-    type: recorded.type,
-    data,
-    metadata: { ...recorded.metadata, schemaVersion: current },
-  } as unknown as E;
+  return { type: recorded.type, data, metadata: { ...metadata, schemaVersion: current } } as unknown as E;
 }

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../application/canonicalJson.ts';
+import { canonicalJson } from './canonicalJson.ts';
+import { linkedMetadata } from './storedMetadata.ts';
 
 /** The hash of the (absent) event before a stream's first one. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Metadata key under which each event carries its link in its stream's chain. */
-export const HASH_KEY = 'hash';
-
 /**
  * Tamper evidence: each event's hash covers the previous event's hash in the same stream
- * and the event's stream, revision, type, data and metadata (without the hash itself). An
- * edit of any stored byte, a deletion or a reordering breaks every later link.
+ * and the event's stream, revision, type, data and metadata as stored, without the link
+ * itself (`storedMetadata.ts`: either version). An edit of any stored byte, a deletion or a
+ * reordering breaks every later link. Hashes are written and compared as 64 hexadecimal
+ * digits, whichever form the stored metadata keeps them in.
  */
 export function chainHash(input: {
   readonly previousHash: string;
@@ -20,7 +20,7 @@ export function chainHash(input: {
   readonly data: unknown;
   readonly metadata: Readonly<Record<string, unknown>>;
 }): string {
-  const { [HASH_KEY]: _ignored, ...metadata } = input.metadata;
+  const metadata = linkedMetadata(input.metadata);
   return createHash('sha256')
     .update(
       canonicalJson({

@@ -1,5 +1,6 @@
 import { type EventStore, type RecordedEvent, StoreUnavailableError } from '../eventStore/eventStore.ts';
-import { chainHash, GENESIS_HASH, HASH_KEY } from './hashChain.ts';
+import { chainHash, GENESIS_HASH } from './hashChain.ts';
+import { linkOf } from './storedMetadata.ts';
 import type { StreamHead } from './streamHeads.ts';
 import type { ReachedHeads } from './verifyAgainstHeads.ts';
 
@@ -66,8 +67,8 @@ function brokenLinkReason(event: RecordedEvent, link: StreamLink): string | null
     }
     return `revision ${event.revision} appears after revision ${link.nextRevision - 1n}: events are duplicated or out of order`;
   }
-  const recorded = event.metadata[HASH_KEY];
-  if (typeof recorded !== 'string' || recorded.length === 0) {
+  const recorded = linkOf(event.metadata);
+  if (recorded === undefined) {
     return 'the event carries no hash: it was not written by this service, or its hash was removed';
   }
   const expected = chainHash({
@@ -135,7 +136,7 @@ export async function verifyChain(
         },
       };
     }
-    const hash = String(event.metadata[HASH_KEY]);
+    const hash = linkOf(event.metadata)!;
     links.set(event.streamName, { nextRevision: event.revision + 1n, previousHash: hash });
     // Compared only after the walk: a cut-off stream never reaches its anchor at all.
     if (options.anchors?.get(event.streamName)?.revision === event.revision) {

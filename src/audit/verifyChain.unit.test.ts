@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chainedStream, domainEvent, globalLog, storeOf } from '../../test/audit/chainedLog.ts';
 import { toStoredEvents } from '../application/storedEvent.ts';
 import { type RecordedEvent, StoreUnavailableError } from '../eventStore/eventStore.ts';
+import { linkedMetadata, linkOf } from './storedMetadata.ts';
 import { UnreadableEventError, verifyChain } from './verifyChain.ts';
 
 const replaceAt = (log: RecordedEvent[], index: number, change: Partial<RecordedEvent>) =>
@@ -56,7 +57,7 @@ describe('verifyChain', () => {
 
   it('detects an event whose hash was removed', async () => {
     const log = globalLog(chainedStream('s', 2));
-    const { hash: _removed, ...withoutHash } = log[1]!.metadata;
+    const withoutHash = linkedMetadata(log[1]!.metadata);
     const verdict = await verifyChain(storeOf(replaceAt(log, 1, { metadata: withoutHash })));
     expect(verdict).toMatchObject({
       ok: false,
@@ -95,7 +96,7 @@ describe('verifyChain', () => {
   it("catches an edit whose own hash was recomputed at the next event's link", async () => {
     const log = globalLog(chainedStream('s', 3));
     // The forger re-chains revision 1 to revision 0's hash, so revision 1 itself checks out…
-    const forged = toStoredEvents('s', 1n, String(log[0]!.metadata.hash), [
+    const forged = toStoredEvents('s', 1n, linkOf(log[0]!.metadata)!, [
       domainEvent('Something', { n: 42, userId: 'u' }),
     ]).stored[0]!;
     const rewritten = replaceAt(log, 1, { data: forged.data, metadata: forged.metadata });
@@ -138,7 +139,7 @@ describe('verifyChain', () => {
 });
 
 describe('verifyChain with heads', () => {
-  const hashOf = (event: RecordedEvent) => String(event.metadata.hash);
+  const hashOf = (event: RecordedEvent) => linkOf(event.metadata)!;
 
   it("returns each stream's last revision and hash and the last position read, in the same walk", async () => {
     const a = chainedStream('a', 3);

@@ -28,4 +28,16 @@ describe('AES-256-GCM sealing', () => {
       openBytes(key, { ...sealed, nonce: Buffer.concat([sealed.nonce, Buffer.alloc(4)]) }, aad),
     ).toThrow(/12-byte nonce/);
   });
+
+  it('never hands out a nonce twice, nor changes one it handed out, across refills of its pool', () => {
+    const copies: string[] = [];
+    const sealed = Array.from({ length: 1000 }, () => {
+      const one = sealBytes(key, Buffer.from('x'), aad);
+      copies.push(one.nonce.toString('hex'));
+      return one;
+    });
+    expect(new Set(copies).size).toBe(1000);
+    expect(sealed.map((one) => one.nonce.toString('hex'))).toEqual(copies);
+    for (const one of sealed.slice(0, 5)) expect(openBytes(key, one, aad).toString()).toBe('x');
+  });
 });

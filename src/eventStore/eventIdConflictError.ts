@@ -9,7 +9,7 @@ export class EventIdConflictError extends Error {
   constructor(
     readonly streamName: string,
     readonly eventIds: readonly string[],
-    reason: string,
+    readonly reason: string,
   ) {
     super(`stream ${streamName}: event ids ${eventIds.join(', ')} ${reason}`);
   }

@@ -23,6 +23,7 @@ import { installErrorHandling, sendProblem } from './errorHandler.ts';
 import { createFailureThrottle } from './failureThrottle.ts';
 import { HttpProblem } from './problems.ts';
 import { REQUEST_ID_PATTERN } from './requestContext.ts';
+import { lazyChildLogger } from './requestLogger.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditStateRoutes } from './routes/auditState.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request is written in onResponse below, with what operators need.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: deps.trustProxy ?? false,
     // A client that sends a request slowly (its headers time out with it), or keeps an idle
@@ -150,11 +152,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     });
   }
+  // The request line holds four fixed fields and the request id, none of them sensitive: it
+  // skips the redaction, which would walk every redacted path for each line.
+  const accessLog = deps.logger.child({}, { redact: { paths: [] } });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info(
+    accessLog.info(
       {
+        reqId: request.id,
         method: request.method,
         route,
         status: reply.statusCode,

@@ -11,6 +11,7 @@ import {
 } from '../crypto/secretBox.ts';
 import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
 import type { KeyStore, WrappedDataKey } from './keyStore.ts';
+import { decodePersonalPlaintext, encodePersonalPlaintext } from './personalPlaintext.ts';
 
 /**
  * Key ids of values sealed with a user's data key start with this; instance key ids cannot
@@ -195,11 +196,7 @@ export function createUserKeys(store: KeyStore, ring: readonly EncryptionKey[] |
       async sealPersonal(value, { create } = { create: true }) {
         const key = create ? await made() : await existing();
         if (key === null) return null;
-        const sealed = sealBytes(
-          key.key,
-          Buffer.from(JSON.stringify(value), 'utf8'),
-          personalAad(key.id, userId),
-        );
+        const sealed = sealBytes(key.key, encodePersonalPlaintext(value), personalAad(key.id, userId));
         return {
           keyId: key.id,
           nonce: sealed.nonce.toString('base64'),
@@ -230,7 +227,7 @@ export function createUserKeys(store: KeyStore, ring: readonly EncryptionKey[] |
             },
           );
         }
-        return JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>;
+        return decodePersonalPlaintext(plaintext);
       },
     };
   }

@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
-import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
 import { type DomainEvent, projectedEvent, stringOrNull } from './eventData.ts';
-import type { PersonalDataReader } from './personalData.ts';
+import { keptSealed, type PersonalDataReader, sealedOfKept } from './personalData.ts';
 import type { ProjectedEvent } from './projection.ts';
 
 /**
@@ -133,6 +132,8 @@ const DETAILS: Details = {
 
 /** Drops undefined values so that the JSON of a record always has the same keys per type. */
 function defined(details: Record<string, unknown>): Record<string, unknown> {
+  const values = Object.values(details);
+  if (!values.includes(undefined)) return details;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(details)) out[key] = value === undefined ? null : value;
   return out;
@@ -143,37 +144,65 @@ export const toAuditRecord = (recorded: RecordedEvent): StoredAuditRecord =>
   auditRecordOf(projectedEvent(recorded));
 
 /**
- * The audit view of one event as the runner decoded it. Pure; a type no schema knows gets
- * `details: {}`, and the user id its stored data names, if any. Who, from where and the
- * sealed personal fields come from the metadata as stored.
+ * What an audit record says beyond where its event is (position, time, user, type): who, from
+ * where (an address or agent only when known), which request, the details, and the sealed
+ * personal fields as kept. The audit read model stores it as it is.
  */
-export function auditRecordOf(recorded: ProjectedEvent): StoredAuditRecord {
+export type AuditBody = {
+  readonly actor: { readonly role: string; readonly id: string | null };
+  readonly correlationId: string | null;
+  readonly endUserIp?: string;
+  readonly endUserAgent?: string;
+  readonly details: Record<string, unknown>;
+  readonly sealed?: string;
+};
+
+/** The user an event is about, and its audit record's body (see `auditRecordOf`). */
+export function auditBodyOf(recorded: ProjectedEvent): { userId: string | null; body: AuditBody } {
   const metadata = recorded.metadata as Readonly<Record<string, unknown>>;
   const actor = (metadata.actor ?? null) as { role?: unknown; id?: unknown } | null;
   const { event } = recorded;
   const data = (event === null ? recorded.data : event.data) as { readonly userId?: unknown };
+  const endUserIp = stringOrNull(metadata.endUserIp);
+  const endUserAgent = stringOrNull(metadata.endUserAgent);
+  const sealed = keptSealed(metadata);
   return {
-    position: recorded.position.toString(),
-    recordedAt: recorded.recordedAt.toISOString(),
     userId: stringOrNull(data.userId),
-    type: recorded.type,
-    actor: {
-      role: typeof actor?.role === 'string' ? actor.role : 'unknown',
-      id: stringOrNull(actor?.id),
+    body: {
+      actor: {
+        role: typeof actor?.role === 'string' ? actor.role : 'unknown',
+        id: stringOrNull(actor?.id),
+      },
+      correlationId: stringOrNull(metadata.correlationId),
+      ...(endUserIp === null ? {} : { endUserIp }),
+      ...(endUserAgent === null ? {} : { endUserAgent }),
+      details: event === null ? {} : defined(detailsOf(event)),
+      ...(sealed === null ? {} : { sealed }),
     },
-    correlationId: stringOrNull(metadata.correlationId),
-    endUserIp: stringOrNull(metadata.endUserIp),
-    endUserAgent: stringOrNull(metadata.endUserAgent),
-    personalDataErased: false,
-    details: event === null ? {} : defined(detailsOf(event)),
-    ...sealedOf(metadata),
   };
 }
 
-const sealedOf = (metadata: Readonly<Record<string, unknown>>) => {
-  const sealed = sealedPersonalFieldsOf(metadata);
-  return sealed === null ? {} : { sealed: compactSealed(sealed) };
-};
+/**
+ * The audit view of one event as the runner decoded it. Pure; a type no schema knows gets
+ * `details: {}`, and the user id its stored data names, if any. Who, from where and the
+ * sealed personal fields come from the metadata.
+ */
+export function auditRecordOf(recorded: ProjectedEvent): StoredAuditRecord {
+  const { userId, body } = auditBodyOf(recorded);
+  return {
+    position: recorded.position.toString(),
+    recordedAt: recorded.recordedAt.toISOString(),
+    userId,
+    type: recorded.type,
+    actor: body.actor,
+    correlationId: body.correlationId,
+    endUserIp: body.endUserIp ?? null,
+    endUserAgent: body.endUserAgent ?? null,
+    personalDataErased: false,
+    details: body.details,
+    ...(body.sealed === undefined ? {} : { sealed: body.sealed }),
+  };
+}
 
 /**
  * The record as it is shown: its sealed personal fields opened — the end user's address and
@@ -186,7 +215,7 @@ export async function revealAuditRecord(
   canRead = true,
 ): Promise<AuditRecord> {
   const { sealed: compact, ...record } = stored;
-  const sealed = parseCompactSealed(compact);
+  const sealed = sealedOfKept(compact);
   if (sealed === null || record.userId === null || !canRead) return record;
   const opened = await read(record.userId, sealed);
   if (opened === null) return { ...record, personalDataErased: true };

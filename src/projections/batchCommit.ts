@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import type { CheckpointStatements } from './checkpointStore.ts';
 import { projectedEvent } from './eventData.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
-import { CheckpointMovedError, ProjectionFailedError } from './runnerFailures.ts';
+import { CheckpointMovedError, EventFailedError, ProjectionFailedError } from './runnerFailures.ts';
 
 export type BatchOutcome = {
   /** each projection that applied an event, with its new checkpoint */
@@ -43,18 +43,30 @@ export function prepareBatchCommit(db: Database.Database, statements: Checkpoint
       }
       const checkpoint = BigInt(row.position);
       if (checkpoint !== expected) throw new CheckpointMovedError(projection.name);
-      let last: ProjectedEvent | null = null;
-      for (const event of events) {
-        // At or below the checkpoint: its effect is already committed.
-        if (event.position <= checkpoint) continue;
+      // At or below the checkpoint: its effect is already committed.
+      const fresh =
+        events[0] !== undefined && events[0].position > checkpoint
+          ? events
+          : events.filter((event) => event.position > checkpoint);
+      const last = fresh[fresh.length - 1];
+      if (last === undefined) return null;
+      if (projection.applyBatch) {
         try {
-          projection.apply(db, event);
-        } catch (cause) {
-          throw new ProjectionFailedError(projection.name, event.position, { cause });
+          projection.applyBatch(db, fresh);
+        } catch (error) {
+          const [position, cause] =
+            error instanceof EventFailedError ? [error.position, error.cause] : [fresh[0]!.position, error];
+          throw new ProjectionFailedError(projection.name, position, { cause });
         }
-        last = event;
+      } else {
+        for (const event of fresh) {
+          try {
+            projection.apply(db, event);
+          } catch (cause) {
+            throw new ProjectionFailedError(projection.name, event.position, { cause });
+          }
+        }
       }
-      if (last === null) return null;
       // The events were read in one run of the log, so the one before the last is its
       // predecessor in the log (the read started right after `before`).
       const previous = events.length > 1 ? events[events.length - 2]!.position : before;

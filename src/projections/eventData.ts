@@ -1,9 +1,10 @@
 import { policyKind, twoFactorKind } from '../application/aggregates.ts';
 import { fromRecordedEvent } from '../application/storedEvent.ts';
+import { readMetadata } from '../audit/storedMetadata.ts';
 import type { TwoFactorRequirementChanged } from '../domain/policy/policy.ts';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
-import type { RecordedEvent } from '../eventStore/eventStore.ts';
+import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
 import type { ProjectedEvent } from './projection.ts';
 
 /** What the projections read: the domain's own events, typed. */
@@ -15,7 +16,11 @@ export type DomainEvent = TwoFactorEvent | TwoFactorRequirementChanged;
  * compile error wherever it must be handled. Null for a type no schema knows, or data that
  * cannot be read: a projection leaves such an event out rather than stop.
  */
-export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
+export function domainEventOf(
+  recorded: RecordedEvent,
+  /** its metadata already read (`readMetadata`), when the caller has it */
+  metadata?: JsonObject,
+): DomainEvent | null {
   // Own keys only: a type named like an Object.prototype member ("constructor") is no event.
   const kind = Object.hasOwn(twoFactorKind.currentVersions, recorded.type)
     ? twoFactorKind
@@ -24,16 +29,28 @@ export function domainEventOf(recorded: RecordedEvent): DomainEvent | null {
       : null;
   if (kind === null) return null;
   try {
-    return fromRecordedEvent<DomainEvent>(recorded, kind);
+    return fromRecordedEvent<DomainEvent>(recorded, kind, metadata);
   } catch {
     return null;
   }
 }
 
-/** The recorded event decoded once, for every projection to read (see `ProjectedEvent`). */
+/**
+ * The recorded event decoded once, for every projection to read (see `ProjectedEvent`): its
+ * metadata in the service's own shape whichever version stored it, sealed personal fields of
+ * version 2 left packed (`keptSealed` reads either form); a metadata version this build does
+ * not know reads as having no field, and its event as unknown.
+ */
 export function projectedEvent(recorded: RecordedEvent): ProjectedEvent {
-  const { data, ...envelope } = recorded;
-  const event = domainEventOf(recorded);
+  const { data, metadata: stored, ...rest } = recorded;
+  let metadata: JsonObject | null;
+  try {
+    metadata = readMetadata(stored, { keepSealedPacked: true, withoutLink: true });
+  } catch {
+    metadata = null;
+  }
+  const envelope = { ...rest, metadata: metadata ?? {} };
+  const event = metadata === null ? null : domainEventOf(recorded, metadata);
   return event === null ? { ...envelope, event, data } : { ...envelope, event };
 }
 

@@ -1,10 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { FAILURES_BEFORE_WARNING, FAILURES_PER_LOCK } from '../domain/twoFactor/lockout.ts';
-import { compactSealed, parseCompactSealed, sealedPersonalFieldsOf } from '../keys/personalFields.ts';
 import { isTwoFactorEvent, stringOrNull, unhandled } from './eventData.ts';
 import { pageLimit } from './pageLimit.ts';
-import type { PersonalDataReader } from './personalData.ts';
+import { keptSealed, type PersonalDataReader, sealedOfKept } from './personalData.ts';
 import type { EventEnvelope, Projection } from './projection.ts';
 import { cached } from './statementCache.ts';
 
@@ -46,7 +45,7 @@ export async function revealNotifications(
   const notifications = await Promise.all(
     page.notifications.map(async (notification) => {
       const { [SEALED]: sealed, ...details } = notification.details;
-      const envelope = parseCompactSealed(sealed);
+      const envelope = sealedOfKept(sealed);
       if (envelope === null)
         return notification.details === details ? notification : { ...notification, details };
       const opened = await read(notification.userId, envelope);
@@ -145,7 +144,8 @@ export const notificationsProjection: Projection = {
   // 4: the end user's address and agent kept sealed, opened when read
   // 5: an erasure also clears the plain-text address and agent of events from before data keys
   // 6: factor-locked and factor-lock-warning name the factor (app or recovery codes)
-  version: 6,
+  // 7: sealed fields of metadata version 2 kept in their packed form
+  version: 7,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS notifications (
@@ -210,8 +210,8 @@ function whereFrom(event: EventEnvelope): Record<string, unknown> {
   const actor = event.metadata.actor as { role?: unknown } | undefined;
   if (actor?.role !== 'web') return { endUserIp: null, endUserAgent: null };
   // Kept sealed as the event has it; opened when read (`revealNotifications`).
-  const sealed = sealedPersonalFieldsOf(event.metadata);
-  if (sealed !== null) return { endUserIp: null, endUserAgent: null, [SEALED]: compactSealed(sealed) };
+  const sealed = keptSealed(event.metadata);
+  if (sealed !== null) return { endUserIp: null, endUserAgent: null, [SEALED]: sealed };
   return {
     endUserIp: stringOrNull(event.metadata.endUserIp),
     endUserAgent: stringOrNull(event.metadata.endUserAgent),

@@ -2,7 +2,11 @@ import type Database from 'better-sqlite3';
 import type { JsonObject, RecordedEvent } from '../eventStore/eventStore.ts';
 import type { DomainEvent } from './eventData.ts';
 
-/** Where and when the log recorded an event; `metadata` as stored (sealed personal fields, chain hash). */
+/**
+ * Where and when the log recorded an event; `metadata` in the service's own shape whichever
+ * version stored it (`readMetadata`), its sealed personal fields as stored: read them with
+ * `keptSealed`.
+ */
 export type EventEnvelope = Omit<RecordedEvent, 'data'>;
 
 /**
@@ -34,6 +38,21 @@ export type Projection = {
   migrate(db: Database.Database): void;
   /** folds one event in; must not throw for events it does not know (ignore them) */
   apply(db: Database.Database, event: ProjectedEvent): void;
+  /**
+   * Folds a run of consecutive events in, as `apply` on each would (the default): a
+   * projection that can fold several events into fewer writes does it here.
+   */
+  applyBatch?(db: Database.Database, events: readonly ProjectedEvent[]): void;
+  /**
+   * For a projection filled from empty (a rebuild, a new version): what to drop before and
+   * build after, such as indexes, which are cheaper to build once than to keep up row by row.
+   * `after` also runs when the fill stops early; a crash in between leaves `migrate` to
+   * build them at the next start.
+   */
+  readonly bulkLoad?: {
+    before(db: Database.Database): void;
+    after(db: Database.Database): void;
+  };
   /** removes its tables or rows, so that `migrate` then starts it empty */
   reset(db: Database.Database): void;
 };

@@ -43,6 +43,8 @@ export type ProjectionRunnerOptions = {
    * called before the runner first writes, released when it stops. None: no lock (tests).
    */
   readonly lock?: () => RunnerLock;
+  /** told whenever `health()` may have changed (a batch committed, a failure, caught up or reset) */
+  readonly onHealthChanged?: () => void;
 };
 
 /**
@@ -82,6 +84,7 @@ export class ProjectionRunner {
   readonly #rebuildBatchSize: number;
   readonly #retryDelayMs: number;
   readonly #takeLock: (() => RunnerLock) | undefined;
+  readonly #onHealthChanged: () => void;
   #lock: RunnerLock | null = null;
   #statements: CheckpointStatements | null = null;
   #commitBatch: BatchCommit | null = null;
@@ -107,6 +110,7 @@ export class ProjectionRunner {
     this.#rebuildBatchSize = options.batchSize ?? 5000;
     this.#retryDelayMs = options.retryDelayMs ?? 500;
     this.#takeLock = options.lock;
+    this.#onHealthChanged = options.onHealthChanged ?? (() => {});
     const names = new Set(this.#projections.map((projection) => projection.name));
     if (names.size !== this.#projections.length) throw new Error('projection names must be unique');
   }
@@ -144,6 +148,7 @@ export class ProjectionRunner {
     this.#ownCheckpoints();
     const { advanced, failures } = this.#commitBatch!(events, before, projections, this.#expected);
     for (const [name, position] of advanced) this.#expected.set(name, position);
+    this.#onHealthChanged();
     if (failures.length > 0) throw failures[0];
     this.#failing = null;
   }
@@ -181,6 +186,7 @@ export class ProjectionRunner {
     for (const projection of projections) this.#expected.set(projection.name, 0n);
     // What was served is gone until the catch-up brings it back: not ready meanwhile.
     this.#caughtUp.reset();
+    this.#onHealthChanged();
   }
 
   /** A projection whose checkpoint is not on the log is rebuilt from zero (see `findCheckpointsOffLog`). */
@@ -272,6 +278,7 @@ export class ProjectionRunner {
           this.#logger?.info({ position: after.toString() }, 'projections caught up');
           this.#caughtUp.settle();
         }
+        this.#onHealthChanged();
         delay = this.#retryDelayMs;
         await this.#follow(after);
       } catch (error) {
@@ -279,6 +286,7 @@ export class ProjectionRunner {
         this.#failures += 1;
         this.#failing = { since: this.#failing?.since ?? Date.now(), ...describeFailure(error) };
         this.#logger?.error({ err: error, retryInMs: delay }, 'projection runner failed; retrying');
+        this.#onHealthChanged();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           timer.unref();
@@ -304,7 +312,35 @@ export class ProjectionRunner {
     batchSize = this.#batchSize,
   ): Promise<bigint> {
     await this.#verifyCheckpoints(projections);
-    let after = this.#loadCheckpoints(projections);
+    const after = this.#loadCheckpoints(projections);
+    // Filled from empty: what is cheaper to build once at the end (indexes) is dropped first.
+    const filling = projections.filter(
+      (projection) => projection.bulkLoad !== undefined && this.#expected.get(projection.name) === 0n,
+    );
+    if (filling.length > 0) {
+      this.#db.transaction(() => {
+        for (const projection of filling) projection.bulkLoad!.before(this.#db);
+      })();
+    }
+    try {
+      return await this.#readInto(projections, after, onProgress, batchSize);
+    } finally {
+      if (filling.length > 0) {
+        this.#db.transaction(() => {
+          for (const projection of filling) projection.bulkLoad!.after(this.#db);
+        })();
+      }
+    }
+  }
+
+  /** Reads the log from `after` to its end into `projections`, a batch at a time. */
+  async #readInto(
+    projections: readonly Projection[],
+    from: bigint,
+    onProgress: ProgressListener | null,
+    batchSize: number,
+  ): Promise<bigint> {
+    let after = from;
     let batch: RecordedEvent[] = [];
     let before = after;
     let applied = 0;

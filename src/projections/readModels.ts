@@ -16,7 +16,7 @@ import {
 import { personalDataReader } from './personalData.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionRunner, type RunnerHealth } from './projectionRunner.ts';
-import { acquireRunnerLock } from './runnerLock.ts';
+import { acquireRunnerLock, type RunnerLock } from './runnerLock.ts';
 import {
   type ListUsersQuery,
   listUsers,
@@ -107,27 +107,71 @@ export type ReadModelsOptions = {
   retryDelayMs?: number;
   /** who takes the lock, as shown to a process it refuses; default `service` */
   role?: string;
+  /** told whenever `health()` may have changed */
+  onHealthChanged?: () => void;
 };
 
-/**
- * Opens (creating if needed) the read models under `dataDir`, changing nothing in them:
- * `start()` (or a `rebuild`) takes the single-writer lock, then empties the projections whose
- * version changed and rebuilds them; queries work on what is there once `start()` returned.
- */
-export function openReadModels(options: ReadModelsOptions): ReadModels {
-  mkdirSync(options.dataDir, { recursive: true });
-  const fileName = options.fileName ?? READ_MODELS_FILE;
-  const db = new Database(join(options.dataDir, fileName));
-  let runner: ProjectionRunner;
+/** Opens (creating if needed) a read-model file as every runner and reader of it does. */
+export function openReadModelsFile(dataDir: string, fileName: string): Database.Database {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, fileName));
   try {
     db.pragma('busy_timeout = 5000');
     const journalMode = db.pragma('journal_mode = WAL', { simple: true });
     if (journalMode !== 'wal')
       throw new Error(`read models: could not switch to WAL (${String(journalMode)})`);
-    // FULL: a checkpoint acknowledged by a commit must survive a power loss with its rows.
-    db.pragma('synchronous = FULL');
+    // NORMAL: in WAL mode a commit is still atomic and the file never corrupt, but a power
+    // loss may undo the last few commits. For read models that is a redo, not a loss: each
+    // checkpoint commits with its rows, so they go back together, and the runner applies those
+    // events again from the log. It saves an fsync per batch, on the disk the log's own
+    // commits (acknowledged as durable, so FULL) wait on.
+    db.pragma('synchronous = NORMAL');
     // What an erasure clears from a row is overwritten on disk, not left in a free page.
     db.pragma('secure_delete = ON');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** The lock file a runner of `dataDir`/`fileName` takes, with who takes it. */
+export const runnerLockOf =
+  (dataDir: string, fileName: string, role = 'service') =>
+  (): RunnerLock =>
+    acquireRunnerLock(join(dataDir, lockFileOf(fileName)), role);
+
+/** The queries of the read models, over `db`; personal fields opened with `keys` when given. */
+export function readModelQueries(
+  db: Database.Database,
+  keys: UserKeys | undefined,
+): Pick<ReadModels, 'listUsers' | 'usersSummary' | 'auditEvents' | 'notifications'> {
+  // A reader a request: what one request opened is not kept for the next.
+  const reader = () => (keys ? personalDataReader(keys) : async () => null);
+  async function* revealed(records: AsyncIterable<StoredAuditRecord>): AsyncGenerator<AuditRecord> {
+    const read = reader();
+    for await (const record of records) yield revealAuditRecord(record, read, keys !== undefined);
+  }
+  return {
+    listUsers: (query) => listUsers(db, query),
+    usersSummary: (nowMs) => usersSummary(db, nowMs),
+    auditEvents: (query) => revealed(auditEvents(db, query)),
+    notifications: (query) => revealNotifications(listNotifications(db, query), reader()),
+  };
+}
+
+/**
+ * Opens (creating if needed) the read models under `dataDir`, changing nothing in them:
+ * `start()` (or a `rebuild`) takes the single-writer lock, then empties the projections whose
+ * version changed and rebuilds them; queries work on what is there once `start()` returned.
+ * The projections run on the calling thread (the command line, tests); the service runs them
+ * in a thread of their own (`openReadModelsThread`).
+ */
+export function openReadModels(options: ReadModelsOptions): ReadModels {
+  const fileName = options.fileName ?? READ_MODELS_FILE;
+  const db = openReadModelsFile(options.dataDir, fileName);
+  let runner: ProjectionRunner;
+  try {
     runner = new ProjectionRunner({
       db,
       store: options.store,
@@ -135,19 +179,14 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
-      lock: () => acquireRunnerLock(join(options.dataDir, lockFileOf(fileName)), options.role ?? 'service'),
+      ...(options.onHealthChanged ? { onHealthChanged: options.onHealthChanged } : {}),
+      lock: runnerLockOf(options.dataDir, fileName, options.role),
     });
   } catch (error) {
     db.close();
     throw error;
   }
   let stopped: Promise<void> | null = null;
-  // A reader a request: what one request opened is not kept for the next.
-  const reader = () => (options.keys ? personalDataReader(options.keys) : async () => null);
-  async function* revealed(records: AsyncIterable<StoredAuditRecord>): AsyncGenerator<AuditRecord> {
-    const read = reader();
-    for await (const record of records) yield revealAuditRecord(record, read, options.keys !== undefined);
-  }
   return {
     names: runner.names,
     async start() {
@@ -169,10 +208,7 @@ export function openReadModels(options: ReadModelsOptions): ReadModels {
       })();
       return stopped;
     },
-    listUsers: (query) => listUsers(db, query),
-    usersSummary: (nowMs) => usersSummary(db, nowMs),
-    auditEvents: (query) => revealed(auditEvents(db, query)),
-    notifications: (query) => revealNotifications(listNotifications(db, query), reader()),
+    ...readModelQueries(db, options.keys),
   };
 }
 

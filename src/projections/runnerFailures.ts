@@ -53,6 +53,17 @@ export class ProjectionFailedError extends Error {
   }
 }
 
+/** Thrown by a projection's `applyBatch` to name the event of the batch it failed on. */
+export class EventFailedError extends Error {
+  override readonly name = 'EventFailedError';
+  constructor(
+    readonly position: bigint,
+    options: { cause: unknown },
+  ) {
+    super(`the event at position ${position} failed`, options);
+  }
+}
+
 /** What a failure says about itself where anyone may read it (readiness): never a message. */
 export function describeFailure(error: unknown): { reason: string; storeUnavailable: boolean } {
   if (error instanceof StoreUnavailableError) {

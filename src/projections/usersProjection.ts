@@ -19,6 +19,7 @@ import { isUserId } from '../domain/twoFactor/userId.ts';
 import { isTwoFactorEvent, unhandled } from './eventData.ts';
 import { pageLimit } from './pageLimit.ts';
 import type { Projection } from './projection.ts';
+import { EventFailedError } from './runnerFailures.ts';
 import { cached } from './statementCache.ts';
 
 export type UserStatus = TwoFactorStatusName;
@@ -236,28 +237,29 @@ export const usersProjection: Projection = {
   reset(db) {
     db.exec('DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS users_policy');
   },
-  apply(db, { event }) {
-    if (event === null) return;
-    if (event.type === 'TwoFactorRequirementChanged') {
-      writePolicy(db, evolvePolicy(readPolicy(db), event));
-      return;
+  apply(db, event) {
+    usersProjection.applyBatch!(db, [event]);
+  },
+  // Each user's row is read once and written once a batch, however many of its events the
+  // batch holds (a rebuild folds dozens per user).
+  applyBatch(db, events) {
+    const rows = new Map<string, Row>();
+    for (const { event, position } of events) {
+      if (event === null) continue;
+      try {
+        if (event.type === 'TwoFactorRequirementChanged') {
+          writePolicy(db, evolvePolicy(readPolicy(db), event));
+          continue;
+        }
+        if (!isTwoFactorEvent(event)) continue;
+        const { userId } = event.data;
+        const before = rows.get(userId) ?? stored(db, userId);
+        rows.set(userId, { ...evolveRow(before, event), updated_at: event.data.at });
+      } catch (cause) {
+        throw new EventFailedError(position, { cause });
+      }
     }
-    if (!isTwoFactorEvent(event)) return;
-    const { userId } = event.data;
-    const current = cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId);
-    const before: Row = current ?? {
-      user_id: userId,
-      enabled: 0,
-      enabled_at: null,
-      pending_expires_at_ms: null,
-      recovery_codes_remaining: 0,
-      ...unlocked,
-      ...noDeadline,
-      updated_at: '',
-    };
-    const next = evolveRow(before, event);
-    const at = event.data.at;
-    cached(
+    const upsert = cached<[Row]>(
       db,
       `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
                           locked_until_ms, locked_permanent, codes_locked_until_ms, codes_locked_permanent,
@@ -276,9 +278,26 @@ export const usersProjection: Projection = {
          deadline_from_ms = excluded.deadline_from_ms,
          deadline_grace_applies = excluded.deadline_grace_applies,
          updated_at = excluded.updated_at`,
-    ).run({ ...next, updated_at: at });
+    );
+    for (const row of rows.values()) upsert.run(row);
   },
 };
+
+/** The user's row as stored, or the row of a user never seen. */
+function stored(db: Database.Database, userId: string): Row {
+  return (
+    cached<[string], Row>(db, 'SELECT * FROM users WHERE user_id = ?').get(userId) ?? {
+      user_id: userId,
+      enabled: 0,
+      enabled_at: null,
+      pending_expires_at_ms: null,
+      recovery_codes_remaining: 0,
+      ...unlocked,
+      ...noDeadline,
+      updated_at: '',
+    }
+  );
+}
 
 /** The row after one event: the domain's `evolve`, for the fields the list shows, without a secret or digest. */
 function evolveRow(row: Row, event: TwoFactorEvent): Row {

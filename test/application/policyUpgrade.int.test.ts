@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { toStoredEvents } from '../../src/application/storedEvent.ts';
 import { GENESIS_HASH } from '../../src/audit/hashChain.ts';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import { verifyChain } from '../../src/audit/verifyChain.ts';
 import type { CommandMetadata } from '../../src/domain/shared/message.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
@@ -67,7 +68,10 @@ describe('a policy recorded before grace periods', () => {
       const policyEvents = [];
       for await (const event of store.readStream('policy-instance')) policyEvents.push(event);
       expect(
-        policyEvents.map((event) => [event.metadata.schemaVersion, event.data.gracePeriodHours]),
+        policyEvents.map((event) => [
+          readMetadata(event.metadata).schemaVersion,
+          event.data.gracePeriodHours,
+        ]),
       ).toEqual([
         [1, undefined],
         [2, 72],

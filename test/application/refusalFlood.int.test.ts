@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
 import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
@@ -49,7 +50,7 @@ describe('a flood of attempts on a locked factor', () => {
     expect(counted.attempts).toBe(299);
     // The addresses are the user's personal data: stored sealed with the user's data key.
     expect(counted.endUserIps).toBeUndefined();
-    const sealed = sealedPersonalFieldsOf(after[1]!.metadata);
+    const sealed = sealedPersonalFieldsOf(readMetadata(after[1]!.metadata));
     expect(sealed).not.toBeNull();
     const opened = await openPersonalFields(
       sealed!,
@@ -136,8 +137,8 @@ describe('refusals counted by one instance while another erases the user', () =>
     const counted = events.at(-1)!;
     expect(counted.type).toBe('RefusedAttemptsCounted');
     expect(counted.data).toMatchObject({ attempts: 3, endUserIps: [] });
-    expect(counted.metadata.personal).toBeUndefined();
-    expect(counted.metadata.actor).toEqual({ role: 'web', id: null });
+    expect(readMetadata(counted.metadata).personal).toBeUndefined();
+    expect(readMetadata(counted.metadata).actor).toEqual({ role: 'web', id: null });
     // No key was made to seal what was not there: the erased user has none.
     expect(await TEST_KEY_STORE.get('zed')).toBeNull();
     await erasing.service.close();
@@ -158,7 +159,7 @@ describe('refusals counted by one instance while another erases the user', () =>
       type: 'AdminReset',
       data: { reason: 'asked again by phone, ticket 77' },
     });
-    expect(events.at(-1)!.metadata.personal).toBeUndefined();
+    expect(readMetadata(events.at(-1)!.metadata).personal).toBeUndefined();
     // A new enrollment is a new life: it gets a fresh data key.
     await enable('yan');
     expect(await TEST_KEY_STORE.get('yan')).not.toBeNull();

@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EventStore, StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
 import { openSqliteEventStore } from '../../src/eventStore/sqlite/sqliteEventStore.ts';
@@ -64,6 +65,30 @@ describe('an append whose answer was lost', () => {
     const types: string[] = [];
     for await (const event of sqlite.readStream('two-factor-bob')) types.push(event.type);
     expect(types.filter((t) => t === 'SignInVerified')).toHaveLength(1);
+    await sqlite.close();
+  });
+});
+
+describe('an append whose SQLite writer thread stopped before answering', () => {
+  it('is sent again with the same events to a new writer thread: the sign-in succeeds, stored once', async () => {
+    const writers: Worker[] = [];
+    const sqlite = openSqliteEventStore({
+      dataDir: await dirs.make(),
+      onWriterStarted: (worker) => writers.push(worker),
+    });
+    const { service, enable, clock } = serviceOver(sqlite, createInMemorySnapshotStore());
+    const { secret } = await enable('cy');
+    // The thread stops at a message it does not understand, before the sign-in's batch reaches it.
+    writers.at(-1)!.postMessage({ type: 'not-a-message' });
+
+    const verified = await service.verify('cy', { code: codeAt(secret, clock.now()) }, META);
+
+    expect(verified.verified).toBe(true);
+    expect(writers).toHaveLength(2);
+    expect(sqlite.stats().unansweredBatches).toBe(1);
+    const types: string[] = [];
+    for await (const event of sqlite.readStream('two-factor-cy')) types.push(event.type);
+    expect(types).toEqual(['EnrollmentStarted', 'TwoFactorEnabled', 'SignInVerified']);
     await sqlite.close();
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { openPersonalFields, sealedPersonalFieldsOf } from '../../src/keys/personalFields.ts';
 import { recordedDataDirs } from '../support/cliFixture.ts';
@@ -20,10 +21,13 @@ async function inspect<T>(
   }
 }
 
+/** A stream's events, their metadata read as the service reads it (whatever version stored it). */
 async function streamEvents(dataDir: string, streamName: string): Promise<RecordedEvent[]> {
   return inspect(dataDir, async ({ store }) => {
     const events: RecordedEvent[] = [];
-    for await (const event of store.readStream(streamName)) events.push(event);
+    for await (const event of store.readStream(streamName)) {
+      events.push({ ...event, metadata: readMetadata(event.metadata) });
+    }
     return events;
   });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../src/audit/hashChain.ts';
+import { linkedMetadata, linkOf, withLink } from '../../src/audit/storedMetadata.ts';
 import { recordedDataDirs } from '../support/cliFixture.ts';
 import { runTwofactor } from '../support/cliProcess.ts';
 import { serviceEnvironment } from '../support/recordedHistory.ts';
@@ -36,8 +37,8 @@ type Head = { revision: string; hash: string };
 const headsInDatabase = (dataDir: string) =>
   withDatabase(dataDir, (db) => {
     const rows = db
-      .prepare<[], { stream_name: string; revision: number; hash: string }>(
-        `SELECT stream_name, revision, metadata ->> '$.hash' AS hash FROM events e
+      .prepare<[], { stream_name: string; revision: number; metadata: string }>(
+        `SELECT stream_name, revision, metadata FROM events e
          WHERE revision = (SELECT MAX(revision) FROM events WHERE stream_name = e.stream_name)`,
       )
       .all();
@@ -45,7 +46,9 @@ const headsInDatabase = (dataDir: string) =>
       .prepare<[], { position: number }>('SELECT MAX(position) AS position FROM events')
       .get()!;
     const streams: Record<string, Head> = {};
-    for (const row of rows) streams[row.stream_name] = { revision: String(row.revision), hash: row.hash };
+    for (const row of rows) {
+      streams[row.stream_name] = { revision: String(row.revision), hash: linkOf(JSON.parse(row.metadata))! };
+    }
     return { position: String(position), streams };
   });
 
@@ -63,8 +66,9 @@ const lastRevisionOf = (dataDir: string, streamName: string) =>
 type EventRow = { revision: number; type: string; data: string; metadata: string };
 
 /**
- * What a forger with the hash function would do: change the data of one event and store
- * every event of the stream from there on with its hash recomputed, so each link holds.
+ * What a forger with the hash function (and the stored format) would do: change the data of
+ * one event and store every event of the stream from there on with its hash recomputed, so
+ * each link holds.
  */
 function rewriteStream(
   dataDir: string,
@@ -80,13 +84,13 @@ function rewriteStream(
       .all(streamName);
     const from = rows.findIndex(pick);
     expect(from).not.toBe(-1);
-    let previousHash = from === 0 ? GENESIS_HASH : String(JSON.parse(rows[from - 1]!.metadata).hash);
+    let previousHash = from === 0 ? GENESIS_HASH : linkOf(JSON.parse(rows[from - 1]!.metadata))!;
     const update = db.prepare(
       'UPDATE events SET data = ?, metadata = ? WHERE stream_name = ? AND revision = ?',
     );
     for (const row of rows.slice(from)) {
       const data = row.revision === rows[from]!.revision ? edit(JSON.parse(row.data)) : JSON.parse(row.data);
-      const metadata = JSON.parse(row.metadata);
+      const metadata = linkedMetadata(JSON.parse(row.metadata));
       const hash = chainHash({
         previousHash,
         streamName,
@@ -95,7 +99,7 @@ function rewriteStream(
         data,
         metadata,
       });
-      update.run(JSON.stringify(data), JSON.stringify({ ...metadata, hash }), streamName, row.revision);
+      update.run(JSON.stringify(data), JSON.stringify(withLink(metadata, hash)), streamName, row.revision);
       previousHash = hash;
     }
     return rows[from]!.revision;

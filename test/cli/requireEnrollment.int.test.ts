@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { policyDocument } from '../../src/http/schemas.ts';
 import { recordedDataDirs } from '../support/cliFixture.ts';
@@ -29,7 +30,10 @@ async function inspect<T>(
 const streamEvents = (dataDir: string, streamName: string) =>
   inspect(dataDir, async ({ store }) => {
     const events: RecordedEvent[] = [];
-    for await (const event of store.readStream(streamName)) events.push(event);
+    // The metadata as every reader sees it (stored packed as version 2).
+    for await (const event of store.readStream(streamName)) {
+      events.push({ ...event, metadata: readMetadata(event.metadata) as RecordedEvent['metadata'] });
+    }
     return events;
   });
 

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import {
   codeAt,
   KEYS,
@@ -304,12 +305,16 @@ describe('text that enters an event', () => {
     );
     await closed;
     expect(answer).toMatch(/^HTTP\/1\.1 201/);
-    await t.server.readModels.caughtUp();
-    const audit = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
-    const [record] = audit.text
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    // The audit read model follows the log a little behind.
+    const record = await eventually(async () => {
+      const audit = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
+      const [first] = audit.text
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line));
+      return first;
+    }, `the audit record of ${user}`);
     expect(record.endUserAgent).toBe('Mozilla/5.0 (x)');
   });
 });

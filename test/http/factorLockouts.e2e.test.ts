@@ -138,12 +138,15 @@ describe('locked recovery codes', () => {
     expect(right.json.code).toBe('locked');
     expect(right.json.detail).toContain('recovery codes');
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
-    await t.server.readModels.caughtUp();
-    const audit = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
-    const records = audit.text
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    // The audit read model follows the log in its own thread: wait for the refusal to reach it.
+    const records = await eventually(async () => {
+      const audit = await t.call('GET', `/v1/audit/events?userId=${user}`, { key: KEYS.audit });
+      const lines = audit.text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      return lines.at(-1)?.type === 'VerificationRefused' ? lines : undefined;
+    }, 'the refusal in the audit');
     expect(records.filter((r) => r.type === 'VerificationFailed').map((r) => r.details.factor)).toEqual(
       Array(5).fill('recovery-codes'),
     );
@@ -196,11 +199,14 @@ describe('the administrator', () => {
     for (let n = 0; n < 5; n++) {
       await t.call('POST', `${base(user)}/verify`, { body: { recoveryCode: wrongRecoveryCode(n) } });
     }
-    await t.server.readModels.caughtUp();
-    const feed = await t.call('GET', '/v1/notifications?limit=500');
-    const locked = feed.json.notifications.filter(
-      (n: { userId: string; kind: string }) => n.userId === user && n.kind === 'factor-locked',
-    );
+    // The notifications follow the log in their own thread: wait for the lock to reach them.
+    const locked = await eventually(async () => {
+      const feed = await t.call('GET', '/v1/notifications?limit=500');
+      const found = feed.json.notifications.filter(
+        (n: { userId: string; kind: string }) => n.userId === user && n.kind === 'factor-locked',
+      );
+      return found.length > 0 ? found : undefined;
+    }, 'the factor-locked notification');
     expect(locked).toHaveLength(1);
     expect(locked[0].details).toMatchObject({ factor: 'recovery-codes' });
     expect(locked[0].details.lockedUntil).not.toBeNull();

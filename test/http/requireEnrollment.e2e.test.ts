@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/audit/storedMetadata.ts';
 import type { RecordedEvent } from '../../src/eventStore/eventStore.ts';
 import { eventually } from '../support/eventually.ts';
 import { codeAt, KEYS, startTestService, type TestService } from '../support/testService.ts';
@@ -19,7 +20,10 @@ const setPolicy = (t: TestService, body: Record<string, unknown>) =>
 
 async function streamOf(t: TestService, userId: string): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
-  for await (const event of t.server.runtime.store.readStream(`two-factor-${userId}`)) events.push(event);
+  // The metadata as every reader sees it (stored packed as version 2).
+  for await (const event of t.server.runtime.store.readStream(`two-factor-${userId}`)) {
+    events.push({ ...event, metadata: readMetadata(event.metadata) as RecordedEvent['metadata'] });
+  }
   return events;
 }
 

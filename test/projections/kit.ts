@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { spawnTsx } from '../support/tsxChild.ts';
 
 /** Every table of a read-model file, every row, in a fixed order: for row-by-row comparison. */
@@ -46,3 +48,15 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: () =
 /** Runs a fixture of `./fixtures` in its own Node process through tsx, as the service runs. */
 export const spawnFixture = (fixture: string, args: readonly string[]) =>
   spawnTsx(fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), args);
+
+/** A pino logger whose lines the test reads. */
+export function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.length > 0) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
+}

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/eventStore/eventStore.ts';
 import { StoreUnavailableError } from '../../src/eventStore/eventStore.ts';
@@ -21,7 +19,7 @@ import { eventually } from '../support/eventually.ts';
 import { tempDirs } from '../support/tempDirs.ts';
 import { flakyStore } from './flakyStore.ts';
 import { historyWriter, web, writeHistory } from './history.ts';
-import { dumpTables } from './kit.ts';
+import { capturedLogger, dumpTables } from './kit.ts';
 
 /*
  * One file, over 350 lines: each test is one way the runner must not lose or double an event
@@ -41,18 +39,6 @@ async function withStore(test: (dataDir: string, store: SqliteEventStore) => Pro
   } finally {
     await store.close();
   }
-}
-
-/** A pino logger whose lines the test reads. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.length > 0) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
 }
 
 async function headOf(store: EventStore): Promise<bigint> {

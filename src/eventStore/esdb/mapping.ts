@@ -8,6 +8,7 @@ import {
   type ReadPosition,
   START,
 } from '@eventstore/db-client';
+import { readMetadata } from '../../audit/storedMetadata.ts';
 import type { ExpectedRevision, JsonObject, RecordedEvent } from '../eventStore.ts';
 
 /*
@@ -171,10 +172,20 @@ const TWINS = [
   ['causationId', '$causationId'],
 ] as const;
 
+/** The correlation and causation ids of stored metadata, of either version. */
+function tracingIds(metadata: JsonObject): JsonObject {
+  try {
+    return readMetadata(metadata);
+  } catch {
+    return {};
+  }
+}
+
 export function withEsdbTracingMetadata(metadata: JsonObject): JsonObject {
   const written: Record<string, unknown> = { ...metadata };
+  const ids = tracingIds(metadata);
   for (const [domainKey, esdbKey] of TWINS) {
-    const value = metadata[domainKey];
+    const value = ids[domainKey];
     // A caller that sets the `$` key itself keeps its own value.
     if (typeof value === 'string' && !(esdbKey in metadata)) written[esdbKey] = value;
   }
@@ -183,9 +194,10 @@ export function withEsdbTracingMetadata(metadata: JsonObject): JsonObject {
 
 export function withoutEsdbTracingMetadata(metadata: JsonObject): JsonObject {
   const read: Record<string, unknown> = { ...metadata };
+  const ids = tracingIds(metadata);
   for (const [domainKey, esdbKey] of TWINS) {
     // Remove only what withEsdbTracingMetadata could have added: a copy of the domain key.
-    if (esdbKey in read && read[esdbKey] === read[domainKey]) delete read[esdbKey];
+    if (esdbKey in read && read[esdbKey] === ids[domainKey]) delete read[esdbKey];
   }
   return read;
 }

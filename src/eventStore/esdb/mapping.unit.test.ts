@@ -6,6 +6,7 @@ import {
   resolvedFromServer,
   type ServerEvent,
 } from '../../../test/support/esdbServerMessages.ts';
+import { storedMetadataOf } from '../../audit/storedMetadata.ts';
 import type { JsonObject } from '../eventStore.ts';
 import {
   allPositionOf,
@@ -156,6 +157,20 @@ describe('$correlationId and $causationId', () => {
 
     expect(written).toEqual({ ...metadata, $correlationId: 'c-1', $causationId: 'e-0' });
     expect(metadata).not.toHaveProperty('$correlationId');
+  });
+
+  it('adds the twins of the one request id of metadata version 2, and removes them on read', () => {
+    const requestId = '3f2a9c1e-7b4d-4e21-9a3c-5d6e7f8091a2';
+    const stored = storedMetadataOf({
+      correlationId: requestId,
+      causationId: requestId,
+      actor: { role: 'web', id: null },
+    });
+
+    const written = withEsdbTracingMetadata(stored);
+
+    expect(written).toEqual({ ...stored, $correlationId: requestId, $causationId: requestId });
+    expect(withoutEsdbTracingMetadata(written)).toEqual(stored);
   });
 
   it('adds nothing when the ids are absent or not strings', () => {

@@ -18,19 +18,23 @@ type Pending<T, R> = {
 
 /**
  * Collects work submitted while a flush is pending and hands it to `commitBatch` in one go,
- * so many appends share one transaction and one fsync. `commitBatch` is synchronous (it wraps
- * a better-sqlite3 transaction): it returns one outcome per item, or throws when the batch as
- * a whole failed, which then fails every item in it.
+ * so many appends share one transaction and one fsync. One batch is committed at a time:
+ * whatever arrives while it commits (elsewhere, off this thread) waits and forms the next
+ * batch, so the slower the disk, the larger the batches. `commitBatch` answers one outcome
+ * per item, or fails as a whole (throws or rejects), which then fails every item in it.
  */
 export class GroupCommit<T, R> {
-  readonly #commitBatch: (items: readonly T[]) => readonly ItemOutcome<R>[];
+  readonly #commitBatch: (
+    items: readonly T[],
+  ) => readonly ItemOutcome<R>[] | Promise<readonly ItemOutcome<R>[]>;
   readonly #maxBatchSize: number;
   readonly #schedule: (flush: () => void) => void;
   #pending: Pending<T, R>[] = [];
   #scheduled = false;
+  #inFlight: Promise<void> | null = null;
 
   constructor(
-    commitBatch: (items: readonly T[]) => readonly ItemOutcome<R>[],
+    commitBatch: (items: readonly T[]) => readonly ItemOutcome<R>[] | Promise<readonly ItemOutcome<R>[]>,
     options: GroupCommitOptions = {},
   ) {
     this.#commitBatch = commitBatch;
@@ -54,28 +58,40 @@ export class GroupCommit<T, R> {
     });
   }
 
-  /** Commits everything pending right now, batch after batch (used when closing). */
-  flushAll(): void {
-    while (this.#pending.length > 0) this.#flushOne();
+  /** Commits everything pending now, batch after batch, after the one in flight (used when closing). */
+  async flushAll(): Promise<void> {
+    for (;;) {
+      if (this.#inFlight !== null) await this.#inFlight;
+      else if (this.#pending.length > 0) await this.#flushOne();
+      else return;
+    }
   }
 
   #ensureScheduled(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#inFlight !== null) return;
     this.#scheduled = true;
     this.#schedule(() => {
       this.#scheduled = false;
-      this.#flushOne();
-      // Anything beyond one batch waits for the next turn, so reads and timers get a say in between.
-      if (this.#pending.length > 0) this.#ensureScheduled();
+      if (this.#inFlight === null) void this.#flushOne();
     });
   }
 
-  #flushOne(): void {
+  #flushOne(): Promise<void> {
     const batch = this.#pending.splice(0, this.#maxBatchSize);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return Promise.resolve();
+    const flushed = this.#commit(batch).finally(() => {
+      this.#inFlight = null;
+      // What arrived meanwhile is the next batch.
+      if (this.#pending.length > 0) this.#ensureScheduled();
+    });
+    this.#inFlight = flushed;
+    return flushed;
+  }
+
+  async #commit(batch: readonly Pending<T, R>[]): Promise<void> {
     let outcomes: readonly ItemOutcome<R>[];
     try {
-      outcomes = this.#commitBatch(batch.map((pending) => pending.item));
+      outcomes = await this.#commitBatch(batch.map((pending) => pending.item));
       if (outcomes.length !== batch.length) {
         throw new Error(`commitBatch answered ${outcomes.length} outcomes for ${batch.length} items`);
       }

@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BroadcastChannel } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { EventIdConflictError } from '../eventIdConflictError.ts';
 import {
   type AppendResult,
-  ConcurrencyConflictError,
   type EventStore,
   type EventToAppend,
   type ExpectedRevision,
@@ -15,15 +14,16 @@ import {
   type Subscription,
 } from '../eventStore.ts';
 import { maxCountOf, nonNegativeBigint } from '../readOptions.ts';
-import { toRecordedEvent } from './eventRows.ts';
-import { expectedRevisionMatches, type StreamState } from './expectedRevision.ts';
+import { commitChannel } from './commitChannel.ts';
+import { fromRawRow, toRecordedEvent } from './eventRows.ts';
 import { GroupCommit, type ItemOutcome } from './groupCommit.ts';
-import { checkForRetry } from './idempotentRetry.ts';
 import { migrate } from './migrations.ts';
 import { type PreparedAppend, prepareAppend } from './preparedAppend.ts';
 import { SqliteSubscription } from './sqliteSubscription.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { StreamHeads } from './streamHeads.ts';
+import { deserializeAppendError } from './writerMessages.ts';
+import { type WriterObserver, WriterThread } from './writerThread.ts';
 
 export type SqliteEventStoreOptions = {
   readonly dataDir: string;
@@ -37,6 +37,8 @@ export type SqliteEventStoreOptions = {
   readonly busyTimeoutMs?: number;
   /** most appends committed in one transaction; default 1000 */
   readonly maxBatchSize?: number;
+  /** for tests: told of each writer thread the store starts */
+  readonly onWriterStarted?: WriterObserver;
 };
 
 /** Counters for observing group commit (tests, metrics). */
@@ -47,6 +49,8 @@ export type SqliteEventStoreStats = {
   readonly acknowledgedAppends: number;
   /** batches rolled back as a whole (every append in them was rejected) */
   readonly failedBatches: number;
+  /** batches whose writer thread stopped before answering (their outcome unknown to the caller) */
+  readonly unansweredBatches: number;
 };
 
 export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -55,36 +59,35 @@ export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEv
 
 const closedError = () => new StoreUnavailableError('the SQLite event store is closed');
 
-/** Errors that concern one append only; anything else aborts the whole batch. */
-function isAppendOwnError(error: unknown): boolean {
-  return (
-    error instanceof ConcurrencyConflictError ||
-    error instanceof EventIdConflictError ||
-    // A constraint failure aborts only its statement; the savepoint undoes the rest of that append.
-    (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT'))
-  );
-}
-
+/**
+ * The embedded event store: one SQLite file in WAL mode. Reads run on the caller's thread,
+ * on a connection of their own (they never wait for a write: WAL readers see the last
+ * commit). Appends are queued and committed in batches by a writer thread that owns the
+ * connection that writes (`writerThread.ts`), so the fsync of a commit — milliseconds on
+ * many disks — never stops the thread that answers requests; an append resolves once its
+ * batch is durable.
+ */
 export class SqliteEventStore implements EventStore {
   readonly filePath: string;
   readonly #db: Database.Database;
   readonly #statements: Statements;
   readonly #queue: GroupCommit<PreparedAppend, AppendResult>;
-  readonly #commitBatch: (items: readonly PreparedAppend[]) => ItemOutcome<AppendResult>[];
+  readonly #writer: WriterThread;
   readonly #subscriptions = new Set<SqliteSubscription>();
   readonly #pageSize: number;
   readonly #pollIntervalMs: number;
   readonly #heads: StreamHeads;
-  /** head changes of the batch being committed; applied once it has committed */
-  #pendingHeads: [string, bigint | null][] = [];
+  /** commits announced by writers in this process (other threads' stores on the same file) */
+  #commits: BroadcastChannel | null = null;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
-  #stats = { committedBatches: 0, acknowledgedAppends: 0, failedBatches: 0 };
+  #stats = { committedBatches: 0, acknowledgedAppends: 0, failedBatches: 0, unansweredBatches: 0 };
 
   constructor(options: SqliteEventStoreOptions) {
     this.#pageSize = positiveInteger(options.pageSize ?? 500, 'pageSize');
     this.#pollIntervalMs = positiveInteger(options.pollIntervalMs ?? 250, 'pollIntervalMs');
     const busyTimeoutMs = positiveInteger(options.busyTimeoutMs ?? 5000, 'busyTimeoutMs');
+    const maxBatchSize = positiveInteger(options.maxBatchSize ?? 1000, 'maxBatchSize');
     mkdirSync(options.dataDir, { recursive: true });
     this.filePath = join(options.dataDir, options.fileName ?? 'events.sqlite');
     this.#db = new Database(this.filePath);
@@ -96,40 +99,32 @@ export class SqliteEventStore implements EventStore {
       if (journalMode !== 'wal') {
         throw new Error(`${this.filePath}: could not switch to WAL (journal_mode is ${String(journalMode)})`);
       }
-      // FULL: in WAL mode NORMAL may lose the last commits on power loss, and an append is
-      // acknowledged as durable.
+      // FULL: in WAL mode NORMAL may lose the last commits on power loss (this connection
+      // writes only migrations; the writer thread sets the same on its own).
       this.#db.pragma('synchronous = FULL');
       migrate(this.#db);
       this.#statements = prepareStatements(this.#db);
-      const dataVersion = this.#statements.dataVersion;
-      this.#heads = new StreamHeads(() => dataVersion.get()!);
+      const lastPosition = this.#statements.lastPosition;
+      // One look a turn of the event loop: loads that run together (a status read loads the
+      // user and the policy) share it. A turn handles no new request once it has started, so
+      // what it saw is still all that was acknowledged before any request it serves.
+      let seen: bigint | null = null;
+      const forget = () => {
+        seen = null;
+      };
+      this.#heads = new StreamHeads(() => {
+        if (seen === null) {
+          seen = lastPosition.get() ?? 0n;
+          process.nextTick(forget);
+        }
+        return seen;
+      });
     } catch (error) {
       this.#db.close();
       throw error;
     }
-
-    // Nested better-sqlite3 transactions are SAVEPOINTs: a failing append is rolled back alone
-    // while the batch around it goes on and commits.
-    const appendInSavepoint = this.#db.transaction((append: PreparedAppend, recordedAt: string) =>
-      this.#appendOne(append, recordedAt),
-    );
-    const batch = this.#db.transaction((items: readonly PreparedAppend[]) => {
-      const recordedAt = new Date().toISOString();
-      return items.map((item): ItemOutcome<AppendResult> => {
-        try {
-          return { ok: true, value: appendInSavepoint(item, recordedAt) };
-        } catch (error) {
-          if (isAppendOwnError(error)) return { ok: false, error };
-          throw error;
-        }
-      });
-    });
-    // IMMEDIATE takes the write lock before the first read, so the revision checks see every
-    // commit, including another process's, and nothing can slip in before our inserts.
-    this.#commitBatch = (items) => batch.immediate(items);
-    this.#queue = new GroupCommit((items) => this.#commitQueued(items), {
-      maxBatchSize: options.maxBatchSize ?? 1000,
-    });
+    this.#writer = new WriterThread({ filePath: this.filePath, busyTimeoutMs }, options.onWriterStarted);
+    this.#queue = new GroupCommit((items) => this.#commitQueued(items), { maxBatchSize });
   }
 
   appendToStream(
@@ -158,6 +153,15 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(options: { readonly after?: bigint } = {}): Subscription {
     if (this.#state !== 'open') throw closedError();
+    if (this.#commits === null) {
+      // Commits by another thread's writer on this file (not this store's: it wakes its own).
+      const commits = commitChannel(this.filePath);
+      commits.unref();
+      commits.onmessage = () => {
+        for (const subscription of this.#subscriptions) subscription.notify();
+      };
+      this.#commits = commits;
+    }
     const subscription = new SqliteSubscription(
       { readPage: (after, limit) => this.#readAllPage(after, limit) },
       {
@@ -171,6 +175,10 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
+  /**
+   * The file answers a read, and — when the last writer thread stopped unasked — a new one
+   * answers too: appends would fail meanwhile.
+   */
   async ping(): Promise<void> {
     if (this.#state !== 'open') throw closedError();
     try {
@@ -178,6 +186,7 @@ export class SqliteEventStore implements EventStore {
     } catch (cause) {
       throw new StoreUnavailableError(`${this.filePath} does not answer`, { cause });
     }
+    if (this.#writer.failure !== null) await this.#writer.ping();
   }
 
   /** Commits what is queued, ends the subscriptions, then closes the database. Safe to call twice. */
@@ -193,87 +202,41 @@ export class SqliteEventStore implements EventStore {
   async #close(): Promise<void> {
     this.#state = 'closing';
     try {
-      this.#queue.flushAll();
+      await this.#queue.flushAll();
     } finally {
       for (const subscription of [...this.#subscriptions]) await subscription.close();
+      this.#commits?.close();
+      await this.#writer.close();
       this.#db.close();
       this.#state = 'closed';
     }
   }
 
-  #commitQueued(items: readonly PreparedAppend[]): ItemOutcome<AppendResult>[] {
-    let outcomes: ItemOutcome<AppendResult>[];
-    this.#pendingHeads = [];
+  async #commitQueued(items: readonly PreparedAppend[]): Promise<ItemOutcome<AppendResult>[]> {
+    let reply: Awaited<ReturnType<WriterThread['commit']>>;
     try {
-      outcomes = this.#commitBatch(items);
-    } catch (cause) {
-      this.#pendingHeads = [];
+      reply = await this.#writer.commit(items);
+    } catch (error) {
+      this.#stats.unansweredBatches += 1;
+      throw error;
+    }
+    if (reply.kind === 'rolled-back') {
       this.#stats.failedBatches += 1;
       // Rolled back as a whole: nothing of this batch is stored, so a retry by event id is safe.
-      throw new StoreUnavailableError(
-        `append batch of ${items.length} rolled back: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { cause },
-      );
+      throw new StoreUnavailableError(reply.reason);
     }
-    for (const [streamName, head] of this.#pendingHeads) {
-      if (head === null) this.#heads.forget(streamName);
-      else this.#heads.remember(streamName, head);
-    }
-    this.#pendingHeads = [];
+    this.#heads.committed(reply.lastBefore, reply.lastAfter, reply.heads);
     this.#stats.committedBatches += 1;
-    this.#stats.acknowledgedAppends += outcomes.filter((outcome) => outcome.ok).length;
+    this.#stats.acknowledgedAppends += reply.outcomes.filter((outcome) => outcome.ok).length;
     for (const subscription of this.#subscriptions) subscription.notify();
-    return outcomes;
-  }
-
-  #appendOne(append: PreparedAppend, recordedAt: string): AppendResult {
-    const { streamName, expectedRevision, events } = append;
-    const last = this.#statements.lastRevision.get(streamName)?.revision ?? null;
-    const current: StreamState = last === null ? 'no-stream' : last;
-
-    // Before the revision check: a retry arrives with the revision the stream had before the
-    // original append, which is stale by now, and must still be acknowledged.
-    const stored = this.#statements.findByIds.all(JSON.stringify(events.map((event) => event.id)));
-    const retry = checkForRetry(
-      streamName,
-      events.map((event) => event.id),
-      stored,
+    return reply.outcomes.map((outcome) =>
+      outcome.ok ? outcome : { ok: false, error: deserializeAppendError(outcome.error) },
     );
-    if (retry.kind === 'retry') {
-      if (!expectedRevisionMatches(expectedRevision, retry.streamStateBefore)) {
-        throw new ConcurrencyConflictError(streamName, expectedRevision, current);
-      }
-      // The stream may have grown since the original append: its head is not known here.
-      this.#pendingHeads.push([streamName, null]);
-      return retry.result;
-    }
-
-    if (!expectedRevisionMatches(expectedRevision, current)) {
-      throw new ConcurrencyConflictError(streamName, expectedRevision, current);
-    }
-    let revision = current === 'no-stream' ? 0n : current + 1n;
-    let position = 0n;
-    for (const event of events) {
-      const row = this.#statements.insert.get(
-        event.id,
-        streamName,
-        revision,
-        event.type,
-        event.data,
-        event.metadata,
-        recordedAt,
-      );
-      position = row!.position;
-      revision += 1n;
-    }
-    // Under the write lock, these are the stream's last events: its head once committed.
-    this.#pendingHeads.push([streamName, revision - 1n]);
-    return { nextExpectedRevision: revision - 1n, position };
   }
 
   #readAllPage(after: bigint, limit: number): RecordedEvent[] {
     if (this.#state === 'closed') throw closedError();
-    return this.#statements.readAllPage.all(after, limit).map(toRecordedEvent);
+    return this.#statements.readAllPage.all(after, limit).map(fromRawRow);
   }
 
   async *#readStream(streamName: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventRow } from './eventRows.ts';
+import type { EventRow, RawEventRow } from './eventRows.ts';
 import { eventColumns } from './eventRows.ts';
 import type { StoredEventRef } from './idempotentRetry.ts';
 
@@ -21,6 +21,12 @@ export function prepareStatements(db: Database.Database) {
            FROM events WHERE id IN (SELECT value FROM json_each(?))`,
       )
       .safeIntegers(true),
+    // Most appends hold one event: a plain lookup of the unique index.
+    findById: db
+      .prepare<[string], StoredEventRef>(
+        'SELECT id, stream_name AS streamName, revision, position FROM events WHERE id = ?',
+      )
+      .safeIntegers(true),
     insert: db
       .prepare<[string, string, bigint, string, string, string, string], { position: bigint }>(
         `INSERT INTO events (id, stream_name, revision, type, data, metadata, recorded_at)
@@ -33,12 +39,18 @@ export function prepareStatements(db: Database.Database) {
           WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
       )
       .safeIntegers(true),
+    // Rows as arrays (`fromRawRow`): catching up and rebuilding read the whole log through it.
     readAllPage: db
-      .prepare<[bigint, number], EventRow>(
+      .prepare<[bigint, number], RawEventRow>(
         `SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
       )
-      .safeIntegers(true),
+      .safeIntegers(true)
+      .raw(true),
     ping: db.prepare('SELECT 1'),
-    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    // The rowid's last value: one step down the right edge of the table's B-tree.
+    lastPosition: db
+      .prepare<[], bigint | null>('SELECT MAX(position) FROM events')
+      .pluck()
+      .safeIntegers(true),
   };
 }
