@@ -173,9 +173,10 @@ describe('the administrator', () => {
     const listed = await eventually(async () => {
       const page = await t.call('GET', '/v1/admin/users?status=enabled&limit=500', { key: KEYS.admin });
       return page.json.users.find(
-        (u: { userId: string; recoveryCodesLocked: boolean }) => u.userId === user && u.recoveryCodesLocked,
+        (u: { userId: string; locked: boolean; recoveryCodesLocked: boolean }) =>
+          u.userId === user && u.locked && u.recoveryCodesLocked,
       );
-    }, 'the user listed with the recovery codes locked');
+    }, 'the user listed with both factors locked (the list follows the log a little behind)');
     expect(listed).toMatchObject({ locked: true, recoveryCodesLocked: true });
     expect(listed.userId).toBe(user);
     const unlocked = await t.call('POST', `/v1/admin/users/${user}/two-factor/unlock`, asAdmin());
