@@ -5,24 +5,58 @@ import type { SeenThrough } from './events.ts';
 import type { Factor } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
+/** An authenticator's secret, decrypted by the handler for one check. */
+export type OpenedAuthenticator = { readonly authenticatorId: string; readonly secretBase32: string };
+
 /**
- * A code as presented, with what the command handler prepared for checking it: the active
- * authenticator's secret, decrypted, or the argon2id digest of the presented recovery code
- * under the current set's salt (null when the input cannot be a recovery code).
+ * A code as presented, with what the command handler prepared for checking it: every
+ * confirmed authenticator's secret, decrypted (none when the code will not be checked), or
+ * the argon2id digest of the presented recovery code under the current set's salt (null when
+ * the input cannot be a recovery code).
  */
 export type TotpProof = {
   readonly method: 'totp';
   readonly code: string;
-  readonly secretBase32: string | null;
+  readonly secrets: readonly OpenedAuthenticator[];
 };
 export type RecoveryCodeProof = { readonly method: 'recovery-code'; readonly digest: string | null };
 export type Proof = TotpProof | RecoveryCodeProof;
 
 type UserAt = { readonly userId: string; readonly nowMs: number };
 
+/** The authenticator a command would create: a fresh id, a name, a sealed secret. */
+type NewAuthenticator = {
+  readonly authenticatorId: string;
+  readonly name: string;
+  readonly newSecret: EncryptedSecret;
+};
+
 export type StartEnrollment = Command<
   'StartEnrollment',
-  UserAt & { readonly newSecret: EncryptedSecret; readonly proof: Proof | null }
+  UserAt & NewAuthenticator & { readonly proof: Proof | null }
+>;
+
+/** One more authenticator beside the enabled ones, proven with a code of the user's. */
+export type AddAuthenticator = Command<'AddAuthenticator', UserAt & NewAuthenticator & { readonly proof: Proof }>;
+
+export type ConfirmAuthenticator = Command<
+  'ConfirmAuthenticator',
+  UserAt & {
+    readonly authenticatorId: string;
+    readonly code: string;
+    /** the pending authenticator's secret, decrypted; null when it will not be checked */
+    readonly pendingSecretBase32: string | null;
+  }
+>;
+
+export type RenameAuthenticator = Command<
+  'RenameAuthenticator',
+  UserAt & { readonly authenticatorId: string; readonly name: string }
+>;
+
+export type RemoveAuthenticator = Command<
+  'RemoveAuthenticator',
+  UserAt & { readonly authenticatorId: string; readonly proof: Proof; readonly requireTwoFactor: boolean }
 >;
 
 export type ConfirmEnrollment = Command<
@@ -67,13 +101,14 @@ export type UnlockFactor = Command<'UnlockFactor', UserAt>;
 export type EraseUser = Command<'EraseUser', UserAt & { readonly reason: string }>;
 
 /**
- * The secrets in force sealed again by the handler (under the user's data key): the active
- * authenticator's and the pending enrollment's, each null to leave that one as it is.
+ * The secrets in force sealed again by the handler (under the user's data key): the
+ * authenticators' (those left out stay as they are) and the pending enrollment's (null to
+ * leave it as it is).
  */
 export type ResealSecrets = Command<
   'ResealSecrets',
   UserAt & {
-    readonly authenticator: EncryptedSecret | null;
+    readonly authenticators: readonly { readonly authenticatorId: string; readonly secret: EncryptedSecret }[];
     readonly pending: EncryptedSecret | null;
   }
 >;
@@ -104,6 +139,10 @@ export type TwoFactorCommand =
   | StartEnrollment
   | ConfirmEnrollment
   | VerifySignIn
+  | AddAuthenticator
+  | ConfirmAuthenticator
+  | RenameAuthenticator
+  | RemoveAuthenticator
   | RegenerateRecoveryCodes
   | DisableTwoFactor
   | ResetTwoFactor

@@ -10,20 +10,42 @@ export type VerificationPurpose =
   | 'regenerate'
   | 'disable'
   | 'replace-authenticator'
-  | 'enrollment';
+  | 'enrollment'
+  | 'add-authenticator'
+  | 'remove-authenticator';
 export type ProofMethod = 'totp' | 'recovery-code';
 
 type At = { readonly userId: string; readonly at: string };
 
+/**
+ * Which of the user's authenticator apps an event concerns: an id of the form `auth_…`,
+ * unique per user. Histories recorded when a user had one app (schema version 1) read as
+ * authenticator `auth_1`, named "Authenticator app".
+ */
+type OfAuthenticator = { readonly authenticatorId: string };
+
+/**
+ * How a command was proven: the kind of code, the TOTP time step it was accepted at and the
+ * authenticator whose code it was (a recovery code: both null).
+ */
+export type ProofRecord = {
+  readonly method: ProofMethod;
+  readonly step: number | null;
+  readonly authenticatorId: string | null;
+};
+
+/** Version 2 added the authenticator it will become (id and name) and the proof's authenticator. */
 export type EnrollmentStarted = Event<
   'EnrollmentStarted',
-  At & {
+  At &
+    OfAuthenticator & {
+    readonly name: string;
     readonly secret: EncryptedSecret;
     readonly expiresAt: string;
     /** true when an enabled user enrolls a new authenticator (lost or new device) */
     readonly replacement: boolean;
     /** how a replacement was proven; null for a first enrollment */
-    readonly proof: { readonly method: ProofMethod; readonly step: number | null } | null;
+    readonly proof: ProofRecord | null;
   }
 >;
 
@@ -34,19 +56,62 @@ export type EnrollmentStarted = Event<
  */
 export type EnrollmentConfirmationFailed = Event<'EnrollmentConfirmationFailed', At>;
 
-export type TwoFactorEnabled = Event<
-  'TwoFactorEnabled',
-  At & { readonly secret: EncryptedSecret; readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
+type Enrolled = At &
+  OfAuthenticator & {
+    readonly name: string;
+    readonly secret: EncryptedSecret;
+    readonly step: number;
+    readonly recoveryCodes: RecoveryCodeSet;
+  };
+
+/** 2FA on, with its first authenticator. Version 2 added the authenticator's id and name. */
+export type TwoFactorEnabled = Event<'TwoFactorEnabled', Enrolled>;
+
+/**
+ * A replacement enrollment confirmed: the new authenticator replaces every one the user had
+ * (the way back from a lost device), with fresh recovery codes. Version 2 added id and name.
+ */
+export type AuthenticatorReplaced = Event<'AuthenticatorReplaced', Enrolled>;
+
+/**
+ * One more authenticator app started beside the enabled ones, proven with a current code or a
+ * recovery code; it counts once `AuthenticatorConfirmed` follows, before `expiresAt`.
+ */
+export type AuthenticatorAdded = Event<
+  'AuthenticatorAdded',
+  At &
+    OfAuthenticator & {
+      readonly name: string;
+      readonly secret: EncryptedSecret;
+      readonly expiresAt: string;
+      readonly proof: ProofRecord;
+    }
 >;
 
-export type AuthenticatorReplaced = Event<
-  'AuthenticatorReplaced',
-  At & { readonly secret: EncryptedSecret; readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
+/** An added authenticator's first code was right: it now signs in like the others. */
+export type AuthenticatorConfirmed = Event<
+  'AuthenticatorConfirmed',
+  At & OfAuthenticator & { readonly name: string; readonly step: number }
 >;
 
+export type AuthenticatorRenamed = Event<
+  'AuthenticatorRenamed',
+  At & OfAuthenticator & { readonly name: string; readonly previousName: string }
+>;
+
+/**
+ * An authenticator removed by its user, with proof. Removing the last one disables 2FA: a
+ * `TwoFactorDisabled` follows it in the same commit.
+ */
+export type AuthenticatorRemoved = Event<
+  'AuthenticatorRemoved',
+  At & OfAuthenticator & { readonly name: string; readonly proof: ProofRecord }
+>;
+
+/** A right code at sign-in. Version 2 added the authenticator whose code it was (null: a recovery code). */
 export type SignInVerified = Event<
   'SignInVerified',
-  At & { readonly method: ProofMethod; readonly step: number | null }
+  At & { readonly method: ProofMethod; readonly step: number | null; readonly authenticatorId: string | null }
 >;
 
 /**
@@ -68,9 +133,10 @@ export type RecoveryCodeConsumed = Event<
   }
 >;
 
+/** Version 2 added the authenticator whose code proved it. */
 export type CodesRegenerated = Event<
   'CodesRegenerated',
-  At & { readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
+  At & OfAuthenticator & { readonly step: number; readonly recoveryCodes: RecoveryCodeSet }
 >;
 
 /**
@@ -136,9 +202,10 @@ export type RefusedAttemptsCounted = Event<
   }
 >;
 
+/** Version 2 added the authenticator whose code proved it (null: a recovery code). */
 export type TwoFactorDisabled = Event<
   'TwoFactorDisabled',
-  At & { readonly method: ProofMethod; readonly step: number | null }
+  At & { readonly method: ProofMethod; readonly step: number | null; readonly authenticatorId: string | null }
 >;
 
 /**
@@ -174,11 +241,15 @@ export type UserErased = Event<
 /**
  * Secrets in force that were sealed with an instance key (before data keys) sealed again
  * with the user's data key, so that the instance key stops being needed for them. The events
- * that first carried them are not rewritten.
+ * that first carried them are not rewritten. Version 2: one entry per authenticator (version
+ * 1 had the one `authenticator`).
  */
 export type SecretsResealed = Event<
   'SecretsResealed',
-  At & { readonly authenticator: EncryptedSecret | null; readonly pending: EncryptedSecret | null }
+  At & {
+    readonly authenticators: readonly (OfAuthenticator & { readonly secret: EncryptedSecret })[];
+    readonly pending: EncryptedSecret | null;
+  }
 >;
 
 /** What made the service see a user without 2FA while it is required, or the reset that took it away. */
@@ -207,6 +278,10 @@ export type TwoFactorEvent =
   | EnrollmentConfirmationFailed
   | TwoFactorEnabled
   | AuthenticatorReplaced
+  | AuthenticatorAdded
+  | AuthenticatorConfirmed
+  | AuthenticatorRenamed
+  | AuthenticatorRemoved
   | SignInVerified
   | RecoveryCodeConsumed
   | CodesRegenerated

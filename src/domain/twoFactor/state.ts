@@ -3,16 +3,28 @@ import type { EnrollmentDeadline } from './enrollmentDeadline.ts';
 import { type Lockouts, noLockouts } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
 
+/** One of the user's authenticator apps, confirmed: its codes sign in. */
 export type Authenticator = {
+  readonly id: string;
+  readonly name: string;
   readonly secret: EncryptedSecret;
   /** the last time step accepted from this authenticator; only later steps are accepted */
   readonly lastAcceptedStep: number;
+  readonly addedAtMs: number;
+  /** when a code of this authenticator last proved something after its confirmation */
+  readonly lastUsedAtMs: number | null;
 };
 
+/**
+ * An authenticator waiting for its first code: the first one (2FA is off), a replacement of
+ * every one (a lost device), or one more beside those there are (`addition`).
+ */
 export type PendingEnrollment = {
+  readonly authenticatorId: string;
+  readonly name: string;
   readonly secret: EncryptedSecret;
   readonly expiresAtMs: number;
-  readonly replacement: boolean;
+  readonly kind: 'first' | 'replacement' | 'addition';
 };
 
 export type RecoveryCodes = {
@@ -26,7 +38,8 @@ export type RecoveryCodes = {
 export type TwoFactorState = {
   readonly enabled: boolean;
   readonly enabledAtMs: number | null;
-  readonly authenticator: Authenticator | null;
+  /** the confirmed authenticator apps, in the order they were added */
+  readonly authenticators: readonly Authenticator[];
   readonly pending: PendingEnrollment | null;
   readonly recoveryCodes: RecoveryCodes | null;
   /** one lockout per factor: the authenticator app (all of the user's apps) and the recovery codes */
@@ -45,7 +58,7 @@ export type TwoFactorState = {
 export const initialState = (): TwoFactorState => ({
   enabled: false,
   enabledAtMs: null,
-  authenticator: null,
+  authenticators: [],
   pending: null,
   recoveryCodes: null,
   lockouts: noLockouts,
