@@ -12,7 +12,7 @@ export type KeyUse = {
 };
 
 /**
- * The keys a user's stored secrets (the authenticator's, a pending one's) and recovery codes
+ * The keys a user's stored secrets (the authenticators', a pending one's) and recovery codes
  * (their pepper) depend on, and which of them the service cannot use: missing from the
  * configuration, or not the key they were sealed with. Each secret is opened to find out.
  */
@@ -23,7 +23,7 @@ export async function keyUseOf(
 ): Promise<KeyUse> {
   const sealedWith: string[] = [];
   const unusable = new Set<string>();
-  for (const sealed of [state.authenticator?.secret, state.pending?.secret]) {
+  for (const sealed of [...state.authenticators.map((a) => a.secret), state.pending?.secret]) {
     if (sealed === undefined) continue;
     sealedWith.push(sealed.keyId);
     try {

@@ -86,9 +86,16 @@ export async function prepareProof(
 ): Promise<Proof> {
   const checked = isChecked(state, presentedMethod(presented), nowMs);
   if ('code' in presented) {
-    const secretBase32 =
-      checked && state.authenticator ? await keyring.open(state.authenticator.secret) : null;
-    return { method: 'totp', code: presented.code, secretBase32 };
+    // Every authenticator's secret: a code of any of them is the user's.
+    const secrets = checked
+      ? await Promise.all(
+          state.authenticators.map(async (a) => ({
+            authenticatorId: a.id,
+            secretBase32: await keyring.open(a.secret),
+          })),
+        )
+      : [];
+    return { method: 'totp', code: presented.code, secrets };
   }
   const set = state.recoveryCodes?.set;
   if (!checked || set === undefined) return { method: 'recovery-code', digest: null };

@@ -11,7 +11,15 @@ import {
 } from '../domain/policy/policy.ts';
 import { FactorLockedRejection } from '../domain/shared/domainError.ts';
 import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
-import { confirmationIsChecked, disableProofIsChecked } from '../domain/twoFactor/attemptChecks.ts';
+import {
+  confirmationIsChecked,
+  disableProofIsChecked,
+  removalProofIsChecked,
+} from '../domain/twoFactor/attemptChecks.ts';
+import {
+  DEFAULT_AUTHENTICATOR_NAME,
+  normaliseAuthenticatorName,
+} from '../domain/twoFactor/authenticatorNames.ts';
 import type { ConfirmEnrollment, RegenerateRecoveryCodes, TotpProof } from '../domain/twoFactor/commands.ts';
 import { decide } from '../domain/twoFactor/decide.ts';
 import { twoFactorStreamName } from '../domain/twoFactor/decider.ts';
@@ -19,7 +27,12 @@ import type { EncryptedSecret } from '../domain/twoFactor/encryptedSecret.ts';
 import { deadlineIsDue } from '../domain/twoFactor/enrollmentDeadline.ts';
 import type { SeenThrough, TwoFactorEvent } from '../domain/twoFactor/events.ts';
 import { evolve } from '../domain/twoFactor/evolve.ts';
-import { initialState, recoveryCodesRemaining, type TwoFactorState } from '../domain/twoFactor/state.ts';
+import {
+  type Authenticator,
+  initialState,
+  recoveryCodesRemaining,
+  type TwoFactorState,
+} from '../domain/twoFactor/state.ts';
 import { type TwoFactorStatus, twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { TOTP_SECRET_BYTES } from '../domain/twoFactor/totp.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
@@ -73,6 +86,37 @@ export type TwoFactorServiceDeps = {
 export const REFUSAL_COUNT_SWEEP_MS = 5_000;
 
 export type PolicyView = PolicyState;
+
+/** One of a user's authenticators as the contract shows it: never its secret. */
+export type AuthenticatorView = {
+  readonly id: string;
+  readonly name: string;
+  readonly addedAt: string;
+  readonly lastUsedAt: string | null;
+};
+
+const authenticatorView = (a: Authenticator): AuthenticatorView => ({
+  id: a.id,
+  name: a.name,
+  addedAt: new Date(a.addedAtMs).toISOString(),
+  lastUsedAt: a.lastUsedAtMs === null ? null : new Date(a.lastUsedAtMs).toISOString(),
+});
+
+/** The authenticator as the state holds it after a command that keeps it. */
+function viewOf(state: TwoFactorState, authenticatorId: string): AuthenticatorView {
+  const found = state.authenticators.find(({ id }) => id === authenticatorId);
+  if (found === undefined)
+    throw new Error(`authenticator ${authenticatorId} is not in the state it was decided into`);
+  return authenticatorView(found);
+}
+
+/** A fresh 160-bit TOTP secret. */
+const newTotpSecret = (): string =>
+  // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
+  new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer }).base32;
+
+/** `auth_` and 16 hex digits: unique per user by chance alone (2^64), and never `auth_1`. */
+const newAuthenticatorId = (): string => `auth_${randomBytes(8).toString('hex')}`;
 
 /**
  * Who asked, when a status read does not say: the web role's read, with a correlation id of
@@ -277,16 +321,19 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
 
     async startEnrollment(
       userId: string,
-      input: { readonly accountName: string; readonly proof: PresentedCode | null },
+      input: {
+        readonly accountName: string;
+        /** what the user calls this authenticator; "Authenticator app" when not given */
+        readonly authenticatorName?: string;
+        readonly proof: PresentedCode | null;
+      },
       metadata: CommandMetadata,
       attempt: AttemptContext = {},
     ) {
       const context = attemptContext(metadata, attempt);
       const early = input.proof === null ? null : await hashAhead(userId, input.proof, context);
       const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
-        // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
-        const secretBase32 = new Secret({ buffer: new Uint8Array(randomBytes(TOTP_SECRET_BYTES)).buffer })
-          .base32;
+        const secretBase32 = newTotpSecret();
         const proof =
           input.proof === null
             ? null
@@ -302,7 +349,18 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
           secretBase32,
         });
         const decided = decide(
-          { type: 'StartEnrollment', data: { userId, nowMs, newSecret, proof }, metadata },
+          {
+            type: 'StartEnrollment',
+            data: {
+              userId,
+              nowMs,
+              authenticatorId: newAuthenticatorId(),
+              name: normaliseAuthenticatorName(input.authenticatorName ?? DEFAULT_AUTHENTICATOR_NAME),
+              newSecret,
+              proof,
+            },
+            metadata,
+          },
           state,
         );
         const seen = await deadlineOnSight(userId, state, nowMs, 'enrollment', metadata);
@@ -371,10 +429,167 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       );
       if (result !== null) rethrowRejection(result);
       throwUnlessAccepted(events);
+      const verified = events.find((event) => event.type === 'SignInVerified');
       return {
         verified: true as const,
         method: presentedMethod(presented),
+        /** whose code it was; null for a recovery code */
+        authenticatorId: verified?.type === 'SignInVerified' ? verified.data.authenticatorId : null,
         recoveryCodesRemaining: recoveryCodesRemaining(after.state),
+      };
+    },
+
+    /** The user's confirmed authenticators, oldest first. */
+    async authenticators(userId: string): Promise<readonly AuthenticatorView[]> {
+      const { state } = await users.load(twoFactorStreamName(userId));
+      return state.authenticators.map(authenticatorView);
+    },
+
+    /** The same list, for administrators' tools (nothing is recorded either way). */
+    async peekAuthenticators(userId: string): Promise<readonly AuthenticatorView[]> {
+      const { state } = await users.load(twoFactorStreamName(userId));
+      return state.authenticators.map(authenticatorView);
+    },
+
+    /**
+     * Starts one more authenticator beside the enabled ones, proven with a current code of any
+     * of them or a recovery code; pending until its first code confirms it.
+     */
+    async addAuthenticator(
+      userId: string,
+      input: { readonly name: string; readonly accountName: string; readonly proof: PresentedCode },
+      metadata: CommandMetadata,
+      attempt: AttemptContext = {},
+    ) {
+      const context = attemptContext(metadata, attempt);
+      const early = await hashAhead(userId, input.proof, context);
+      const name = normaliseAuthenticatorName(input.name);
+      const { events, result } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
+        const secretBase32 = newTotpSecret();
+        const otpauthUri = enrollmentUri({
+          issuer: deps.issuer,
+          accountName: input.accountName,
+          secretBase32,
+        });
+        const proof = await prepareProof(deps.hasher, keyring, state, input.proof, nowMs, undefined, {
+          context,
+          early,
+        });
+        const command = {
+          type: 'AddAuthenticator' as const,
+          data: {
+            userId,
+            nowMs,
+            authenticatorId: newAuthenticatorId(),
+            name,
+            newSecret: await keyring.seal(secretBase32),
+            proof,
+          },
+          metadata,
+        };
+        return { events: decide(command, state), result: { secretBase32, otpauthUri } };
+      });
+      throwUnlessAccepted(events);
+      const added = events.find((event) => event.type === 'AuthenticatorAdded');
+      if (added?.type !== 'AuthenticatorAdded')
+        throw new Error('an accepted addition records AuthenticatorAdded');
+      return {
+        authenticatorId: added.data.authenticatorId,
+        name: added.data.name,
+        secret: result.secretBase32,
+        otpauthUri: result.otpauthUri,
+        expiresAt: added.data.expiresAt,
+      };
+    },
+
+    /** Confirms an added authenticator with its first code. */
+    async confirmAuthenticator(
+      userId: string,
+      authenticatorId: string,
+      code: string,
+      metadata: CommandMetadata,
+    ): Promise<AuthenticatorView> {
+      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
+        const pending = state.pending;
+        const pendingSecretBase32 =
+          confirmationIsChecked(state, nowMs) && pending?.authenticatorId === authenticatorId
+            ? await keyring.open(pending.secret)
+            : null;
+        const command = {
+          type: 'ConfirmAuthenticator' as const,
+          data: { userId, nowMs, authenticatorId, code, pendingSecretBase32 },
+          metadata,
+        };
+        return { events: decide(command, state), result: null };
+      });
+      throwUnlessAccepted(events);
+      return viewOf(after.state, authenticatorId);
+    },
+
+    /** Renames one of the user's authenticators: a label, so no proof. */
+    async renameAuthenticator(
+      userId: string,
+      authenticatorId: string,
+      name: string,
+      metadata: CommandMetadata,
+    ): Promise<AuthenticatorView> {
+      const { after } = await decideForUser(userId, metadata, async (state, nowMs) => ({
+        events: decide(
+          {
+            type: 'RenameAuthenticator',
+            data: { userId, nowMs, authenticatorId, name: normaliseAuthenticatorName(name) },
+            metadata,
+          },
+          state,
+        ),
+        result: null,
+      }));
+      return viewOf(after.state, authenticatorId);
+    },
+
+    /**
+     * Removes one authenticator, proven with a code; the last one's removal disables 2FA (and
+     * is refused, with no code checked, while the instance requires 2FA).
+     */
+    async removeAuthenticator(
+      userId: string,
+      authenticatorId: string,
+      presented: PresentedCode,
+      metadata: CommandMetadata,
+      attempt: AttemptContext = {},
+    ) {
+      const context = attemptContext(metadata, attempt);
+      const requiredNow = (await currentPolicy()).requireTwoFactor;
+      const early = await hashAhead(userId, presented, context, (state, method, nowMs) =>
+        removalProofIsChecked(state, authenticatorId, method, nowMs, requiredNow),
+      );
+      const { events, after } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
+        const { requireTwoFactor } = await currentPolicy();
+        const proof = await prepareProof(
+          deps.hasher,
+          keyring,
+          state,
+          presented,
+          nowMs,
+          (s, method, now) => removalProofIsChecked(s, authenticatorId, method, now, requireTwoFactor),
+          { context, early },
+        );
+        return {
+          events: decide(
+            {
+              type: 'RemoveAuthenticator',
+              data: { userId, nowMs, authenticatorId, proof, requireTwoFactor },
+              metadata,
+            },
+            state,
+          ),
+          result: null,
+        };
+      });
+      throwUnlessAccepted(events);
+      return {
+        status: after.state.enabled ? ('enabled' as const) : ('disabled' as const),
+        authenticators: after.state.authenticators.length,
       };
     },
 
@@ -514,6 +729,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       const { events } = await decideForUser(userId, metadata, async (state, nowMs, keyring) => {
         const resealed = async (sealed: EncryptedSecret | undefined) =>
           sealed === undefined || isDataKeyId(sealed.keyId) ? null : keyring.seal(await keyring.open(sealed));
+        const authenticators = [];
+        for (const a of state.authenticators) {
+          const secret = await resealed(a.secret);
+          if (secret !== null) authenticators.push({ authenticatorId: a.id, secret });
+        }
         return {
           events: decide(
             {
@@ -521,7 +741,7 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
               data: {
                 userId,
                 nowMs,
-                authenticator: await resealed(state.authenticator?.secret),
+                authenticators,
                 pending: await resealed(state.pending?.secret),
               },
               metadata,

@@ -26,6 +26,7 @@ import { REQUEST_ID_PATTERN } from './requestContext.ts';
 import { lazyChildLogger } from './requestLogger.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditStateRoutes } from './routes/auditState.ts';
+import { authenticatorRoutes } from './routes/authenticators.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import type { TypedApp } from './routes/routeDeps.ts';
 import { twoFactorRoutes } from './routes/twoFactor.ts';
@@ -205,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
   );
   twoFactorRoutes(typed, { service: deps.service, requireRole, attempts });
+  authenticatorRoutes(typed, { service: deps.service, requireRole, attempts });
   adminRoutes(typed, { service: deps.service, requireRole });
   auditStateRoutes(typed, { service: deps.service, requireRole });
   deps.readModelRoutes?.(typed, requireRole);

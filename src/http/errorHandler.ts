@@ -32,6 +32,9 @@ export function toProblem(error: unknown, nowMs: number): HttpProblem {
       const seconds = Math.max(1, Math.ceil((Date.parse(error.lockedUntil) - nowMs) / 1000));
       return new HttpProblem('rate-limited', error.message, { headers: { 'retry-after': String(seconds) } });
     }
+    // A name the edge lets through but the domain refuses (the rule is the same function):
+    // malformed input, as the contract calls it.
+    if (error.code === 'invalid-authenticator-name') return new HttpProblem('invalid-request', error.message);
     return new HttpProblem(error.code, error.message);
   }
   if (error instanceof StoreUnavailableError) {

@@ -8,6 +8,7 @@ export const PROBLEMS = {
   forbidden: { status: 403, title: 'The API key does not grant this role' },
   'two-factor-required': { status: 403, title: 'Two-factor authentication is required for all users' },
   'not-found': { status: 404, title: 'No such resource' },
+  'authenticator-not-found': { status: 404, title: 'The user has no such authenticator' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   /** the web UI, asked for under another host or scheme than its PUBLIC_URL */
   'misdirected-request': { status: 421, title: 'This address does not serve the web UI' },
@@ -15,6 +16,8 @@ export const PROBLEMS = {
   'already-enabled': { status: 409, title: 'Two-factor authentication is already enabled' },
   'no-pending-enrollment': { status: 409, title: 'There is no enrollment to confirm' },
   'enrollment-expired': { status: 409, title: 'The enrollment expired' },
+  'authenticator-name-taken': { status: 409, title: 'Another authenticator of the user has this name' },
+  'too-many-authenticators': { status: 409, title: 'The user has as many authenticators as one may have' },
   conflict: { status: 409, title: 'Too many concurrent changes' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },

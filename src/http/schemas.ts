@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { normaliseReason, REASON_MAX_LENGTH, reasonProblem } from '../domain/shared/reason.ts';
+import {
+  AUTHENTICATOR_ID_PATTERN,
+  AUTHENTICATOR_NAME_MAX_LENGTH,
+  authenticatorNameProblem,
+  normaliseAuthenticatorName,
+} from '../domain/twoFactor/authenticatorNames.ts';
 import { GRACE_PERIOD_HOURS_MAX } from '../domain/twoFactor/enrollmentDeadline.ts';
 import { TWO_FACTOR_STATUS_NAMES } from '../domain/twoFactor/state.ts';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../domain/twoFactor/userId.ts';
@@ -41,6 +47,35 @@ export const reasonSchema = z
   .meta({ minLength: 1, maxLength: REASON_MAX_LENGTH })
   .describe('Why, for the audit');
 
+/** What a user calls one of their authenticators: the domain's rule, checked once. */
+export const authenticatorNameSchema = z
+  .string()
+  .transform(normaliseAuthenticatorName)
+  .superRefine((value, context) => {
+    const problem = authenticatorNameProblem(value);
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ minLength: 1, maxLength: AUTHENTICATOR_NAME_MAX_LENGTH })
+  .describe('What the user calls this authenticator, e.g. "Work phone"; unique per user');
+
+export const authenticatorParams = z.object({
+  userId: userIdSchema,
+  authenticatorId: z
+    .string()
+    .regex(AUTHENTICATOR_ID_PATTERN, 'must be an authenticator id such as auth_1f3a…')
+    .describe('An authenticator id, as the list gives it'),
+});
+
+export const authenticatorDocument = z.object({
+  id: z.string(),
+  name: z.string(),
+  addedAt: z.string(),
+  lastUsedAt: z
+    .string()
+    .nullable()
+    .describe('When a code of it last proved something; null: not since added'),
+});
+
 export const totpCodeSchema = z
   .string()
   .regex(/^\d{6}$/, 'must be the six digits the authenticator app shows')
@@ -70,6 +105,10 @@ export const statusDocument = z.object({
   status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
+  authenticators: z
+    .number()
+    .int()
+    .describe('How many authenticator apps sign the user in (0 while 2FA is off)'),
   locked: z.boolean().describe("The authenticator app's lockout: TOTP codes are refused unchecked"),
   lockedUntil: z
     .string()

@@ -10,7 +10,15 @@ export type RejectionCode =
   /** a locked factor refused an attempt whose like was already recorded during this lock */
   | 'locked'
   /** too many enrollments started for one user in a while */
-  | 'rate-limited';
+  | 'rate-limited'
+  /** no confirmed authenticator of the user has this id */
+  | 'authenticator-not-found'
+  /** another of the user's authenticators (or the one being added) has this name */
+  | 'authenticator-name-taken'
+  /** the user has as many authenticators as one may have */
+  | 'too-many-authenticators'
+  /** a name that breaks the rule for text in events (checked at the edge too) */
+  | 'invalid-authenticator-name';
 
 export class DomainRejection extends Error {
   override readonly name = 'DomainRejection';

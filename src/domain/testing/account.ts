@@ -1,6 +1,12 @@
 import { DomainRejection, type RejectionCode } from '../shared/domainError.ts';
 import type { CommandMetadata } from '../shared/message.ts';
-import type { Proof, RecoveryCodeProof, TotpProof, TwoFactorCommand } from '../twoFactor/commands.ts';
+import type {
+  OpenedAuthenticator,
+  Proof,
+  RecoveryCodeProof,
+  TotpProof,
+  TwoFactorCommand,
+} from '../twoFactor/commands.ts';
 import { decide } from '../twoFactor/decide.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
 import type { EnrollmentRequirement } from '../twoFactor/enrollmentDeadline.ts';
@@ -11,11 +17,15 @@ import { type Outcome, outcomeOf } from '../twoFactor/outcome.ts';
 import { initialState, type TwoFactorState } from '../twoFactor/state.ts';
 import { SECOND, SteppedClock, T0 } from './clock.ts';
 import {
+  addAuthenticator,
+  confirmAuthenticator,
   confirmEnrollment,
   countRefusedAttempts,
   disableTwoFactor,
   eraseUser,
   regenerateRecoveryCodes,
+  removeAuthenticator,
+  renameAuthenticator,
   resealSecrets,
   resetTwoFactor,
   startEnrollment,
@@ -103,8 +113,25 @@ export class TwoFactorAccount {
     return this.issued;
   }
 
+  /** The first confirmed authenticator's secret (the only one, unless more were added). */
   activeSecret(): string | null {
-    return this.current.authenticator === null ? null : openSecret(this.current.authenticator.secret);
+    const first = this.current.authenticators[0];
+    return first === undefined ? null : openSecret(first.secret);
+  }
+
+  /** One confirmed authenticator's secret, by id. */
+  secretOf(authenticatorId: string): string {
+    const found = this.current.authenticators.find(({ id }) => id === authenticatorId);
+    if (found === undefined) throw new Error(`no authenticator ${authenticatorId}`);
+    return openSecret(found.secret);
+  }
+
+  /** Every confirmed authenticator's secret, opened, as the handler opens them for a check. */
+  openedSecrets(): readonly OpenedAuthenticator[] {
+    return this.current.authenticators.map((a) => ({
+      authenticatorId: a.id,
+      secretBase32: openSecret(a.secret),
+    }));
   }
 
   pendingSecret(): string | null {
@@ -119,7 +146,38 @@ export class TwoFactorAccount {
   }
 
   totp(code: string): TotpProof {
-    return totpProof(code, this.activeSecret());
+    return totpProof(code, this.openedSecrets());
+  }
+
+  /** Starts adding `secretBase32` as one more authenticator, proven with `proof`. */
+  add(authenticatorId: string, secretBase32: string, proof: Proof, name = 'Backup phone'): Attempt {
+    return this.run(
+      addAuthenticator({
+        nowMs: this.nowMs,
+        authenticatorId,
+        name,
+        newSecret: sealSecret(secretBase32),
+        proof,
+      }),
+    );
+  }
+
+  /** Confirms an added authenticator with `code`, by default the code it shows now. */
+  confirmAdded(authenticatorId: string, code?: string): Attempt {
+    const pendingSecretBase32 = this.pendingSecret();
+    const presented =
+      code ?? (pendingSecretBase32 === null ? '000000' : codeAt(pendingSecretBase32, this.nowMs));
+    return this.run(
+      confirmAuthenticator({ nowMs: this.nowMs, authenticatorId, code: presented, pendingSecretBase32 }),
+    );
+  }
+
+  rename(authenticatorId: string, name: string): Attempt {
+    return this.run(renameAuthenticator({ nowMs: this.nowMs, authenticatorId, name }));
+  }
+
+  remove(authenticatorId: string, proof: Proof, requireTwoFactor = false): Attempt {
+    return this.run(removeAuthenticator({ nowMs: this.nowMs, authenticatorId, proof, requireTwoFactor }));
   }
 
   recovery(code: string): RecoveryCodeProof {
@@ -206,7 +264,7 @@ export class TwoFactorAccount {
     return this.run(
       resealSecrets({
         nowMs: this.nowMs,
-        authenticator: again(this.current.authenticator?.secret),
+        authenticator: again(this.current.authenticators[0]?.secret),
         pending: again(this.current.pending?.secret),
       }),
     );

@@ -1,11 +1,17 @@
 import type { CommandMetadata } from '../shared/message.ts';
+import { DEFAULT_AUTHENTICATOR_NAME, FIRST_AUTHENTICATOR_ID } from '../twoFactor/authenticatorNames.ts';
 import type {
+  AddAuthenticator,
+  ConfirmAuthenticator,
   ConfirmEnrollment,
   CountRefusedAttempts,
   DisableTwoFactor,
   EraseUser,
+  OpenedAuthenticator,
   Proof,
   RegenerateRecoveryCodes,
+  RemoveAuthenticator,
+  RenameAuthenticator,
   ResealSecrets,
   ResetTwoFactor,
   StartEnrollment,
@@ -18,24 +24,108 @@ import type { Factor } from '../twoFactor/lockout.ts';
 import type { RecoveryCodeSet } from '../twoFactor/recoveryCodes.ts';
 import { ADMIN, USER_ID, WEB } from './metadata.ts';
 
-/** A TOTP code with the active authenticator's decrypted secret, as the handler hands it in. */
-export const totpProof = (code: string, secretBase32: string | null): TotpProof => ({
+/**
+ * A TOTP code with the authenticators' decrypted secrets, as the handler hands it in: one
+ * secret is the first authenticator's (`auth_1`), a list names each; null: none was opened
+ * (the code will not be checked).
+ */
+export const totpProof = (
+  code: string,
+  secrets: string | readonly OpenedAuthenticator[] | null,
+): TotpProof => ({
   method: 'totp',
   code,
-  secretBase32,
+  secrets:
+    secrets === null
+      ? []
+      : typeof secrets === 'string'
+        ? [{ authenticatorId: FIRST_AUTHENTICATOR_ID, secretBase32: secrets }]
+        : secrets,
 });
 
 type Common = { readonly nowMs: number; readonly metadata?: CommandMetadata; readonly userId?: string };
 
+type NewAuthenticatorInput = {
+  readonly newSecret: EncryptedSecret;
+  readonly authenticatorId?: string;
+  readonly name?: string;
+};
+
 export const startEnrollment = (
-  input: Common & { readonly newSecret: EncryptedSecret; readonly proof?: Proof | null },
+  input: Common & NewAuthenticatorInput & { readonly proof?: Proof | null },
 ): StartEnrollment => ({
   type: 'StartEnrollment',
   data: {
     userId: input.userId ?? USER_ID,
     nowMs: input.nowMs,
+    authenticatorId: input.authenticatorId ?? FIRST_AUTHENTICATOR_ID,
+    name: input.name ?? DEFAULT_AUTHENTICATOR_NAME,
     newSecret: input.newSecret,
     proof: input.proof ?? null,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const addAuthenticator = (
+  input: Common & NewAuthenticatorInput & { readonly authenticatorId: string; readonly proof: Proof },
+): AddAuthenticator => ({
+  type: 'AddAuthenticator',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    authenticatorId: input.authenticatorId,
+    name: input.name ?? 'Backup phone',
+    newSecret: input.newSecret,
+    proof: input.proof,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const confirmAuthenticator = (
+  input: Common & {
+    readonly authenticatorId: string;
+    readonly code: string;
+    readonly pendingSecretBase32: string | null;
+  },
+): ConfirmAuthenticator => ({
+  type: 'ConfirmAuthenticator',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    authenticatorId: input.authenticatorId,
+    code: input.code,
+    pendingSecretBase32: input.pendingSecretBase32,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const renameAuthenticator = (
+  input: Common & { readonly authenticatorId: string; readonly name: string },
+): RenameAuthenticator => ({
+  type: 'RenameAuthenticator',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    authenticatorId: input.authenticatorId,
+    name: input.name,
+  },
+  metadata: input.metadata ?? WEB,
+});
+
+export const removeAuthenticator = (
+  input: Common & {
+    readonly authenticatorId: string;
+    readonly proof: Proof;
+    readonly requireTwoFactor?: boolean;
+  },
+): RemoveAuthenticator => ({
+  type: 'RemoveAuthenticator',
+  data: {
+    userId: input.userId ?? USER_ID,
+    nowMs: input.nowMs,
+    authenticatorId: input.authenticatorId,
+    proof: input.proof,
+    requireTwoFactor: input.requireTwoFactor ?? false,
   },
   metadata: input.metadata ?? WEB,
 });
@@ -106,6 +196,7 @@ export const eraseUser = (input: Common & { readonly reason?: string }): EraseUs
   metadata: input.metadata ?? ADMIN,
 });
 
+/** `authenticator`: the first authenticator's (`auth_1`) secret sealed again. */
 export const resealSecrets = (
   input: Common & {
     readonly authenticator: EncryptedSecret | null;
@@ -116,7 +207,10 @@ export const resealSecrets = (
   data: {
     userId: input.userId ?? USER_ID,
     nowMs: input.nowMs,
-    authenticator: input.authenticator,
+    authenticators:
+      input.authenticator === null
+        ? []
+        : [{ authenticatorId: FIRST_AUTHENTICATOR_ID, secret: input.authenticator }],
     pending: input.pending,
   },
   metadata: input.metadata ?? ADMIN,

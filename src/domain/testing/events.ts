@@ -1,8 +1,13 @@
 import type { CommandMetadata } from '../shared/message.ts';
+import { DEFAULT_AUTHENTICATOR_NAME, FIRST_AUTHENTICATOR_ID } from '../twoFactor/authenticatorNames.ts';
 import type { EncryptedSecret } from '../twoFactor/encryptedSecret.ts';
 import type {
   AdminReset,
   AppLockoutEffect,
+  AuthenticatorAdded,
+  AuthenticatorConfirmed,
+  AuthenticatorRemoved,
+  AuthenticatorRenamed,
   AuthenticatorReplaced,
   CodesRegenerated,
   EnrollmentConfirmationFailed,
@@ -35,24 +40,31 @@ import { ADMIN, USER_ID, WEB } from './metadata.ts';
  */
 type EventOf<T extends TwoFactorEventType> = Extract<TwoFactorEvent, { type: T }>;
 
-/** Version 2: each factor (the app, the recovery codes) has a lockout of its own. */
+/**
+ * Version 2 of the lockout's events: each factor (the app, the recovery codes) has a lockout
+ * of its own; of the enrollment and verification events: each names its authenticator.
+ */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<TwoFactorEventType, number>> = {
-  EnrollmentStarted: 1,
+  EnrollmentStarted: 2,
   EnrollmentConfirmationFailed: 1,
-  TwoFactorEnabled: 1,
-  AuthenticatorReplaced: 1,
-  SignInVerified: 1,
+  TwoFactorEnabled: 2,
+  AuthenticatorReplaced: 2,
+  AuthenticatorAdded: 1,
+  AuthenticatorConfirmed: 1,
+  AuthenticatorRenamed: 1,
+  AuthenticatorRemoved: 1,
+  SignInVerified: 2,
   RecoveryCodeConsumed: 2,
-  CodesRegenerated: 1,
+  CodesRegenerated: 2,
   VerificationFailed: 2,
   FactorLocked: 2,
   VerificationRefused: 2,
   RefusedAttemptsCounted: 2,
-  TwoFactorDisabled: 1,
+  TwoFactorDisabled: 2,
   AdminReset: 1,
   LockoutCleared: 2,
   UserErased: 1,
-  SecretsResealed: 1,
+  SecretsResealed: 2,
   EnrollmentDeadlineRecorded: 1,
 };
 
@@ -72,17 +84,40 @@ const at = (nowMs: number) => ({ userId: USER_ID, at: iso(nowMs) });
 
 export const ENROLLMENT_TTL = 15 * 60_000;
 
+/** The first authenticator, as the builders below name it unless told otherwise. */
+export const FIRST = { authenticatorId: FIRST_AUTHENTICATOR_ID, name: DEFAULT_AUTHENTICATOR_NAME } as const;
+
+/** The authenticator whose code a TOTP proof was (`auth_1` unless told), none for a recovery code. */
+const provenWith = (method: ProofMethod, authenticatorId: string = FIRST_AUTHENTICATOR_ID) =>
+  method === 'totp' ? authenticatorId : null;
+
 export const enrollmentStarted = (
   nowMs: number,
   secret: EncryptedSecret,
-  replacementProof: { readonly method: ProofMethod; readonly step: number | null } | null = null,
+  replacementProof: {
+    readonly method: ProofMethod;
+    readonly step: number | null;
+    readonly authenticatorId?: string | null;
+  } | null = null,
+  authenticator: { readonly authenticatorId: string; readonly name: string } = FIRST,
 ): EnrollmentStarted =>
   event('EnrollmentStarted', {
     ...at(nowMs),
+    ...authenticator,
     secret,
     expiresAt: iso(nowMs + ENROLLMENT_TTL),
     replacement: replacementProof !== null,
-    proof: replacementProof,
+    proof:
+      replacementProof === null
+        ? null
+        : {
+            method: replacementProof.method,
+            step: replacementProof.step,
+            authenticatorId:
+              replacementProof.authenticatorId === undefined
+                ? provenWith(replacementProof.method)
+                : replacementProof.authenticatorId,
+          },
   });
 
 export const enrollmentConfirmationFailed = (nowMs: number): EnrollmentConfirmationFailed =>
@@ -93,17 +128,78 @@ export const twoFactorEnabled = (
   secret: EncryptedSecret,
   step: number,
   recoveryCodes: RecoveryCodeSet,
-): TwoFactorEnabled => event('TwoFactorEnabled', { ...at(nowMs), secret, step, recoveryCodes });
+  authenticator: { readonly authenticatorId: string; readonly name: string } = FIRST,
+): TwoFactorEnabled =>
+  event('TwoFactorEnabled', { ...at(nowMs), ...authenticator, secret, step, recoveryCodes });
 
 export const authenticatorReplaced = (
   nowMs: number,
   secret: EncryptedSecret,
   step: number,
   recoveryCodes: RecoveryCodeSet,
-): AuthenticatorReplaced => event('AuthenticatorReplaced', { ...at(nowMs), secret, step, recoveryCodes });
+  authenticator: { readonly authenticatorId: string; readonly name: string } = FIRST,
+): AuthenticatorReplaced =>
+  event('AuthenticatorReplaced', { ...at(nowMs), ...authenticator, secret, step, recoveryCodes });
 
-export const signInVerified = (nowMs: number, method: ProofMethod, step: number | null): SignInVerified =>
-  event('SignInVerified', { ...at(nowMs), method, step });
+export const signInVerified = (
+  nowMs: number,
+  method: ProofMethod,
+  step: number | null,
+  authenticatorId?: string,
+): SignInVerified =>
+  event('SignInVerified', {
+    ...at(nowMs),
+    method,
+    step,
+    authenticatorId: provenWith(method, authenticatorId),
+  });
+
+export const authenticatorAdded = (
+  nowMs: number,
+  authenticator: { readonly authenticatorId: string; readonly name: string },
+  secret: EncryptedSecret,
+  proof: { readonly method: ProofMethod; readonly step: number | null; readonly authenticatorId?: string },
+): AuthenticatorAdded =>
+  event('AuthenticatorAdded', {
+    ...at(nowMs),
+    ...authenticator,
+    secret,
+    expiresAt: iso(nowMs + ENROLLMENT_TTL),
+    proof: {
+      method: proof.method,
+      step: proof.step,
+      authenticatorId: provenWith(proof.method, proof.authenticatorId),
+    },
+  });
+
+export const authenticatorConfirmed = (
+  nowMs: number,
+  authenticator: { readonly authenticatorId: string; readonly name: string },
+  step: number,
+): AuthenticatorConfirmed => event('AuthenticatorConfirmed', { ...at(nowMs), ...authenticator, step });
+
+export const authenticatorRenamed = (
+  nowMs: number,
+  authenticatorId: string,
+  name: string,
+  previousName: string,
+): AuthenticatorRenamed =>
+  event('AuthenticatorRenamed', { ...at(nowMs), authenticatorId, name, previousName });
+
+export const authenticatorRemoved = (
+  nowMs: number,
+  authenticator: { readonly authenticatorId: string; readonly name: string },
+  proof: { readonly method: ProofMethod; readonly step: number | null; readonly authenticatorId?: string },
+): AuthenticatorRemoved =>
+  event('AuthenticatorRemoved', {
+    ...at(nowMs),
+    ...authenticator,
+    proof: {
+      method: proof.method,
+      step: proof.step,
+      authenticatorId: provenWith(proof.method, proof.authenticatorId),
+    },
+  });
 
 export const recoveryCodeConsumed = (
   nowMs: number,
@@ -118,7 +214,8 @@ export const codesRegenerated = (
   nowMs: number,
   step: number,
   recoveryCodes: RecoveryCodeSet,
-): CodesRegenerated => event('CodesRegenerated', { ...at(nowMs), step, recoveryCodes });
+  authenticatorId: string = FIRST_AUTHENTICATOR_ID,
+): CodesRegenerated => event('CodesRegenerated', { ...at(nowMs), authenticatorId, step, recoveryCodes });
 
 export const verificationFailed = (
   nowMs: number,
@@ -165,7 +262,14 @@ export const twoFactorDisabled = (
   nowMs: number,
   method: ProofMethod,
   step: number | null,
-): TwoFactorDisabled => event('TwoFactorDisabled', { ...at(nowMs), method, step });
+  authenticatorId?: string,
+): TwoFactorDisabled =>
+  event('TwoFactorDisabled', {
+    ...at(nowMs),
+    method,
+    step,
+    authenticatorId: provenWith(method, authenticatorId),
+  });
 
 export const adminReset = (
   nowMs: number,
@@ -183,7 +287,17 @@ export const secretsResealed = (
   nowMs: number,
   authenticator: EncryptedSecret | null,
   pending: EncryptedSecret | null,
-): SecretsResealed => event('SecretsResealed', { ...at(nowMs), authenticator, pending }, ADMIN);
+): SecretsResealed =>
+  event(
+    'SecretsResealed',
+    {
+      ...at(nowMs),
+      authenticators:
+        authenticator === null ? [] : [{ authenticatorId: FIRST_AUTHENTICATOR_ID, secret: authenticator }],
+      pending,
+    },
+    ADMIN,
+  );
 
 export const lockoutCleared = (
   nowMs: number,

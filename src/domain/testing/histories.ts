@@ -3,6 +3,8 @@ import { factorOf, lockAfterFailure } from '../twoFactor/lockout.ts';
 import { HOUR, MINUTE, SECOND, stepAt, T0 } from './clock.ts';
 import {
   adminReset,
+  authenticatorAdded,
+  authenticatorConfirmed,
   enrollmentStarted,
   factorLocked,
   twoFactorDisabled,
@@ -111,3 +113,13 @@ export const afterAdminReset: History = [...enabled, adminReset(T0 - 3 * MINUTE,
 
 /** The time step of T0, when every `when` happens. */
 export const STEP_NOW = stepAt(T0);
+
+/** A second authenticator, "Backup phone" (`auth_backup`, secret B), added and confirmed 5 minutes ago. */
+export const BACKUP = { authenticatorId: 'auth_backup', name: 'Backup phone' } as const;
+export const BACKUP_ADDED_AT = T0 - 6 * MINUTE;
+export const BACKUP_CONFIRMED_AT = T0 - 5 * MINUTE;
+export const withBackupPhone: History = [
+  ...enabled,
+  authenticatorAdded(BACKUP_ADDED_AT, BACKUP, SEALED_B, { method: 'totp', step: stepAt(BACKUP_ADDED_AT) }),
+  authenticatorConfirmed(BACKUP_CONFIRMED_AT, BACKUP, stepAt(BACKUP_CONFIRMED_AT)),
+];

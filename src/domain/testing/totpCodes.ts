@@ -20,9 +20,15 @@ export const codeAt = (secretBase32: string, nowMs: number, stepOffset = 0): str
 export const codeForStep = (secretBase32: string, step: number): string =>
   totpCodeForStep(secretBase32, step);
 
-/** A six-digit code that no step within ±2 of `nowMs` produces: certainly wrong. */
-export function wrongCodeAt(secretBase32: string, nowMs: number): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((offset) => codeAt(secretBase32, nowMs, offset)));
+/**
+ * A six-digit code that no step within ±2 of `nowMs` produces, of any of the secrets:
+ * certainly wrong, whichever of a user's authenticators it is tried against.
+ */
+export function wrongCodeAt(secrets: string | readonly string[], nowMs: number): string {
+  const all = typeof secrets === 'string' ? [secrets] : secrets;
+  const near = new Set(
+    all.flatMap((secretBase32) => [-2, -1, 0, 1, 2].map((offset) => codeAt(secretBase32, nowMs, offset))),
+  );
   for (let candidate = 0; ; candidate++) {
     const code = String(candidate).padStart(6, '0');
     if (!near.has(code)) return code;

@@ -38,3 +38,19 @@ export function disableProofIsChecked(
 export function confirmationIsChecked(state: TwoFactorState, nowMs: number): boolean {
   return hasLivePendingEnrollment(state, nowMs) && !isLocked(state.lockouts.app, nowMs);
 }
+
+/**
+ * A code presented to remove an authenticator: not checked when there is no such
+ * authenticator, nor when it is the last one and disabling is not allowed.
+ */
+export function removalProofIsChecked(
+  state: TwoFactorState,
+  authenticatorId: string,
+  method: ProofMethod,
+  nowMs: number,
+  requireTwoFactor: boolean,
+): boolean {
+  if (!state.authenticators.some(({ id }) => id === authenticatorId)) return false;
+  const last = state.authenticators.length === 1;
+  return (!last || disablingIsAllowed(requireTwoFactor)) && proofIsChecked(state, method, nowMs);
+}

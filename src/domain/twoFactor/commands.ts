@@ -37,7 +37,10 @@ export type StartEnrollment = Command<
 >;
 
 /** One more authenticator beside the enabled ones, proven with a code of the user's. */
-export type AddAuthenticator = Command<'AddAuthenticator', UserAt & NewAuthenticator & { readonly proof: Proof }>;
+export type AddAuthenticator = Command<
+  'AddAuthenticator',
+  UserAt & NewAuthenticator & { readonly proof: Proof }
+>;
 
 export type ConfirmAuthenticator = Command<
   'ConfirmAuthenticator',
@@ -108,7 +111,10 @@ export type EraseUser = Command<'EraseUser', UserAt & { readonly reason: string 
 export type ResealSecrets = Command<
   'ResealSecrets',
   UserAt & {
-    readonly authenticators: readonly { readonly authenticatorId: string; readonly secret: EncryptedSecret }[];
+    readonly authenticators: readonly {
+      readonly authenticatorId: string;
+      readonly secret: EncryptedSecret;
+    }[];
     readonly pending: EncryptedSecret | null;
   }
 >;

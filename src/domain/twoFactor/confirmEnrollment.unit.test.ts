@@ -26,6 +26,7 @@ import {
 } from '../testing/histories.ts';
 import { CODES_1, CODES_2, recoveryCodeProof } from '../testing/recoveryCodes.ts';
 import { codeAt, SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
+import { DEFAULT_AUTHENTICATOR_NAME, FIRST_AUTHENTICATOR_ID } from './authenticatorNames.ts';
 import { twoFactorDecider } from './decider.ts';
 
 const spec = deciderSpecification(twoFactorDecider);
@@ -42,7 +43,16 @@ describe('ConfirmEnrollment: enrollment', () => {
     expect(state.enabled).toBe(true);
     expect(state.enabledAtMs).toBe(T0);
     expect(state.pending).toBeNull();
-    expect(state.authenticator).toEqual({ secret: SEALED_A, lastAcceptedStep: STEP_NOW });
+    expect(state.authenticators).toEqual([
+      {
+        id: FIRST_AUTHENTICATOR_ID,
+        name: DEFAULT_AUTHENTICATOR_NAME,
+        secret: SEALED_A,
+        lastAcceptedStep: STEP_NOW,
+        addedAtMs: T0,
+        lastUsedAtMs: null,
+      },
+    ]);
     expect(state.recoveryCodes?.used).toEqual(Array(10).fill(false));
   });
 
@@ -133,7 +143,14 @@ describe('ConfirmEnrollment of a replacement authenticator', () => {
       .then([authenticatorReplaced(T0, SEALED_B, STEP_NOW, CODES_2.set)]);
     expect(state.enabled).toBe(true);
     expect(state.pending).toBeNull();
-    expect(state.authenticator).toEqual({ secret: SEALED_B, lastAcceptedStep: STEP_NOW });
+    expect(state.authenticators).toEqual([
+      expect.objectContaining({
+        id: FIRST_AUTHENTICATOR_ID,
+        secret: SEALED_B,
+        lastAcceptedStep: STEP_NOW,
+        lastUsedAtMs: null,
+      }),
+    ]);
     expect(state.recoveryCodes?.set).toEqual(CODES_2.set);
   });
 

@@ -1,22 +1,28 @@
 import { DomainRejection, FactorLockedRejection, TooSoonRejection } from '../shared/domainError.ts';
 import type { CommandMetadata } from '../shared/message.ts';
 import { confirmationIsChecked, disablingIsAllowed, proofIsChecked } from './attemptChecks.ts';
+import { authenticatorNameProblem, MAX_AUTHENTICATORS, sameAuthenticatorName } from './authenticatorNames.ts';
 import type {
+  AddAuthenticator,
+  ConfirmAuthenticator,
   ConfirmEnrollment,
   CountRefusedAttempts,
   DisableTwoFactor,
   EraseUser,
   Proof,
   RegenerateRecoveryCodes,
+  RemoveAuthenticator,
+  RenameAuthenticator,
   ResealSecrets,
   ResetTwoFactor,
   StartEnrollment,
+  TotpProof,
   TwoFactorCommand,
   UnlockFactor,
   VerifySignIn,
 } from './commands.ts';
 import { deadlineAfterReset, decideEnrollmentDeadline } from './enrollmentDeadline.ts';
-import type { ProofMethod, TwoFactorEvent, VerificationPurpose } from './events.ts';
+import type { ProofMethod, ProofRecord, TwoFactorEvent, VerificationPurpose } from './events.ts';
 import {
   ENROLLMENT_START_WINDOW_MS,
   ENROLLMENT_STARTS_PER_WINDOW,
@@ -28,12 +34,12 @@ import {
 } from './lockout.ts';
 import { isJustUsedRecoveryCode, matchRecoveryCode } from './recoveryCodes.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
-import { recoveryCodesRemaining, statusName, type TwoFactorState } from './state.ts';
+import { type Authenticator, recoveryCodesRemaining, statusName, type TwoFactorState } from './state.ts';
 import { acceptedTotpStep, isLastAcceptedCode } from './totp.ts';
 
 /*
  * The two-factor decider's `decide`: one small function per command, over the shared proof
- * check. About 380 lines kept in one file, as Emmett keeps a decider's decide: every rule of
+ * check. About 580 lines kept in one file, as Emmett keeps a decider's decide: every rule of
  * the aggregate's commands can be read in one place; the rules that stand alone have their
  * own files (lockout, attempt checks, TOTP steps, recovery codes).
  */
@@ -58,7 +64,12 @@ function emit<T extends TwoFactorEvent['type']>(
 }
 
 type ProofCheck =
-  | { readonly accepted: true; readonly step: number | null; readonly events: readonly TwoFactorEvent[] }
+  | {
+      readonly accepted: true;
+      /** how it was proven, as events record it */
+      readonly proof: ProofRecord;
+      readonly events: readonly TwoFactorEvent[];
+    }
   | { readonly accepted: false; readonly events: readonly TwoFactorEvent[] };
 
 type Attempt = {
@@ -129,28 +140,11 @@ function checkProof(
     return { accepted: false, events: refused(state, purpose, proof.method, command) };
   }
   if (proof.method === 'totp') {
-    const step =
-      proof.secretBase32 === null || state.authenticator === null
-        ? null
-        : acceptedTotpStep({
-            secretBase32: proof.secretBase32,
-            code: proof.code,
-            nowMs,
-            lastAcceptedStep: state.authenticator.lastAcceptedStep,
-          });
-    if (step !== null) return { accepted: true, step, events: [] };
-    if (
-      proof.secretBase32 !== null &&
-      state.authenticator !== null &&
-      isLastAcceptedCode({
-        secretBase32: proof.secretBase32,
-        code: proof.code,
-        nowMs,
-        lastAcceptedStep: state.authenticator.lastAcceptedStep,
-      })
-    ) {
-      throw alreadyUsed();
+    const matched = matchTotpCode(state, proof, nowMs);
+    if (matched.accepted !== null) {
+      return { accepted: true, proof: { method: 'totp', ...matched.accepted }, events: [] };
     }
+    if (matched.lastAccepted) throw alreadyUsed();
   } else {
     const index =
       proof.digest === null || state.recoveryCodes === null
@@ -165,7 +159,11 @@ function checkProof(
         { userId, at: iso(nowMs), index, remaining, purpose, appLockout },
         command.metadata,
       );
-      return { accepted: true, step: null, events: [consumed] };
+      return {
+        accepted: true,
+        proof: { method: 'recovery-code', step: null, authenticatorId: null },
+        events: [consumed],
+      };
     }
     if (
       proof.digest !== null &&
@@ -178,6 +176,38 @@ function checkProof(
   return { accepted: false, events: failed(state, purpose, proof.method, command) };
 }
 
+/**
+ * A TOTP code against every confirmed authenticator, each with its own replay step: the
+ * first whose code it is at a step later than that authenticator's last, or whether it is
+ * the code one of them accepted last. Every authenticator is compared, so the time taken
+ * does not tell which one matched.
+ */
+function matchTotpCode(
+  state: TwoFactorState,
+  proof: TotpProof,
+  nowMs: number,
+): {
+  readonly accepted: { readonly step: number; readonly authenticatorId: string } | null;
+  readonly lastAccepted: boolean;
+} {
+  let accepted: { step: number; authenticatorId: string } | null = null;
+  let lastAccepted = false;
+  for (const authenticator of state.authenticators) {
+    const opened = proof.secrets.find(({ authenticatorId }) => authenticatorId === authenticator.id);
+    if (opened === undefined) continue;
+    const check = {
+      secretBase32: opened.secretBase32,
+      code: proof.code,
+      nowMs,
+      lastAcceptedStep: authenticator.lastAcceptedStep,
+    };
+    const step = acceptedTotpStep(check);
+    if (step !== null && accepted === null) accepted = { step, authenticatorId: authenticator.id };
+    if (isLastAcceptedCode(check)) lastAccepted = true;
+  }
+  return { accepted, lastAccepted };
+}
+
 /** The code that just worked, sent again: told apart from a guess, and not counted as one. */
 const alreadyUsed = () => new DomainRejection('code-already-used', 'this code has already been used');
 
@@ -186,13 +216,15 @@ function requireEnabled(state: TwoFactorState): void {
 }
 
 function startEnrollment(command: StartEnrollment, state: TwoFactorState): readonly TwoFactorEvent[] {
-  const { userId, nowMs, newSecret, proof } = command.data;
-  const started = (proofRecord: { method: Proof['method']; step: number | null } | null) =>
+  const { userId, nowMs, newSecret, proof, authenticatorId, name } = command.data;
+  const started = (proofRecord: ProofRecord | null) =>
     emit(
       'EnrollmentStarted',
       {
         userId,
         at: iso(nowMs),
+        authenticatorId,
+        name,
         secret: newSecret,
         expiresAt: iso(nowMs + ENROLLMENT_TTL_MS),
         replacement: state.enabled,
@@ -222,13 +254,14 @@ function startEnrollment(command: StartEnrollment, state: TwoFactorState): reado
   }
   const check = checkProof(state, proof, 'replace-authenticator', command);
   if (!check.accepted) return check.events;
-  return [...check.events, started({ method: proof.method, step: check.step })];
+  return [...check.events, started(check.proof)];
 }
 
 function confirmEnrollment(command: ConfirmEnrollment, state: TwoFactorState): readonly TwoFactorEvent[] {
   const { userId, nowMs, code, pendingSecretBase32, newRecoveryCodes } = command.data;
   const { pending } = state;
-  if (pending === null)
+  // One more authenticator is confirmed on its own route, by its id.
+  if (pending === null || pending.kind === 'addition')
     throw new DomainRejection('no-pending-enrollment', 'there is no enrollment to confirm');
   if (nowMs >= pending.expiresAtMs) {
     throw new DomainRejection('enrollment-expired', 'the enrollment expired; start it again');
@@ -245,7 +278,15 @@ function confirmEnrollment(command: ConfirmEnrollment, state: TwoFactorState): r
       : acceptedTotpStep({ secretBase32: pendingSecretBase32, code, nowMs, lastAcceptedStep: null });
   if (step === null) return failed(state, purpose, 'totp', command);
   if (newRecoveryCodes === null) throw new Error('ConfirmEnrollment needs a prepared recovery code set');
-  const data = { userId, at, secret: pending.secret, step, recoveryCodes: newRecoveryCodes };
+  const data = {
+    userId,
+    at,
+    authenticatorId: pending.authenticatorId,
+    name: pending.name,
+    secret: pending.secret,
+    step,
+    recoveryCodes: newRecoveryCodes,
+  };
   return [
     state.enabled
       ? emit('AuthenticatorReplaced', data, command.metadata)
@@ -262,9 +303,157 @@ function verifySignIn(command: VerifySignIn, state: TwoFactorState): readonly Tw
     ...check.events,
     emit(
       'SignInVerified',
-      { userId, at: iso(nowMs), method: proof.method, step: check.step },
+      {
+        userId,
+        at: iso(nowMs),
+        method: proof.method,
+        step: check.proof.step,
+        authenticatorId: check.proof.authenticatorId,
+      },
       command.metadata,
     ),
+  ];
+}
+
+/** A name no other authenticator of the user has, nor the one waiting for confirmation. */
+function requireFreeName(state: TwoFactorState, name: string, except: string | null): void {
+  const problem = authenticatorNameProblem(name);
+  if (problem !== null) throw new DomainRejection('invalid-authenticator-name', `name ${problem}`);
+  const taken =
+    state.authenticators.some((a) => a.id !== except && sameAuthenticatorName(a.name, name)) ||
+    (state.pending?.kind === 'addition' &&
+      state.pending.authenticatorId !== except &&
+      sameAuthenticatorName(state.pending.name, name));
+  if (taken) {
+    throw new DomainRejection('authenticator-name-taken', 'another authenticator of this user has this name');
+  }
+}
+
+function requireRoomForOneMore(state: TwoFactorState): void {
+  if (state.authenticators.length >= MAX_AUTHENTICATORS) {
+    throw new DomainRejection(
+      'too-many-authenticators',
+      `a user may have at most ${MAX_AUTHENTICATORS} authenticators; remove one first`,
+    );
+  }
+}
+
+function confirmedAuthenticator(state: TwoFactorState, authenticatorId: string): Authenticator {
+  const found = state.authenticators.find(({ id }) => id === authenticatorId);
+  if (found === undefined) {
+    throw new DomainRejection('authenticator-not-found', 'the user has no authenticator with this id');
+  }
+  return found;
+}
+
+/**
+ * One more authenticator beside the enabled ones. What would refuse it (its name, the
+ * limit) is checked before the proof, so a refused request spends no code; a pending one of
+ * the user's is replaced, as a new enrollment start replaces the pending one.
+ */
+function addAuthenticator(command: AddAuthenticator, state: TwoFactorState): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, authenticatorId, name, newSecret, proof } = command.data;
+  requireRoomForOneMore(state);
+  requireFreeName(state, name, state.pending?.kind === 'addition' ? state.pending.authenticatorId : null);
+  const check = checkProof(state, proof, 'add-authenticator', command);
+  if (!check.accepted) return check.events;
+  return [
+    ...check.events,
+    emit(
+      'AuthenticatorAdded',
+      {
+        userId,
+        at: iso(nowMs),
+        authenticatorId,
+        name,
+        secret: newSecret,
+        expiresAt: iso(nowMs + ENROLLMENT_TTL_MS),
+        proof: check.proof,
+      },
+      command.metadata,
+    ),
+  ];
+}
+
+/** The added authenticator's first code: a code of the app, counted against its lockout. */
+function confirmAuthenticator(
+  command: ConfirmAuthenticator,
+  state: TwoFactorState,
+): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, authenticatorId, code, pendingSecretBase32 } = command.data;
+  const { pending } = state;
+  if (pending === null || pending.kind !== 'addition' || pending.authenticatorId !== authenticatorId) {
+    throw new DomainRejection(
+      'no-pending-enrollment',
+      'no authenticator with this id waits for confirmation',
+    );
+  }
+  if (nowMs >= pending.expiresAtMs) {
+    throw new DomainRejection('enrollment-expired', 'adding the authenticator expired; start it again');
+  }
+  if (!confirmationIsChecked(state, nowMs)) return refused(state, 'add-authenticator', 'totp', command);
+  const step =
+    pendingSecretBase32 === null
+      ? null
+      : acceptedTotpStep({ secretBase32: pendingSecretBase32, code, nowMs, lastAcceptedStep: null });
+  if (step === null) return failed(state, 'add-authenticator', 'totp', command);
+  requireRoomForOneMore(state);
+  return [
+    emit(
+      'AuthenticatorConfirmed',
+      { userId, at: iso(nowMs), authenticatorId, name: pending.name, step },
+      command.metadata,
+    ),
+  ];
+}
+
+/** A label, changed without proof; the same name again records nothing. */
+function renameAuthenticator(command: RenameAuthenticator, state: TwoFactorState): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, authenticatorId, name } = command.data;
+  const authenticator = confirmedAuthenticator(state, authenticatorId);
+  if (authenticator.name === name) return [];
+  requireFreeName(state, name, authenticatorId);
+  return [
+    emit(
+      'AuthenticatorRenamed',
+      { userId, at: iso(nowMs), authenticatorId, name, previousName: authenticator.name },
+      command.metadata,
+    ),
+  ];
+}
+
+/**
+ * Removes one authenticator, with proof. Removing the last one is disabling 2FA and follows
+ * its rules: refused before any check while 2FA is required for all users.
+ */
+function removeAuthenticator(command: RemoveAuthenticator, state: TwoFactorState): readonly TwoFactorEvent[] {
+  requireEnabled(state);
+  const { userId, nowMs, authenticatorId, proof, requireTwoFactor } = command.data;
+  const authenticator = confirmedAuthenticator(state, authenticatorId);
+  const last = state.authenticators.length === 1;
+  if (last && !disablingIsAllowed(requireTwoFactor)) {
+    throw new DomainRejection(
+      'two-factor-required',
+      'this is the last authenticator, and the instance requires two-factor authentication for all users',
+    );
+  }
+  const check = checkProof(state, proof, 'remove-authenticator', command);
+  if (!check.accepted) return check.events;
+  const at = iso(nowMs);
+  const removed = emit(
+    'AuthenticatorRemoved',
+    { userId, at, authenticatorId, name: authenticator.name, proof: check.proof },
+    command.metadata,
+  );
+  if (!last) return [...check.events, removed];
+  const { method, step, authenticatorId: provenWith } = check.proof;
+  return [
+    ...check.events,
+    removed,
+    emit('TwoFactorDisabled', { userId, at, method, step, authenticatorId: provenWith }, command.metadata),
   ];
 }
 
@@ -274,13 +463,15 @@ function regenerate(command: RegenerateRecoveryCodes, state: TwoFactorState): re
   // Only a current authenticator code may regenerate; a recovery code must not be consumed here.
   if (proof.method !== 'totp') throw new Error('RegenerateRecoveryCodes takes a TOTP code only');
   const check = checkProof(state, proof, 'regenerate', command);
-  if (!check.accepted || check.step === null) return check.events;
+  if (!check.accepted) return check.events;
+  const { step, authenticatorId } = check.proof;
+  if (step === null || authenticatorId === null) return check.events;
   if (newRecoveryCodes === null)
     throw new Error('RegenerateRecoveryCodes needs a prepared recovery code set');
   return [
     emit(
       'CodesRegenerated',
-      { userId, at: iso(nowMs), step: check.step, recoveryCodes: newRecoveryCodes },
+      { userId, at: iso(nowMs), authenticatorId, step, recoveryCodes: newRecoveryCodes },
       command.metadata,
     ),
   ];
@@ -301,7 +492,13 @@ function disable(command: DisableTwoFactor, state: TwoFactorState): readonly Two
     ...check.events,
     emit(
       'TwoFactorDisabled',
-      { userId, at: iso(nowMs), method: proof.method, step: check.step },
+      {
+        userId,
+        at: iso(nowMs),
+        method: proof.method,
+        step: check.proof.step,
+        authenticatorId: check.proof.authenticatorId,
+      },
       command.metadata,
     ),
   ];
@@ -339,10 +536,12 @@ function erase(command: EraseUser, state: TwoFactorState): readonly TwoFactorEve
 /** Only secrets that are still in force are sealed again; nothing to do is no event. */
 function reseal(command: ResealSecrets, state: TwoFactorState): readonly TwoFactorEvent[] {
   const { userId, nowMs } = command.data;
-  const authenticator = state.authenticator === null ? null : command.data.authenticator;
+  const authenticators = command.data.authenticators.filter(({ authenticatorId }) =>
+    state.authenticators.some(({ id }) => id === authenticatorId),
+  );
   const pending = state.pending === null ? null : command.data.pending;
-  if (authenticator === null && pending === null) return [];
-  return [emit('SecretsResealed', { userId, at: iso(nowMs), authenticator, pending }, command.metadata)];
+  if (authenticators.length === 0 && pending === null) return [];
+  return [emit('SecretsResealed', { userId, at: iso(nowMs), authenticators, pending }, command.metadata)];
 }
 
 /** Clears both factors' lockouts, locked or not. */
@@ -396,6 +595,14 @@ export function decide(command: TwoFactorCommand, state: TwoFactorState): readon
       return confirmEnrollment(command, state);
     case 'VerifySignIn':
       return verifySignIn(command, state);
+    case 'AddAuthenticator':
+      return addAuthenticator(command, state);
+    case 'ConfirmAuthenticator':
+      return confirmAuthenticator(command, state);
+    case 'RenameAuthenticator':
+      return renameAuthenticator(command, state);
+    case 'RemoveAuthenticator':
+      return removeAuthenticator(command, state);
     case 'RegenerateRecoveryCodes':
       return regenerate(command, state);
     case 'DisableTwoFactor':

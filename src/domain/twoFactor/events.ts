@@ -39,14 +39,14 @@ export type EnrollmentStarted = Event<
   'EnrollmentStarted',
   At &
     OfAuthenticator & {
-    readonly name: string;
-    readonly secret: EncryptedSecret;
-    readonly expiresAt: string;
-    /** true when an enabled user enrolls a new authenticator (lost or new device) */
-    readonly replacement: boolean;
-    /** how a replacement was proven; null for a first enrollment */
-    readonly proof: ProofRecord | null;
-  }
+      readonly name: string;
+      readonly secret: EncryptedSecret;
+      readonly expiresAt: string;
+      /** true when an enabled user enrolls a new authenticator (lost or new device) */
+      readonly replacement: boolean;
+      /** how a replacement was proven; null for a first enrollment */
+      readonly proof: ProofRecord | null;
+    }
 >;
 
 /**

@@ -1,8 +1,8 @@
 import { deadlineOf } from './enrollmentDeadline.ts';
-import type { AppLockoutEffect, TwoFactorEvent } from './events.ts';
+import type { AppLockoutEffect, ProofRecord, TwoFactorEvent } from './events.ts';
 import { ENROLLMENT_START_WINDOW_MS, type Factor, type Lockout, noLockout, noLockouts } from './lockout.ts';
 import type { RecoveryCodeSet } from './recoveryCodes.ts';
-import { initialState, type RecoveryCodes, type TwoFactorState } from './state.ts';
+import { type Authenticator, initialState, type RecoveryCodes, type TwoFactorState } from './state.ts';
 
 const ms = (iso: string): number => Date.parse(iso);
 
@@ -22,12 +22,6 @@ function countedStart(
     : { ...starts, count: starts.count + 1 };
 }
 
-/** A TOTP step accepted by a success: later codes only from now on. */
-const withAcceptedStep = (state: TwoFactorState, step: number | null): TwoFactorState =>
-  step === null || state.authenticator === null
-    ? state
-    : { ...state, authenticator: { ...state.authenticator, lastAcceptedStep: step } };
-
 /** The state with one factor's lockout changed. */
 const withLockout = (
   state: TwoFactorState,
@@ -36,6 +30,59 @@ const withLockout = (
 ): TwoFactorState => ({
   ...state,
   lockouts: { ...state.lockouts, [factor]: change(state.lockouts[factor]) },
+});
+
+/** The state with one authenticator changed; an id the state does not hold changes nothing. */
+const withAuthenticator = (
+  state: TwoFactorState,
+  authenticatorId: string | null,
+  change: (authenticator: Authenticator) => Authenticator,
+): TwoFactorState =>
+  authenticatorId === null || !state.authenticators.some(({ id }) => id === authenticatorId)
+    ? state
+    : {
+        ...state,
+        authenticators: state.authenticators.map((a) => (a.id === authenticatorId ? change(a) : a)),
+      };
+
+/**
+ * A TOTP step accepted from one authenticator at `at`: later codes only from now on, from
+ * that authenticator; the others keep their own steps.
+ */
+const withAcceptedStep = (
+  state: TwoFactorState,
+  authenticatorId: string | null,
+  step: number | null,
+  at: string,
+): TwoFactorState =>
+  step === null
+    ? state
+    : withAuthenticator(state, authenticatorId, (a) => ({
+        ...a,
+        lastAcceptedStep: step,
+        lastUsedAtMs: ms(at),
+      }));
+
+/** A proof with a TOTP code accepted: a success of the app, whose count starts again. */
+const withProof = (state: TwoFactorState, proof: ProofRecord | null, at: string): TwoFactorState =>
+  proof === null || proof.method !== 'totp'
+    ? state
+    : withLockout(withAcceptedStep(state, proof.authenticatorId, proof.step, at), 'app', () => noLockout);
+
+/** The first authenticator of an enrollment, confirmed at `at`. */
+const enrolled = (data: {
+  readonly authenticatorId: string;
+  readonly name: string;
+  readonly secret: Authenticator['secret'];
+  readonly step: number;
+  readonly at: string;
+}): Authenticator => ({
+  id: data.authenticatorId,
+  name: data.name,
+  secret: data.secret,
+  lastAcceptedStep: data.step,
+  addedAtMs: ms(data.at),
+  lastUsedAtMs: null,
 });
 
 const APP_LOCKOUT_AFTER_RECOVERY_CODE: Record<AppLockoutEffect, (lockout: Lockout) => Lockout> = {
@@ -49,17 +96,50 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
     case 'EnrollmentStarted': {
       // A replacement proven with a code starts the app's lockout afresh: its confirmation is
       // the new authenticator's first attempt (a disabled app is lifted this way, by proof).
+      // (A proof by recovery code is its own `RecoveryCodeConsumed`.)
       const proven = event.data.proof === null ? state : withLockout(state, 'app', () => noLockout);
       return {
-        ...withAcceptedStep(proven, event.data.proof?.step ?? null),
+        ...withProof(proven, event.data.proof, event.data.at),
         enrollmentStarts: event.data.replacement
           ? state.enrollmentStarts
           : countedStart(state.enrollmentStarts, ms(event.data.at)),
         pending: {
+          authenticatorId: event.data.authenticatorId,
+          name: event.data.name,
           secret: event.data.secret,
           expiresAtMs: ms(event.data.expiresAt),
-          replacement: event.data.replacement,
+          kind: event.data.replacement ? 'replacement' : 'first',
         },
+      };
+    }
+    case 'AuthenticatorAdded':
+      return {
+        ...withProof(state, event.data.proof, event.data.at),
+        pending: {
+          authenticatorId: event.data.authenticatorId,
+          name: event.data.name,
+          secret: event.data.secret,
+          expiresAtMs: ms(event.data.expiresAt),
+          kind: 'addition',
+        },
+      };
+    case 'AuthenticatorConfirmed': {
+      if (state.pending === null || state.pending.authenticatorId !== event.data.authenticatorId)
+        return state;
+      const added = enrolled({ ...event.data, secret: state.pending.secret });
+      return withLockout(
+        { ...state, authenticators: [...state.authenticators, added], pending: null },
+        'app',
+        () => noLockout,
+      );
+    }
+    case 'AuthenticatorRenamed':
+      return withAuthenticator(state, event.data.authenticatorId, (a) => ({ ...a, name: event.data.name }));
+    case 'AuthenticatorRemoved': {
+      const proven = withProof(state, event.data.proof, event.data.at);
+      return {
+        ...proven,
+        authenticators: proven.authenticators.filter(({ id }) => id !== event.data.authenticatorId),
       };
     }
     case 'EnrollmentConfirmationFailed':
@@ -72,7 +152,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
         ...state,
         enabled: true,
         enabledAtMs: ms(event.data.at),
-        authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
+        authenticators: [enrolled(event.data)],
         pending: null,
         recoveryCodes: freshCodes(event.data.recoveryCodes),
         lockouts: noLockouts,
@@ -80,16 +160,14 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
     case 'AuthenticatorReplaced':
       return {
         ...state,
-        authenticator: { secret: event.data.secret, lastAcceptedStep: event.data.step },
+        authenticators: [enrolled(event.data)],
         pending: null,
         recoveryCodes: freshCodes(event.data.recoveryCodes),
         lockouts: noLockouts,
       };
     case 'SignInVerified':
       // A recovery code's success is its `RecoveryCodeConsumed`; a TOTP code's is this.
-      return event.data.method === 'totp'
-        ? withLockout(withAcceptedStep(state, event.data.step), 'app', () => noLockout)
-        : state;
+      return event.data.method === 'totp' ? withProof(state, event.data, event.data.at) : state;
     case 'RecoveryCodeConsumed': {
       if (state.recoveryCodes === null) return state;
       const used = state.recoveryCodes.used.map((u, i) => u || i === event.data.index);
@@ -104,7 +182,7 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
     case 'CodesRegenerated':
       // Proven with a TOTP code (a success of the app), and a fresh set of codes.
       return {
-        ...withAcceptedStep(state, event.data.step),
+        ...withAcceptedStep(state, event.data.authenticatorId, event.data.step, event.data.at),
         recoveryCodes: freshCodes(event.data.recoveryCodes),
         lockouts: noLockouts,
       };
@@ -135,10 +213,10 @@ export function evolve(state: TwoFactorState, event: TwoFactorEvent): TwoFactorS
     case 'SecretsResealed':
       return {
         ...state,
-        authenticator:
-          state.authenticator && event.data.authenticator
-            ? { ...state.authenticator, secret: event.data.authenticator }
-            : state.authenticator,
+        authenticators: state.authenticators.map((a) => {
+          const resealed = event.data.authenticators.find(({ authenticatorId }) => authenticatorId === a.id);
+          return resealed === undefined ? a : { ...a, secret: resealed.secret };
+        }),
         pending:
           state.pending && event.data.pending
             ? { ...state.pending, secret: event.data.pending }

@@ -56,12 +56,12 @@ describe('the authenticator app’s lockout after consecutive failures', () => {
     const account = enabledAccount();
     failTimes(account, 5);
     const lockedUntil = iso(account.nowMs + MINUTE);
-    const lastAccepted = account.state.authenticator?.lastAcceptedStep;
+    const lastAccepted = account.state.authenticators[0]?.lastAcceptedStep;
     account.advance(10 * SECOND);
     const attempt = account.signIn(account.totp(account.currentCode()));
     expect(attempt.events.map((e) => e.type)).toEqual(['VerificationRefused']);
     expect(attempt.outcome).toEqual({ kind: 'locked', factor: 'app', lockedUntil });
-    expect(account.state.authenticator?.lastAcceptedStep).toBe(lastAccepted);
+    expect(account.state.authenticators[0]?.lastAcceptedStep).toBe(lastAccepted);
     expect(account.state.lockouts.app.consecutiveFailures).toBe(5);
   });
 

@@ -4,7 +4,7 @@ import { MINUTE, SECOND, T0 } from '../testing/clock.ts';
 import { CURRENT_SCHEMA_VERSIONS } from '../testing/events.ts';
 import { ADMIN, WEB } from '../testing/metadata.ts';
 import { requirement } from '../testing/requirement.ts';
-import { SECRET_A, SECRET_B, wrongCodeAt } from '../testing/totpCodes.ts';
+import { SECRET_A, SECRET_B, SECRET_C, wrongCodeAt } from '../testing/totpCodes.ts';
 import type { TwoFactorEvent, TwoFactorEventType } from './events.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from './schema.ts';
 
@@ -23,6 +23,13 @@ function everyEventType(): readonly TwoFactorEvent[] {
   account.start(SECRET_B, account.totp(account.currentCode())); // replacement
   account.advance(SECOND);
   account.confirm(); // AuthenticatorReplaced
+  account.advance(MINUTE);
+  account.add('auth_backup', SECRET_C, account.totp(account.currentCode())); // AuthenticatorAdded
+  account.advance(SECOND);
+  account.confirmAdded('auth_backup'); // AuthenticatorConfirmed
+  account.rename('auth_backup', 'Old phone'); // AuthenticatorRenamed
+  account.advance(MINUTE);
+  account.remove('auth_backup', account.totp(account.currentCode())); // AuthenticatorRemoved
   for (let i = 0; i < 6; i++) account.signIn(account.totp(wrongCodeAt(SECRET_B, account.nowMs))); // failed, locked, refused
   account.countRefused(3, account.nowMs - SECOND); // RefusedAttemptsCounted
   account.unlock(); // LockoutCleared
@@ -59,9 +66,9 @@ describe('event metadata', () => {
     }
   });
 
-  it('every event type is at the schema version its specifications expect (version 2: one lockout per factor)', () => {
+  it('every event type is at the schema version its specifications expect (version 2: one lockout per factor, named authenticators)', () => {
     expect(TWO_FACTOR_SCHEMA_VERSIONS).toEqual(CURRENT_SCHEMA_VERSIONS);
-    expect(Object.keys(TWO_FACTOR_SCHEMA_VERSIONS).length).toBe(17);
+    expect(Object.keys(TWO_FACTOR_SCHEMA_VERSIONS).length).toBe(21);
   });
 
   it('user commands copy correlation id, causation id, actor, end-user IP and user agent onto their events', () => {

@@ -38,7 +38,7 @@ describe('RegenerateRecoveryCodes: regenerate', () => {
       .when(regenerateWith(codeAt(SECRET_A, T0)))
       .then([codesRegenerated(T0, STEP_NOW, CODES_2.set)]);
     expect(state.recoveryCodes).toEqual({ set: CODES_2.set, used: Array(10).fill(false), lastUsed: null });
-    expect(state.authenticator?.lastAcceptedStep).toBe(STEP_NOW);
+    expect(state.authenticators[0]?.lastAcceptedStep).toBe(STEP_NOW);
   });
 
   describe('after regenerating', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TwoFactorAccount } from '../testing/account.ts';
 import { anyAction, apply } from '../testing/actions.ts';
 import { MINUTE, SECOND, T0 } from '../testing/clock.ts';
+import { totpProof } from '../testing/commands.ts';
 import { sealSecret } from '../testing/secrets.ts';
 import { codeAt, SECRET_A, SECRET_B, SECRET_C, wrongCodeAt } from '../testing/totpCodes.ts';
 import type { TwoFactorCommand } from './commands.ts';
@@ -132,7 +133,7 @@ describe('security: what never enters an event', () => {
       data: {
         userId: 'user-1',
         nowMs: T0,
-        proof: { method: 'totp', code: '123456', secretBase32: SECRET_A },
+        proof: totpProof('123456', SECRET_A),
       },
       metadata: account.events[0]!.metadata,
     };

@@ -29,6 +29,7 @@ import {
 import { CODES_1, recoveryCodeProof } from '../testing/recoveryCodes.ts';
 import { sealSecret } from '../testing/secrets.ts';
 import { codeAt, SECRET_A, SECRET_C, wrongCodeAt } from '../testing/totpCodes.ts';
+import { DEFAULT_AUTHENTICATOR_NAME, FIRST_AUTHENTICATOR_ID } from './authenticatorNames.ts';
 import { twoFactorDecider } from './decider.ts';
 import { evolve } from './evolve.ts';
 import { noLockout } from './lockout.ts';
@@ -44,7 +45,13 @@ describe('StartEnrollment: enrollment', () => {
       .given(neverEnrolled)
       .when(startEnrollment({ nowMs: T0, newSecret: SEALED_A }))
       .then([enrollmentStarted(T0, SEALED_A)]);
-    expect(state.pending).toEqual({ secret: SEALED_A, expiresAtMs: T0 + 15 * 60_000, replacement: false });
+    expect(state.pending).toEqual({
+      authenticatorId: FIRST_AUTHENTICATOR_ID,
+      name: DEFAULT_AUTHENTICATOR_NAME,
+      secret: SEALED_A,
+      expiresAtMs: T0 + 15 * 60_000,
+      kind: 'first',
+    });
     expect(state.enabled).toBe(false);
   });
 
@@ -100,9 +107,9 @@ describe('StartEnrollment while enabled: enrolling a replacement authenticator',
       .when(startEnrollment({ nowMs: T0, newSecret: SEALED_B, proof: currentCodeOfA() }))
       .then([enrollmentStarted(T0, SEALED_B, { method: 'totp', step: STEP_NOW })]);
     expect(state.enabled).toBe(true);
-    expect(state.pending?.replacement).toBe(true);
-    expect(state.authenticator?.secret).toEqual(SEALED_A);
-    expect(state.authenticator?.lastAcceptedStep).toBe(STEP_NOW);
+    expect(state.pending?.kind).toBe('replacement');
+    expect(state.authenticators.map((a) => a.secret)).toEqual([SEALED_A]);
+    expect(state.authenticators[0]?.lastAcceptedStep).toBe(STEP_NOW);
   });
 
   it('with a recovery code starts a replacement and consumes that recovery code', () => {

@@ -13,6 +13,8 @@ export type TwoFactorStatus = {
   readonly status: TwoFactorStatusName;
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
+  /** how many authenticator apps sign the user in (0 while 2FA is off) */
+  readonly authenticators: number;
   /** the authenticator app's lockout */
   readonly locked: boolean;
   readonly lockedUntil: string | null;
@@ -66,6 +68,7 @@ export function twoFactorStatus(
     status: statusName(state, context.nowMs),
     enabledAt: state.enabled && state.enabledAtMs !== null ? new Date(state.enabledAtMs).toISOString() : null,
     recoveryCodesRemaining: recoveryCodesRemaining(state),
+    authenticators: state.enabled ? state.authenticators.length : 0,
     locked: app.locked,
     lockedUntil: app.until,
     recoveryCodesLocked: recoveryCodes.locked,

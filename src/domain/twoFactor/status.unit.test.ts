@@ -29,6 +29,7 @@ const disabledStatus = {
   status: 'disabled',
   enabledAt: null,
   recoveryCodesRemaining: 0,
+  authenticators: 0,
   locked: false,
   lockedUntil: null,
   recoveryCodesLocked: false,
@@ -62,6 +63,7 @@ describe('twoFactorStatus: the status document', () => {
       status: 'enabled',
       enabledAt: iso(CONFIRMED_AT),
       recoveryCodesRemaining: 10,
+      authenticators: 1,
       canDisable: true,
     });
     expect(statusOf(twoUsed).recoveryCodesRemaining).toBe(8);

@@ -67,7 +67,7 @@ describe('property: no TOTP step is ever accepted twice', () => {
           account.advance(attempt.waitMs);
           const code = account.currentCode(attempt.stepOffset);
           const proof = account.totp(code);
-          const lastAccepted = account.state.authenticator!.lastAcceptedStep;
+          const lastAccepted = account.state.authenticators[0]!.lastAcceptedStep;
           const locked = isLocked(account.state.lockouts.app, account.nowMs);
           const step = timeStepAt(account.nowMs) + attempt.stepOffset;
           let result: ReturnType<TwoFactorAccount['signIn']> | null = null;

@@ -245,7 +245,7 @@ describe('VerifySignIn while locked', () => {
       .given(lockedTemporarily)
       .when(withCode(codeAt(SECRET_A, T0)))
       .then([verificationRefused(T0, LOCKED_UNTIL)]);
-    expect(state.authenticator?.lastAcceptedStep).not.toBe(STEP_NOW);
+    expect(state.authenticators[0]?.lastAcceptedStep).not.toBe(STEP_NOW);
   });
 
   it('locked temporarily: a recovery code is still checked, lets the user in, and ends the lock', () => {

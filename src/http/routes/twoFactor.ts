@@ -4,6 +4,7 @@ import { qrCodeDataUrl } from '../qrCode.ts';
 import { commandMetadata } from '../requestContext.ts';
 import {
   accountNameSchema,
+  authenticatorNameSchema,
   EXACTLY_ONE_PROOF,
   exactlyOneProof,
   problemResponses,
@@ -15,10 +16,13 @@ import {
 } from '../schemas.ts';
 import type { AttemptRouteDeps, TypedApp } from './routeDeps.ts';
 
-const presented = (body: { code?: string | undefined; recoveryCode?: string | undefined }): PresentedCode =>
+export const presented = (body: {
+  code?: string | undefined;
+  recoveryCode?: string | undefined;
+}): PresentedCode =>
   body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
 
-const verificationErrors = problemResponses(400, 401, 403, 409, 413, 415, 422, 423, 429, 503);
+export const verificationErrors = problemResponses(400, 401, 403, 409, 413, 415, 422, 423, 429, 503);
 
 /** The end user's own 2FA, called by the web API on the user's behalf (role `web`). */
 export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts }: AttemptRouteDeps): void {
@@ -57,6 +61,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
       body: z
         .strictObject({
           accountName: accountNameSchema,
+          authenticatorName: authenticatorNameSchema.optional(),
           ...proofFields,
         })
         .refine((b) => b.code === undefined || b.recoveryCode === undefined, EXACTLY_ONE_PROOF),
@@ -72,11 +77,11 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
     },
     handler: async (request, reply) => {
       const { userId } = request.params;
-      const { accountName } = request.body;
+      const { accountName, authenticatorName } = request.body;
       const proof = exactlyOneProof(request.body) ? presented(request.body) : null;
       const started = await service.startEnrollment(
         userId,
-        { accountName, proof },
+        { accountName, proof, ...(authenticatorName === undefined ? {} : { authenticatorName }) },
         commandMetadata(request, 'web', { actorRequired: false }),
         { workKey: attempts.keyOf(request) },
       );
@@ -124,6 +129,12 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         200: z.object({
           verified: z.literal(true),
           method: z.enum(['totp', 'recovery-code']),
+          authenticatorId: z
+            .string()
+            .nullable()
+            .describe(
+              'The authenticator whose code it was (any of the user’s works); null for a recovery code',
+            ),
           recoveryCodesRemaining: z.number().int(),
         }),
         ...verificationErrors,
