@@ -105,7 +105,7 @@ export const auditRecordSchema = z
     details: z
       .record(z.string(), z.unknown())
       .describe(
-        'Per event type, what an investigator needs (occurredAt, purpose, method, consecutiveFailures, remaining, lockedUntil, reason…); never a secret, code or hash',
+        'Per event type, what an investigator needs (occurredAt, purpose, method, consecutiveFailures, remaining, lockedUntil, reason, and for events that concern one authenticator app its authenticatorId and authenticatorName…); never a secret, code or hash',
       ),
   })
   .describe('One line of the audit stream');
