@@ -55,6 +55,12 @@ const userListItem = z.object({
   status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
+  authenticators: z
+    .number()
+    .int()
+    .describe(
+      'Authenticator apps the user has confirmed (one being added counts once confirmed); 0 while 2FA is off',
+    ),
   locked: z.boolean().describe("The authenticator app's lockout, at the time of the request"),
   recoveryCodesLocked: z.boolean().describe("The recovery codes' lockout, at the time of the request"),
   enrollBy: z
