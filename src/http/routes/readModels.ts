@@ -124,7 +124,7 @@ const notificationSchema = z.object({
   details: z
     .record(z.string(), z.unknown())
     .describe(
-      'occurredAt, endUserIp and endUserAgent (null unless the user caused it), plus per kind: remaining (recovery-code-used, recovery-codes-low), purpose, factor (factor-locked, factor-lock-warning: `app` for the authenticator app, `recovery-codes`), lockedUntil (factor-locked; null = until an administrator unlocks), consecutiveFailures (factor-lock-warning), method (two-factor-disabled), previousStatus (admin-reset). Never a secret or code.',
+      'occurredAt, endUserIp and endUserAgent (null unless the user caused it), plus per kind: remaining (recovery-code-used, recovery-codes-low), purpose, factor (factor-locked, factor-lock-warning: `app` for the authenticator app, `recovery-codes`), lockedUntil (factor-locked; null = until an administrator unlocks), consecutiveFailures (factor-lock-warning), method (two-factor-disabled), previousStatus (admin-reset), authenticatorId and authenticatorName (authenticator-added, authenticator-removed: the app, by the name its user gave it). Never a secret or code.',
     ),
 });
 
