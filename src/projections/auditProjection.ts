@@ -38,7 +38,8 @@ export const auditProjection: Projection = {
   //    the plain-text copies of events from before they were
   // 7: the row keeps the record without what its columns hold, nor fields at their default;
   //    sealed fields of metadata version 2 in their packed form
-  version: 7,
+  // 8: the details name the authenticator app an event concerns (a user may have several)
+  version: 8,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_events (

@@ -1,3 +1,4 @@
+import type { ProofRecord } from '../domain/twoFactor/events.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import { type DomainEvent, projectedEvent, stringOrNull } from './eventData.ts';
 import { keptSealed, type PersonalDataReader, sealedOfKept } from './personalData.ts';
@@ -30,6 +31,22 @@ export type StoredAuditRecord = AuditRecord & { readonly sealed?: string };
 
 type DataOf<T extends DomainEvent['type']> = Extract<DomainEvent, { type: T }>['data'];
 
+/**
+ * Which of the user's authenticator apps an event concerns, by id and by the name its user
+ * gave it (what an investigator and the user recognise it by). Never its secret.
+ */
+const device = (d: { readonly authenticatorId: string; readonly name: string }) => ({
+  authenticatorId: d.authenticatorId,
+  authenticatorName: d.name,
+});
+
+/** How a command was proven: the kind of code, its TOTP step, and whose app it came from. */
+const proofOf = (proof: ProofRecord) => ({
+  proofMethod: proof.method,
+  proofStep: proof.step,
+  proofAuthenticatorId: proof.authenticatorId,
+});
+
 /** One entry per event type the domain has: a new type does not compile until it is added here. */
 type Details = { readonly [T in DomainEvent['type']]: (data: DataOf<T>) => Record<string, unknown> };
 
@@ -40,26 +57,47 @@ type Details = { readonly [T in DomainEvent['type']]: (data: DataOf<T>) => Recor
  * (`recordedAt` is the store's commit time).
  */
 const DETAILS: Details = {
+  // The app being enrolled (it gets this id and name once confirmed), and for a replacement
+  // the app whose code proved it (null: a recovery code).
   EnrollmentStarted: (d) => ({
     occurredAt: d.at,
+    ...device(d),
     expiresAt: d.expiresAt,
     replacement: d.replacement,
     proofMethod: d.proof?.method ?? null,
+    proofAuthenticatorId: d.proof?.authenticatorId ?? null,
   }),
   EnrollmentConfirmationFailed: (d) => ({ occurredAt: d.at }),
   // The TOTP time step is the 30-second window of the accepted code (a count of periods since
   // 1970), not a code: it shows which code was used and that none was accepted twice.
   TwoFactorEnabled: (d) => ({
     occurredAt: d.at,
+    ...device(d),
     step: d.step,
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
   AuthenticatorReplaced: (d) => ({
     occurredAt: d.at,
+    ...device(d),
     step: d.step,
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
-  SignInVerified: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
+  AuthenticatorAdded: (d) => ({
+    occurredAt: d.at,
+    ...device(d),
+    expiresAt: d.expiresAt,
+    ...proofOf(d.proof),
+  }),
+  AuthenticatorConfirmed: (d) => ({ occurredAt: d.at, ...device(d), step: d.step }),
+  AuthenticatorRenamed: (d) => ({ occurredAt: d.at, ...device(d), previousName: d.previousName }),
+  AuthenticatorRemoved: (d) => ({ occurredAt: d.at, ...device(d), ...proofOf(d.proof) }),
+  // `authenticatorId`: the app whose code it was; null for a recovery code.
+  SignInVerified: (d) => ({
+    occurredAt: d.at,
+    method: d.method,
+    step: d.step,
+    authenticatorId: d.authenticatorId,
+  }),
   RecoveryCodeConsumed: (d) => ({
     occurredAt: d.at,
     purpose: d.purpose,
@@ -68,6 +106,7 @@ const DETAILS: Details = {
   }),
   CodesRegenerated: (d) => ({
     occurredAt: d.at,
+    authenticatorId: d.authenticatorId,
     step: d.step,
     recoveryCodes: d.recoveryCodes.digests.length,
   }),
@@ -102,14 +141,23 @@ const DETAILS: Details = {
     endUserIps: d.endUserIps,
     lockedUntil: d.lockedUntil,
   }),
-  TwoFactorDisabled: (d) => ({ occurredAt: d.at, method: d.method, step: d.step }),
+  TwoFactorDisabled: (d) => ({
+    occurredAt: d.at,
+    method: d.method,
+    step: d.step,
+    authenticatorId: d.authenticatorId,
+  }),
   AdminReset: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
   LockoutCleared: (d) => ({ occurredAt: d.at, wasLocked: d.wasLocked, lockedFactors: d.lockedFactors }),
   UserErased: (d) => ({ occurredAt: d.at, reason: d.reason, previousStatus: d.previousStatus }),
-  // Which secrets moved under the data key, never the secrets: the new key ids say it.
+  // Which secrets moved under the data key, never the secrets: each app's id and the id of
+  // the key that now seals its secret.
   SecretsResealed: (d) => ({
     occurredAt: d.at,
-    authenticatorKeyId: d.authenticator?.keyId ?? null,
+    authenticators: d.authenticators.map(({ authenticatorId, secret }) => ({
+      authenticatorId,
+      keyId: secret.keyId,
+    })),
     pendingKeyId: d.pending?.keyId ?? null,
   }),
   // The deadline as recorded; the one in force follows later changes of the grace period.

@@ -2,31 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { toStoredEvents } from '../application/storedEvent.ts';
 import { readMetadata } from '../audit/storedMetadata.ts';
 import { decidePolicy, initialPolicyState } from '../domain/policy/policy.ts';
-import type { AnyEvent } from '../domain/shared/message.ts';
-import { MINUTE, T0 } from '../domain/testing/clock.ts';
+import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
+import { iso, MINUTE, T0 } from '../domain/testing/clock.ts';
 import {
   adminReset,
-  authenticatorReplaced,
-  codesRegenerated,
   enrollmentConfirmationFailed,
-  enrollmentStarted,
   factorLocked,
   lockoutCleared,
   recoveryCodeConsumed,
   refusedAttemptsCounted,
-  secretsResealed,
-  signInVerified,
-  twoFactorDisabled,
-  twoFactorEnabled,
   userErased,
   verificationFailed,
   verificationRefused,
 } from '../domain/testing/events.ts';
-import { ADMIN } from '../domain/testing/metadata.ts';
+import { ADMIN, USER_ID, WEB } from '../domain/testing/metadata.ts';
 import { issueRecoveryCodes } from '../domain/testing/recoveryCodes.ts';
 import { enrollmentDeadlineRecorded, requirement } from '../domain/testing/requirement.ts';
 import { sealSecret } from '../domain/testing/secrets.ts';
 import { SECRET_A, SECRET_B } from '../domain/testing/totpCodes.ts';
+import type { TwoFactorEvent, TwoFactorEventType } from '../domain/twoFactor/events.ts';
 import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
 import type { RecordedEvent } from '../eventStore/eventStore.ts';
 import { type AuditRecord, toAuditRecord } from './auditRecord.ts';
@@ -42,13 +36,16 @@ const SECRET_FIELDS = new Set([
   'hash',
 ]);
 
+/** A sealed secret's `keyId` names the key that sealed it; it is no secret (a resealing shows it). */
+const NOT_SECRET = new Set(['keyId']);
+
 /** Every string or number found under a secret-bearing field, at any depth. */
 function secretValues(value: unknown, underSecret = false, found: string[] = []): string[] {
   if (Array.isArray(value)) {
     for (const item of value) secretValues(item, underSecret, found);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value))
-      secretValues(inner, underSecret || SECRET_FIELDS.has(key), found);
+      if (!NOT_SECRET.has(key)) secretValues(inner, underSecret || SECRET_FIELDS.has(key), found);
   } else if (underSecret && (typeof value === 'string' || typeof value === 'number')) {
     found.push(String(value));
   }
@@ -61,17 +58,79 @@ const sealedA = sealSecret(SECRET_A);
 const sealedB = sealSecret(SECRET_B);
 const step = Math.floor(T0 / 30_000);
 
+type EventOf<T extends TwoFactorEventType> = Extract<TwoFactorEvent, { type: T }>;
+
+/**
+ * An event as the domain writes it today (its type's current schema version), for the user
+ * of the metadata builders: the events that name an authenticator are written out here, so
+ * that what their records must say follows from what is in them.
+ */
+const current = <T extends TwoFactorEventType>(
+  type: T,
+  nowMs: number,
+  data: Omit<EventOf<T>['data'], 'userId' | 'at'>,
+  metadata: CommandMetadata = WEB,
+): EventOf<T> =>
+  ({
+    type,
+    data: { userId: USER_ID, at: iso(nowMs), ...data },
+    metadata: { ...metadata, schemaVersion: TWO_FACTOR_SCHEMA_VERSIONS[type] },
+  }) as unknown as EventOf<T>;
+
+const PHONE = { authenticatorId: 'auth_1', name: 'Work phone' };
+const TABLET = { authenticatorId: 'auth_2', name: 'Tablet' };
+const NEW_PHONE = { authenticatorId: 'auth_3', name: 'New phone' };
+const RECOVERY_CODE = { method: 'recovery-code', step: null, authenticatorId: null } as const;
+
 /** One event of each type the domain has, with realistic secret-bearing data. */
 const domainEvents: AnyEvent[] = [
-  enrollmentStarted(T0, sealedA),
+  current('EnrollmentStarted', T0, {
+    ...PHONE,
+    secret: sealedA,
+    expiresAt: iso(T0 + 15 * MINUTE),
+    replacement: false,
+    proof: null,
+  }),
   enrollmentConfirmationFailed(T0 + 1000),
-  twoFactorEnabled(T0 + 2000, sealedA, step, codes1.set),
-  signInVerified(T0 + MINUTE, 'totp', step + 2),
-  signInVerified(T0 + MINUTE, 'recovery-code', null),
+  current('TwoFactorEnabled', T0 + 2000, { ...PHONE, secret: sealedA, step, recoveryCodes: codes1.set }),
+  current('AuthenticatorAdded', T0 + 30_000, {
+    ...TABLET,
+    secret: sealedB,
+    expiresAt: iso(T0 + 30_000 + 15 * MINUTE),
+    proof: { method: 'totp', step: step + 1, authenticatorId: PHONE.authenticatorId },
+  }),
+  current('AuthenticatorConfirmed', T0 + 40_000, { ...TABLET, step: step + 1 }),
+  current('AuthenticatorRenamed', T0 + 50_000, { ...TABLET, name: 'Old tablet', previousName: 'Tablet' }),
+  current('SignInVerified', T0 + MINUTE, {
+    method: 'totp',
+    step: step + 2,
+    authenticatorId: TABLET.authenticatorId,
+  }),
+  current('SignInVerified', T0 + MINUTE, { method: 'recovery-code', step: null, authenticatorId: null }),
   recoveryCodeConsumed(T0 + MINUTE, 0, 9, 'sign-in'),
-  codesRegenerated(T0 + 2 * MINUTE, step + 4, codes2.set),
-  enrollmentStarted(T0 + 3 * MINUTE, sealedB, { method: 'recovery-code', step: null }),
-  authenticatorReplaced(T0 + 4 * MINUTE, sealedB, step + 8, codes1.set),
+  current('CodesRegenerated', T0 + 2 * MINUTE, {
+    authenticatorId: PHONE.authenticatorId,
+    step: step + 4,
+    recoveryCodes: codes2.set,
+  }),
+  current('AuthenticatorRemoved', T0 + 150_000, {
+    ...TABLET,
+    name: 'Old tablet',
+    proof: RECOVERY_CODE,
+  }),
+  current('EnrollmentStarted', T0 + 3 * MINUTE, {
+    ...NEW_PHONE,
+    secret: sealedB,
+    expiresAt: iso(T0 + 18 * MINUTE),
+    replacement: true,
+    proof: RECOVERY_CODE,
+  }),
+  current('AuthenticatorReplaced', T0 + 4 * MINUTE, {
+    ...NEW_PHONE,
+    secret: sealedB,
+    step: step + 8,
+    recoveryCodes: codes1.set,
+  }),
   verificationFailed(T0 + 5 * MINUTE, 5),
   factorLocked(T0 + 5 * MINUTE, 5, T0 + 6 * MINUTE),
   factorLocked(T0 + 5 * MINUTE, 100, null),
@@ -85,9 +144,24 @@ const domainEvents: AnyEvent[] = [
     T0 + 6 * MINUTE,
   ),
   lockoutCleared(T0 + 7 * MINUTE, true),
-  twoFactorDisabled(T0 + 8 * MINUTE, 'totp', step + 16),
+  current('TwoFactorDisabled', T0 + 8 * MINUTE, {
+    method: 'totp',
+    step: step + 16,
+    authenticatorId: NEW_PHONE.authenticatorId,
+  }),
   adminReset(T0 + 9 * MINUTE, 'enabled', 'lost phone, ticket 42'),
-  secretsResealed(T0 + 10 * MINUTE, sealedA, null),
+  current(
+    'SecretsResealed',
+    T0 + 10 * MINUTE,
+    {
+      authenticators: [
+        { authenticatorId: PHONE.authenticatorId, secret: sealedA },
+        { authenticatorId: TABLET.authenticatorId, secret: sealedB },
+      ],
+      pending: null,
+    },
+    ADMIN,
+  ),
   userErased(T0 + 11 * MINUTE, 'enabled', 'erasure request, ticket 43'),
   enrollmentDeadlineRecorded(T0 + 12 * MINUTE, requirement(T0, 72)),
   ...decidePolicy(
@@ -173,14 +247,19 @@ describe('toAuditRecord', () => {
       personalDataErased: false,
       details: {
         occurredAt: new Date(T0).toISOString(),
+        authenticatorId: 'auth_1',
+        authenticatorName: 'Work phone',
         expiresAt: new Date(T0 + 15 * MINUTE).toISOString(),
         replacement: false,
         proofMethod: null,
+        proofAuthenticatorId: null,
       },
     } satisfies AuditRecord);
     const byType = (type: string) => records.find((record) => record.type === type)!;
     expect(byType('TwoFactorEnabled').details).toEqual({
       occurredAt: new Date(T0 + 2000).toISOString(),
+      authenticatorId: 'auth_1',
+      authenticatorName: 'Work phone',
       step,
       recoveryCodes: 10,
     });
@@ -221,6 +300,111 @@ describe('toAuditRecord', () => {
         gracePeriodHours: 72,
         enrollBy: new Date(T0 + 12 * MINUTE + 72 * 60 * MINUTE).toISOString(),
       },
+    });
+  });
+
+  it('names the authenticator app of every event that concerns one, and never its secret', () => {
+    const at = (ms: number) => new Date(ms).toISOString();
+    const detailsOf = (type: string) =>
+      records.filter((record) => record.type === type).map((record) => record.details);
+    expect(detailsOf('EnrollmentStarted')[1]).toEqual({
+      occurredAt: at(T0 + 3 * MINUTE),
+      authenticatorId: 'auth_3',
+      authenticatorName: 'New phone',
+      expiresAt: at(T0 + 18 * MINUTE),
+      replacement: true,
+      proofMethod: 'recovery-code',
+      proofAuthenticatorId: null,
+    });
+    expect(detailsOf('AuthenticatorAdded')).toEqual([
+      {
+        occurredAt: at(T0 + 30_000),
+        authenticatorId: 'auth_2',
+        authenticatorName: 'Tablet',
+        expiresAt: at(T0 + 30_000 + 15 * MINUTE),
+        proofMethod: 'totp',
+        proofStep: step + 1,
+        proofAuthenticatorId: 'auth_1',
+      },
+    ]);
+    expect(detailsOf('AuthenticatorConfirmed')).toEqual([
+      { occurredAt: at(T0 + 40_000), authenticatorId: 'auth_2', authenticatorName: 'Tablet', step: step + 1 },
+    ]);
+    expect(detailsOf('AuthenticatorRenamed')).toEqual([
+      {
+        occurredAt: at(T0 + 50_000),
+        authenticatorId: 'auth_2',
+        authenticatorName: 'Old tablet',
+        previousName: 'Tablet',
+      },
+    ]);
+    expect(detailsOf('AuthenticatorRemoved')).toEqual([
+      {
+        occurredAt: at(T0 + 150_000),
+        authenticatorId: 'auth_2',
+        authenticatorName: 'Old tablet',
+        proofMethod: 'recovery-code',
+        proofStep: null,
+        proofAuthenticatorId: null,
+      },
+    ]);
+    expect(detailsOf('AuthenticatorReplaced')).toEqual([
+      {
+        occurredAt: at(T0 + 4 * MINUTE),
+        authenticatorId: 'auth_3',
+        authenticatorName: 'New phone',
+        step: step + 8,
+        recoveryCodes: 10,
+      },
+    ]);
+    // A code's app, or null for a recovery code.
+    expect(detailsOf('SignInVerified').map((details) => details.authenticatorId)).toEqual(['auth_2', null]);
+    expect(detailsOf('CodesRegenerated')).toEqual([
+      { occurredAt: at(T0 + 2 * MINUTE), authenticatorId: 'auth_1', step: step + 4, recoveryCodes: 10 },
+    ]);
+    expect(detailsOf('TwoFactorDisabled')).toEqual([
+      { occurredAt: at(T0 + 8 * MINUTE), method: 'totp', step: step + 16, authenticatorId: 'auth_3' },
+    ]);
+    // Which app's secret moved under which key: the key's id, never the sealed secret.
+    expect(detailsOf('SecretsResealed')).toEqual([
+      {
+        occurredAt: at(T0 + 10 * MINUTE),
+        authenticators: [
+          { authenticatorId: 'auth_1', keyId: sealedA.keyId },
+          { authenticatorId: 'auth_2', keyId: sealedB.keyId },
+        ],
+        pendingKeyId: null,
+      },
+    ]);
+    const json = JSON.stringify(records);
+    for (const sealed of [sealedA, sealedB])
+      for (const field of [sealed.ciphertext, sealed.nonce, sealed.tag]) expect(json).not.toContain(field);
+  });
+
+  it('reads an event recorded when a user had one app as naming authenticator auth_1, "Authenticator app"', () => {
+    /** As written then: no authenticator id or name, schema version 1. */
+    const v1 = (type: string, data: Record<string, unknown>, metadata: CommandMetadata = WEB) =>
+      ({
+        type,
+        data: { userId: USER_ID, at: iso(T0), ...data },
+        metadata: { ...metadata, schemaVersion: 1 },
+      }) as unknown as AnyEvent;
+    const [enabled, signedIn, recovered, resealed] = recorded([
+      v1('TwoFactorEnabled', { secret: sealedA, step, recoveryCodes: codes1.set }),
+      v1('SignInVerified', { method: 'totp', step: step + 1 }),
+      v1('TwoFactorDisabled', { method: 'recovery-code', step: null }),
+      v1('SecretsResealed', { authenticator: sealedA, pending: null }, ADMIN),
+    ]).map(toAuditRecord);
+    expect(enabled!.details).toMatchObject({
+      authenticatorId: 'auth_1',
+      authenticatorName: 'Authenticator app',
+    });
+    expect(signedIn!.details).toMatchObject({ authenticatorId: 'auth_1' });
+    expect(recovered!.details).toMatchObject({ authenticatorId: null });
+    expect(resealed!.details).toEqual({
+      occurredAt: new Date(T0).toISOString(),
+      authenticators: [{ authenticatorId: 'auth_1', keyId: sealedA.keyId }],
+      pendingKeyId: null,
     });
   });
 

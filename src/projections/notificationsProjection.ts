@@ -11,6 +11,8 @@ export const NOTIFICATION_KINDS = [
   'two-factor-enabled',
   'two-factor-disabled',
   'authenticator-replaced',
+  'authenticator-added',
+  'authenticator-removed',
   'recovery-codes-regenerated',
   'recovery-code-used',
   'recovery-codes-low',
@@ -70,6 +72,12 @@ export const NOTIFICATIONS_PAGE_MAX = 500;
 
 type Draft = { kind: NotificationKind; details: Record<string, unknown> };
 
+/** Which of the user's authenticator apps: its id, and the name the user gave it. */
+const device = (data: { readonly authenticatorId: string; readonly name: string }) => ({
+  authenticatorId: data.authenticatorId,
+  authenticatorName: data.name,
+});
+
 /** What each event tells the user, beyond the common fields; nothing secret, no code. */
 function draftsOf(event: TwoFactorEvent): Draft[] {
   switch (event.type) {
@@ -79,6 +87,12 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
       return [{ kind: 'two-factor-disabled', details: { method: event.data.method } }];
     case 'AuthenticatorReplaced':
       return [{ kind: 'authenticator-replaced', details: {} }];
+    // A device that can sign in as the user came or went: the user should hear of either, and
+    // recognise which by the name they gave it. Told once it counts, not when it is started.
+    case 'AuthenticatorConfirmed':
+      return [{ kind: 'authenticator-added', details: device(event.data) }];
+    case 'AuthenticatorRemoved':
+      return [{ kind: 'authenticator-removed', details: device(event.data) }];
     case 'CodesRegenerated':
       return [{ kind: 'recovery-codes-regenerated', details: {} }];
     case 'RecoveryCodeConsumed': {
@@ -117,6 +131,9 @@ function draftsOf(event: TwoFactorEvent): Draft[] {
       if (event.data.previousStatus === 'disabled') return [];
       return [{ kind: 'admin-reset', details: { previousStatus: event.data.previousStatus } }];
     case 'EnrollmentStarted':
+    case 'AuthenticatorAdded':
+    // A label changed by its user: nothing a stranger could gain by it.
+    case 'AuthenticatorRenamed':
     case 'EnrollmentConfirmationFailed':
     case 'SignInVerified':
     case 'VerificationRefused':
@@ -145,6 +162,8 @@ export const notificationsProjection: Projection = {
   // 5: an erasure also clears the plain-text address and agent of events from before data keys
   // 6: factor-locked and factor-lock-warning name the factor (app or recovery codes)
   // 7: sealed fields of metadata version 2 kept in their packed form
+  // (The kinds authenticator-added and -removed come from event types no older log holds:
+  // nothing to rebuild for them.)
   version: 7,
   migrate(db) {
     db.exec(`

@@ -34,6 +34,8 @@ export type UserListItem = {
   readonly status: UserStatus;
   readonly enabledAt: string | null;
   readonly recoveryCodesRemaining: number;
+  /** how many authenticator apps the user has confirmed (0 while 2FA is off) */
+  readonly authenticators: number;
   /** the authenticator app's lockout */
   readonly locked: boolean;
   /** the recovery codes' lockout */
@@ -97,6 +99,8 @@ type Row = {
   enabled_at: string | null;
   pending_expires_at_ms: number | null;
   recovery_codes_remaining: number;
+  /** confirmed authenticator apps; one waiting for its first code is not counted */
+  authenticators: number;
   locked_until_ms: number | null;
   locked_permanent: number;
   codes_locked_until_ms: number | null;
@@ -204,7 +208,8 @@ export const usersProjection: Projection = {
   name: 'users',
   // 2: enrollment deadlines and the policy (status=required, enrollBy, the summary)
   // 3: the recovery codes' lockout beside the app's
-  version: 3,
+  // 4: the count of confirmed authenticator apps (a user may have several)
+  version: 4,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS users (
@@ -213,6 +218,7 @@ export const usersProjection: Projection = {
         enabled_at TEXT,
         pending_expires_at_ms INTEGER,
         recovery_codes_remaining INTEGER NOT NULL,
+        authenticators INTEGER NOT NULL,
         locked_until_ms INTEGER,
         locked_permanent INTEGER NOT NULL,
         codes_locked_until_ms INTEGER,
@@ -262,15 +268,16 @@ export const usersProjection: Projection = {
     const upsert = cached<[Row]>(
       db,
       `INSERT INTO users (user_id, enabled, enabled_at, pending_expires_at_ms, recovery_codes_remaining,
-                          locked_until_ms, locked_permanent, codes_locked_until_ms, codes_locked_permanent,
+                          authenticators, locked_until_ms, locked_permanent, codes_locked_until_ms, codes_locked_permanent,
                           deadline_required_since_ms, deadline_from_ms, deadline_grace_applies, updated_at)
        VALUES (@user_id, @enabled, @enabled_at, @pending_expires_at_ms, @recovery_codes_remaining,
-               @locked_until_ms, @locked_permanent, @codes_locked_until_ms, @codes_locked_permanent,
+               @authenticators, @locked_until_ms, @locked_permanent, @codes_locked_until_ms, @codes_locked_permanent,
                @deadline_required_since_ms, @deadline_from_ms, @deadline_grace_applies, @updated_at)
        ON CONFLICT (user_id) DO UPDATE SET
          enabled = excluded.enabled, enabled_at = excluded.enabled_at,
          pending_expires_at_ms = excluded.pending_expires_at_ms,
          recovery_codes_remaining = excluded.recovery_codes_remaining,
+         authenticators = excluded.authenticators,
          locked_until_ms = excluded.locked_until_ms, locked_permanent = excluded.locked_permanent,
          codes_locked_until_ms = excluded.codes_locked_until_ms,
          codes_locked_permanent = excluded.codes_locked_permanent,
@@ -292,6 +299,7 @@ function stored(db: Database.Database, userId: string): Row {
       enabled_at: null,
       pending_expires_at_ms: null,
       recovery_codes_remaining: 0,
+      authenticators: 0,
       ...unlocked,
       ...noDeadline,
       updated_at: '',
@@ -313,6 +321,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
     case 'RefusedAttemptsCounted':
     case 'VerificationFailed':
     case 'SecretsResealed':
+    case 'AuthenticatorRenamed':
       return row;
     case 'TwoFactorEnabled':
       return {
@@ -322,13 +331,31 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
         enabled_at: new Date(ms(event.data.at) ?? 0).toISOString(),
         pending_expires_at_ms: null,
         recovery_codes_remaining: event.data.recoveryCodes.digests.length,
+        authenticators: 1,
       };
     case 'AuthenticatorReplaced':
+      // The new app replaces every one the user had.
       return {
         ...row,
         ...unlocked,
         pending_expires_at_ms: null,
         recovery_codes_remaining: event.data.recoveryCodes.digests.length,
+        authenticators: 1,
+      };
+    // An addition waits for its first code beside the enabled apps: the user is enabled all
+    // along, so the list's status does not look at it, and it counts once confirmed. A TOTP
+    // code that proved it is a success of the app, as at sign-in; a recovery code's effect is
+    // its `RecoveryCodeConsumed`.
+    case 'AuthenticatorAdded':
+      return event.data.proof.method === 'totp' ? { ...row, ...appUnlocked } : row;
+    case 'AuthenticatorConfirmed':
+      return { ...row, ...appUnlocked, authenticators: row.authenticators + 1 };
+    case 'AuthenticatorRemoved':
+      // Removing the last one is followed by `TwoFactorDisabled`, which clears the rest.
+      return {
+        ...row,
+        ...(event.data.proof.method === 'totp' ? appUnlocked : {}),
+        authenticators: Math.max(0, row.authenticators - 1),
       };
     case 'CodesRegenerated':
       return { ...row, ...unlocked, recovery_codes_remaining: event.data.recoveryCodes.digests.length };
@@ -360,6 +387,7 @@ function evolveRow(row: Row, event: TwoFactorEvent): Row {
         enabled_at: null,
         pending_expires_at_ms: null,
         recovery_codes_remaining: 0,
+        authenticators: 0,
       };
     case 'EnrollmentDeadlineRecorded':
       return {
@@ -483,6 +511,7 @@ function toListItem(row: Row, nowMs: number, requirement: EnrollmentRequirement 
     status: statusName({ enabled, pending }, nowMs),
     enabledAt: enabled ? row.enabled_at : null,
     recoveryCodesRemaining: enabled ? row.recovery_codes_remaining : 0,
+    authenticators: enabled ? row.authenticators : 0,
     locked: lockedNow('app'),
     recoveryCodesLocked: lockedNow('recovery-codes'),
     enrollBy: enrollByOf(row, nowMs, requirement),

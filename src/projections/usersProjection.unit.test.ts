@@ -1,10 +1,17 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { toStoredEvents } from '../application/storedEvent.ts';
+import type { AnyEvent, CommandMetadata } from '../domain/shared/message.ts';
 import { TwoFactorAccount } from '../domain/testing/account.ts';
-import { MINUTE, SECOND, T0 } from '../domain/testing/clock.ts';
+import { iso, MINUTE, SECOND, T0 } from '../domain/testing/clock.ts';
+import { ADMIN, WEB } from '../domain/testing/metadata.ts';
+import { issueRecoveryCodes } from '../domain/testing/recoveryCodes.ts';
+import { sealSecret } from '../domain/testing/secrets.ts';
 import { SECRET_A, SECRET_B } from '../domain/testing/totpCodes.ts';
+import { HOUR_MS } from '../domain/twoFactor/enrollmentDeadline.ts';
+import type { ProofRecord, TwoFactorEvent, TwoFactorEventType } from '../domain/twoFactor/events.ts';
 import type { Factor } from '../domain/twoFactor/lockout.ts';
+import { TWO_FACTOR_SCHEMA_VERSIONS } from '../domain/twoFactor/schema.ts';
 import { twoFactorStatus } from '../domain/twoFactor/status.ts';
 import { projectedEvent } from './eventData.ts';
 import { listUsers, type UserStatus, usersProjection } from './usersProjection.ts';
@@ -111,9 +118,10 @@ describe('the user list', () => {
       const listed = listUsers(db, { nowMs, limit: 500 }).users;
       expect(listed.map((user) => user.userId)).toEqual([...users.keys()].sort());
       for (const item of listed) {
+        const { state } = users.get(item.userId)!;
         const { status, enabledAt, recoveryCodesRemaining, locked, recoveryCodesLocked } = twoFactorStatus(
           item.userId,
-          users.get(item.userId)!.state,
+          state,
           { nowMs, requireTwoFactor: false },
         );
         expect(item, `${item.userId} at ${nowMs - T0} ms`).toEqual({
@@ -121,6 +129,7 @@ describe('the user list', () => {
           status,
           enabledAt,
           recoveryCodesRemaining,
+          authenticators: state.authenticators.length,
           locked,
           recoveryCodesLocked,
           enrollBy: null,
@@ -179,5 +188,192 @@ describe('the user list', () => {
       cursor = page.nextCursor;
     } while (cursor !== null);
     expect(paged).toEqual(whole);
+  });
+});
+
+type EventOf<T extends TwoFactorEventType> = Extract<TwoFactorEvent, { type: T }>;
+
+/** One user's history, written out event by event as the domain records it today. */
+class History {
+  readonly events: AnyEvent[] = [];
+  #nowMs = T0;
+
+  constructor(readonly userId: string) {}
+
+  add<T extends TwoFactorEventType>(
+    type: T,
+    data: Omit<EventOf<T>['data'], 'userId' | 'at'>,
+    metadata: CommandMetadata = WEB,
+  ): this {
+    this.#nowMs += SECOND;
+    this.events.push({
+      type,
+      data: { userId: this.userId, at: iso(this.#nowMs), ...data },
+      metadata: { ...metadata, schemaVersion: TWO_FACTOR_SCHEMA_VERSIONS[type] },
+    } as unknown as AnyEvent);
+    return this;
+  }
+}
+
+/** Each history projected in turn into a fresh users table. */
+function projectHistories(histories: readonly History[]): Database.Database {
+  const db = new Database(':memory:');
+  usersProjection.migrate(db);
+  let position = 0n;
+  for (const { userId, events } of histories) {
+    const streamName = `two-factor-${userId}`;
+    const { stored } = toStoredEvents(streamName, 0n, 'genesis', events);
+    stored.forEach((event, index) => {
+      position += 1n;
+      usersProjection.apply(
+        db,
+        projectedEvent({ ...event, streamName, revision: BigInt(index), position, recordedAt: new Date(T0) }),
+      );
+    });
+  }
+  return db;
+}
+
+describe("the user list's count of authenticator apps", () => {
+  const codes = issueRecoveryCodes('users list').set;
+  const secret = sealSecret('JBSWY3DPEHPK3PXP');
+  const totp = (authenticatorId: string, step: number): ProofRecord => ({
+    method: 'totp',
+    step,
+    authenticatorId,
+  });
+  const enabled = (userId: string) =>
+    new History(userId).add('TwoFactorEnabled', {
+      authenticatorId: 'auth_1',
+      name: 'Phone',
+      secret,
+      step: 1,
+      recoveryCodes: codes,
+    });
+  const added = (history: History, authenticatorId: string, name: string, step: number) =>
+    history
+      .add('AuthenticatorAdded', {
+        authenticatorId,
+        name,
+        secret,
+        expiresAt: iso(T0 + 15 * MINUTE),
+        proof: totp('auth_1', step),
+      })
+      .add('AuthenticatorConfirmed', { authenticatorId, name, step });
+  const countOf = (histories: readonly History[]) => {
+    const db = projectHistories(histories);
+    const users = listUsers(db, { nowMs: T0 + HOUR_MS, limit: 500 }).users;
+    db.close();
+    return Object.fromEntries(users.map((user) => [user.userId, [user.status, user.authenticators]]));
+  };
+
+  it('counts confirmed apps: one when enabled, one more for each addition confirmed, one less for each removed', () => {
+    const pendingAddition = enabled('u-pending-addition').add('AuthenticatorAdded', {
+      authenticatorId: 'auth_2',
+      name: 'Tablet',
+      secret,
+      expiresAt: iso(T0 + 15 * MINUTE),
+      proof: totp('auth_1', 2),
+    });
+    const three = added(added(enabled('u-three'), 'auth_2', 'Tablet', 2), 'auth_3', 'Laptop', 3).add(
+      'AuthenticatorRenamed',
+      { authenticatorId: 'auth_3', name: 'Old laptop', previousName: 'Laptop' },
+    );
+    const removedOne = added(enabled('u-removed-one'), 'auth_2', 'Tablet', 2).add('AuthenticatorRemoved', {
+      authenticatorId: 'auth_1',
+      name: 'Phone',
+      proof: totp('auth_2', 3),
+    });
+    // Removing the last app disables 2FA in the same commit.
+    const removedLast = enabled('u-removed-last')
+      .add('AuthenticatorRemoved', { authenticatorId: 'auth_1', name: 'Phone', proof: totp('auth_1', 2) })
+      .add('TwoFactorDisabled', { method: 'totp', step: 2, authenticatorId: 'auth_1' });
+    const replaced = added(enabled('u-replaced'), 'auth_2', 'Tablet', 2)
+      .add('EnrollmentStarted', {
+        authenticatorId: 'auth_3',
+        name: 'New phone',
+        secret,
+        expiresAt: iso(T0 + 15 * MINUTE),
+        replacement: true,
+        proof: { method: 'recovery-code', step: null, authenticatorId: null },
+      })
+      .add('AuthenticatorReplaced', {
+        authenticatorId: 'auth_3',
+        name: 'New phone',
+        secret,
+        step: 4,
+        recoveryCodes: codes,
+      });
+    const disabled = added(enabled('u-disabled'), 'auth_2', 'Tablet', 2).add('TwoFactorDisabled', {
+      method: 'recovery-code',
+      step: null,
+      authenticatorId: null,
+    });
+    const reset = added(enabled('u-reset'), 'auth_2', 'Tablet', 2).add(
+      'AdminReset',
+      { reason: 'lost both', previousStatus: 'enabled' },
+      ADMIN,
+    );
+    const reenabled = added(enabled('u-reenabled'), 'auth_2', 'Tablet', 2)
+      .add('AdminReset', { reason: 'lost both', previousStatus: 'enabled' }, ADMIN)
+      .add('TwoFactorEnabled', {
+        authenticatorId: 'auth_1',
+        name: 'Phone',
+        secret,
+        step: 9,
+        recoveryCodes: codes,
+      });
+    const erased = added(enabled('u-erased'), 'auth_2', 'Tablet', 2).add(
+      'UserErased',
+      { reason: 'erasure request', previousStatus: 'enabled' },
+      ADMIN,
+    );
+    expect(
+      countOf([
+        pendingAddition,
+        three,
+        removedOne,
+        removedLast,
+        replaced,
+        disabled,
+        reset,
+        reenabled,
+        erased,
+      ]),
+    ).toEqual({
+      'u-pending-addition': ['enabled', 1],
+      'u-three': ['enabled', 3],
+      'u-removed-one': ['enabled', 1],
+      'u-removed-last': ['disabled', 0],
+      'u-replaced': ['enabled', 1],
+      'u-disabled': ['disabled', 0],
+      'u-reset': ['disabled', 0],
+      'u-reenabled': ['enabled', 1],
+      'u-erased': ['disabled', 0],
+    });
+  });
+
+  it('reads a history recorded when users had one app as one app', () => {
+    const db = new Database(':memory:');
+    usersProjection.migrate(db);
+    const v1 = {
+      type: 'TwoFactorEnabled',
+      data: { userId: 'u-before', at: iso(T0), secret, step: 1, recoveryCodes: codes },
+      metadata: { ...WEB, schemaVersion: 1 },
+    } as unknown as AnyEvent;
+    const [event] = toStoredEvents('two-factor-u-before', 0n, 'genesis', [v1]).stored;
+    usersProjection.apply(
+      db,
+      projectedEvent({
+        ...event!,
+        streamName: 'two-factor-u-before',
+        revision: 0n,
+        position: 1n,
+        recordedAt: new Date(T0),
+      }),
+    );
+    expect(listUsers(db, { nowMs: T0, limit: 500 }).users).toMatchObject([
+      { userId: 'u-before', status: 'enabled', authenticators: 1 },
+    ]);
   });
 });

@@ -6,7 +6,8 @@ import { recordedDataDirs } from '../support/cliFixture.ts';
 import { runTwofactor } from '../support/cliProcess.ts';
 import { openRuntime } from '../support/recordedHistory.ts';
 
-const { stoppedService } = recordedDataDirs('cli-admin');
+const recorded = recordedDataDirs('cli-admin');
+const { stoppedService } = recorded;
 
 /** What a freshly started service would see: a new runtime over the same DATA_DIR. */
 async function inspect<T>(
@@ -90,6 +91,46 @@ describe('twofactor admin', () => {
     expect(await inspect(dataDir, ({ service }) => service.status('bob'))).toMatchObject({ locked: false });
     const last = (await streamEvents(dataDir, 'two-factor-bob')).at(-1)!;
     expect(last).toMatchObject({ type: 'LockoutCleared', metadata: { actor: { role: 'cli', id: 'root' } } });
+  });
+
+  it("authenticators lists a user's apps by name, id, when added and last used, and records nothing", async () => {
+    const { dataDir, env } = await stoppedService();
+    const before = await streamEvents(dataDir, 'two-factor-ada');
+
+    const text = await runTwofactor(['admin', 'authenticators', 'ada'], env);
+    const asJson = await runTwofactor(['admin', 'authenticators', 'ada', '--json'], env);
+
+    expect(text.code, text.stderr).toBe(0);
+    const isoTime = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+    // ada enrolled one app (no name given: the default) and signed in with it.
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^ada: 1 authenticator app\\nNAME +ID +ADDED +LAST USED\\nAuthenticator app +auth_[A-Za-z0-9]+ +${isoTime} +${isoTime}\\n$`,
+      ),
+    );
+    expect(asJson.code, asJson.stderr).toBe(0);
+    const { authenticators } = JSON.parse(asJson.stdout);
+    expect(authenticators).toEqual([
+      {
+        id: expect.stringMatching(/^auth_[A-Za-z0-9]{1,32}$/),
+        name: 'Authenticator app',
+        addedAt: expect.any(String),
+        lastUsedAt: expect.any(String),
+      },
+    ]);
+    expect(text.stdout).toContain(`  ${authenticators[0].id}  ${authenticators[0].addedAt}  `);
+    for (const secret of recorded.history.secrets) {
+      expect(text.stdout).not.toContain(secret);
+      expect(asJson.stdout).not.toContain(secret);
+    }
+    // bob's app never proved anything after its confirmation.
+    const bob = await runTwofactor(['admin', 'authenticators', 'bob', '--json'], env);
+    expect(JSON.parse(bob.stdout).authenticators).toMatchObject([{ lastUsedAt: null }]);
+    // A user without 2FA has none; looking records nothing.
+    const nobody = await runTwofactor(['admin', 'authenticators', 'nobody'], env);
+    expect(nobody.code, nobody.stderr).toBe(0);
+    expect(nobody.stdout).toBe('nobody: no authenticator app (two-factor authentication is off)\n');
+    expect(await streamEvents(dataDir, 'two-factor-ada')).toHaveLength(before.length);
   });
 
   it('shows the policy, changes it with an actor, and shows the change', async () => {

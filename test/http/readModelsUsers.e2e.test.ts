@@ -63,12 +63,17 @@ describe('GET /v1/admin/users', () => {
       status: 'enabled',
       enabledAt: expect.any(String),
       recoveryCodesRemaining: 10,
+      authenticators: 1,
       locked: false,
       recoveryCodesLocked: false,
       enrollBy: null,
     });
     expect(byId(all.users, pendingUser)).toMatchObject({ status: 'pending', enabledAt: null, locked: false });
-    expect(byId(all.users, disabledUser)).toMatchObject({ status: 'disabled', recoveryCodesRemaining: 0 });
+    expect(byId(all.users, disabledUser)).toMatchObject({
+      status: 'disabled',
+      recoveryCodesRemaining: 0,
+      authenticators: 0,
+    });
     expect(all.nextCursor).toBeNull();
 
     for (const status of ['enabled', 'pending', 'disabled'] as const) {

@@ -128,6 +128,7 @@ describe('read models over a realistic history', async () => {
         status: status.status,
         enabledAt: status.enabledAt,
         recoveryCodesRemaining: status.recoveryCodesRemaining,
+        authenticators: status.authenticators,
         locked: status.locked,
         recoveryCodesLocked: status.recoveryCodesLocked,
         enrollBy: status.enrollBy,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { REASON_MAX_LENGTH } from '../../domain/shared/reason.ts';
 import { GRACE_PERIOD_HOURS_MAX } from '../../domain/twoFactor/enrollmentDeadline.ts';
 import { parseGraceHours, parseId, parseReason } from '../arguments.ts';
+import { authenticatorLines } from '../authenticatorsView.ts';
 import { type CliContext, examples } from '../context.ts';
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
@@ -20,7 +21,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
   const admin = program
     .command('admin')
     .description(
-      'administrators: emergency reset, erasure, unlock, the instance policy (HTTP service may be stopped)',
+      "administrators: emergency reset, erasure, unlock, a user's authenticator apps, the instance policy (HTTP service may be stopped)",
     );
 
   /** An act on one user that the audit keeps with who did it and why. */
@@ -121,6 +122,25 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
           `${userId}: ${locked.length > 0 ? `unlocked (${locked.join(' and ')})` : 'was not locked'} (status ${status.status})\n`,
         );
       }
+    });
+
+  admin
+    .command('authenticators')
+    .description(
+      "list a user's authenticator apps: name, id, when each was added and last used (reads only; records nothing)",
+    )
+    .argument('<userId>', 'the user', parseId)
+    .option('--json', 'print the list as JSON, like the HTTP API')
+    .addHelpText(
+      'after',
+      examples('twofactor admin authenticators ada', 'twofactor admin authenticators ada --json'),
+    )
+    .action(async (userId: string, options: { json?: boolean }) => {
+      const { service } = await context.session().runtime();
+      const authenticators = await service.peekAuthenticators(userId);
+      const { stdout } = context.io;
+      if (options.json) stdout.write(`${json({ authenticators })}\n`);
+      else for (const line of authenticatorLines(userId, authenticators)) stdout.write(`${line}\n`);
     });
 
   admin

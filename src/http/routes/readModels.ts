@@ -55,6 +55,12 @@ const userListItem = z.object({
   status: z.enum(TWO_FACTOR_STATUS_NAMES),
   enabledAt: z.string().nullable(),
   recoveryCodesRemaining: z.number().int(),
+  authenticators: z
+    .number()
+    .int()
+    .describe(
+      'Authenticator apps the user has confirmed (one being added counts once confirmed); 0 while 2FA is off',
+    ),
   locked: z.boolean().describe("The authenticator app's lockout, at the time of the request"),
   recoveryCodesLocked: z.boolean().describe("The recovery codes' lockout, at the time of the request"),
   enrollBy: z
@@ -105,7 +111,7 @@ export const auditRecordSchema = z
     details: z
       .record(z.string(), z.unknown())
       .describe(
-        'Per event type, what an investigator needs (occurredAt, purpose, method, consecutiveFailures, remaining, lockedUntil, reason…); never a secret, code or hash',
+        'Per event type, what an investigator needs (occurredAt, purpose, method, consecutiveFailures, remaining, lockedUntil, reason, and for events that concern one authenticator app its authenticatorId and authenticatorName…); never a secret, code or hash',
       ),
   })
   .describe('One line of the audit stream');
@@ -118,7 +124,7 @@ const notificationSchema = z.object({
   details: z
     .record(z.string(), z.unknown())
     .describe(
-      'occurredAt, endUserIp and endUserAgent (null unless the user caused it), plus per kind: remaining (recovery-code-used, recovery-codes-low), purpose, factor (factor-locked, factor-lock-warning: `app` for the authenticator app, `recovery-codes`), lockedUntil (factor-locked; null = until an administrator unlocks), consecutiveFailures (factor-lock-warning), method (two-factor-disabled), previousStatus (admin-reset). Never a secret or code.',
+      'occurredAt, endUserIp and endUserAgent (null unless the user caused it), plus per kind: remaining (recovery-code-used, recovery-codes-low), purpose, factor (factor-locked, factor-lock-warning: `app` for the authenticator app, `recovery-codes`), lockedUntil (factor-locked; null = until an administrator unlocks), consecutiveFailures (factor-lock-warning), method (two-factor-disabled), previousStatus (admin-reset), authenticatorId and authenticatorName (authenticator-added, authenticator-removed: the app, by the name its user gave it). Never a secret or code.',
     ),
 });
 
