@@ -22,7 +22,8 @@ export const twoFactorKind: AggregateKind<TwoFactorState, TwoFactorEvent> = {
   // 3: the state knows when the user was last erased
   // 4: the state knows the user's enrollment deadline under "require 2FA"
   // 5: one lockout per factor (the authenticator app, the recovery codes)
-  stateVersion: 5,
+  // 6: several named authenticators, each with its own replay step
+  stateVersion: 6,
 };
 
 export const policyKind: AggregateKind<PolicyState, TwoFactorRequirementChanged> = {

@@ -217,8 +217,8 @@ describe('an erased user’s snapshot', () => {
       .get('two-factor-bob');
     snapshots.close();
     expect(row).toBeDefined();
-    const sealed = (JSON.parse(row!.state) as { authenticator: { secret: EncryptedSecret } }).authenticator
-      .secret;
+    const sealed = (JSON.parse(row!.state) as { authenticators: { secret: EncryptedSecret }[] })
+      .authenticators[0]!.secret;
     expect(sealed.keyId.startsWith('dk:')).toBe(true);
 
     const erased = await runTwofactor(
