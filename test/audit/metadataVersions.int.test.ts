@@ -275,3 +275,62 @@ describe('a log of both metadata versions', () => {
     }
   });
 });
+
+describe('the recorded history, from when a user had one authenticator app', () => {
+  it('reads as authenticator auth_1, "Authenticator app", last used at its recorded sign-in; a second one adds beside it', async () => {
+    const dataDir = await recordedDataDir();
+    const clock = testClock(history.clockAfterMs + 60_000);
+    const runtime = await createRuntime(loadConfig(environment(dataDir)), pino({ level: 'silent' }), {
+      clock: clock.now,
+      digestParameters: TEST_DIGEST_PARAMETERS,
+    });
+    const { service } = runtime;
+    try {
+      const recordedSignIns = oldEvents
+        .filter((row) => row.stream_name === 'two-factor-ada' && row.type === 'SignInVerified')
+        .map((row) => JSON.parse(String(row.data)) as { at: string; method: string });
+      const lastTotpSignIn = recordedSignIns.filter((e) => e.method === 'totp').at(-1)!.at;
+      const enabledAt = (await service.peekStatus('ada')).enabledAt;
+      expect(await service.authenticators('ada')).toEqual([
+        { id: 'auth_1', name: 'Authenticator app', addedAt: enabledAt, lastUsedAt: lastTotpSignIn },
+      ]);
+      expect((await service.peekStatus('ada')).authenticators).toBe(1);
+
+      const signIn = await service.verify(
+        'ada',
+        { code: codeAt(history.ada.secret, clock.now()) },
+        web('ada', 'r-1'),
+      );
+      expect(signIn.authenticatorId).toBe('auth_1');
+      clock.advance(30_000);
+      const added = await service.addAuthenticator(
+        'ada',
+        {
+          name: 'Backup phone',
+          accountName: 'ada',
+          proof: { code: codeAt(history.ada.secret, clock.now()) },
+        },
+        web('ada', 'r-2'),
+      );
+      await service.confirmAuthenticator(
+        'ada',
+        added.authenticatorId,
+        codeAt(added.secret, clock.now()),
+        web('ada', 'r-3'),
+      );
+      expect((await service.authenticators('ada')).map((a) => [a.id, a.name])).toEqual([
+        ['auth_1', 'Authenticator app'],
+        [added.authenticatorId, 'Backup phone'],
+      ]);
+      expect(await service.peekStatus('bob')).toMatchObject({ status: 'enabled', authenticators: 1 });
+    } finally {
+      await runtime.close();
+    }
+    // The old events are still byte for byte what was recorded.
+    const log = await readLog(dataDir);
+    for (const row of oldEvents) {
+      const stored = log.find((event) => event.id === row.id);
+      expect(stored?.type).toBe(row.type);
+    }
+  });
+});
