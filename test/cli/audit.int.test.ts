@@ -138,6 +138,7 @@ describe('twofactor audit state', () => {
       status: 'enabled',
       enabledAt: expect.any(String),
       recoveryCodesRemaining: 9,
+      authenticators: 1,
       locked: false,
       lockedUntil: null,
       recoveryCodesLocked: false,

@@ -34,6 +34,7 @@ describe('status', () => {
       status: 'disabled',
       enabledAt: null,
       recoveryCodesRemaining: 0,
+      authenticators: 0,
       locked: false,
       lockedUntil: null,
       recoveryCodesLocked: false,
@@ -143,7 +144,12 @@ describe('sign-in second step', () => {
     const code = codeAt(secret, t.clock.now());
     const first = await t.call('POST', `${base(user)}/verify`, { body: { code } });
     expect(first.status).toBe(200);
-    expect(first.json).toEqual({ verified: true, method: 'totp', recoveryCodesRemaining: 10 });
+    expect(first.json).toEqual({
+      verified: true,
+      method: 'totp',
+      authenticatorId: expect.stringMatching(/^auth_/),
+      recoveryCodesRemaining: 10,
+    });
     const again = await t.call('POST', `${base(user)}/verify`, { body: { code } });
     expect(again.status).toBe(422);
     expect(again.json.code).toBe('code-already-used');
@@ -177,7 +183,12 @@ describe('sign-in second step', () => {
     const [first = '', second = ''] = recoveryCodes;
     const used = await t.call('POST', `${base(user)}/verify`, { body: { recoveryCode: first } });
     expect(used.status).toBe(200);
-    expect(used.json).toEqual({ verified: true, method: 'recovery-code', recoveryCodesRemaining: 9 });
+    expect(used.json).toEqual({
+      verified: true,
+      method: 'recovery-code',
+      authenticatorId: null,
+      recoveryCodesRemaining: 9,
+    });
     const reused = await t.call('POST', `${base(user)}/verify`, { body: { recoveryCode: first } });
     expect(reused.status).toBe(422);
     const messy = ` ${second.toUpperCase().replace('-', ' ')} `;
