@@ -186,7 +186,8 @@ export function setupFlow(options: FirstSetup | AdditionSetup) {
     const name = field({
       label: 'Name',
       hint: `What tells this app from your others, e.g. Backup phone (at most ${AUTHENTICATOR_NAME_MAX_LENGTH} characters).`,
-      input: { autocomplete: 'off', required: true },
+      // In a dialog just opened, the browser gives the keyboard to the autofocus field.
+      input: { autocomplete: 'off', required: true, autofocus: true },
     });
     const cancelButton = cancel();
     const checkName = () => {

@@ -99,7 +99,10 @@ const focused = (page: Page) =>
 /** The QR code step, as a person goes through it with the secret read off the page: the secret. */
 async function scanAndConfirm(page: Page, dialogName: string, verifyLabel: string): Promise<string> {
   const dialog = page.getByRole('dialog', { name: dialogName });
-  await expect.poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible()).toBe(true);
+  // The first QR code of a run can take longer than expect.poll's default second (a cold start).
+  await expect
+    .poll(() => dialog.getByRole('img', { name: /QR code/ }).isVisible(), { timeout: 10_000 })
+    .toBe(true);
   await dialog.getByRole('button', { name: "Can't scan? Enter this code manually" }).click();
   const secret = ((await dialog.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -255,7 +258,8 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
     await expect.poll(() => keep.getAttribute('aria-disabled')).toBe('true');
     await keep.focus();
     expect((await focused(page)).described).toBe(`Old phone | ${refusal}`);
-    await keep.click();
+    // Pressed anyway (from the keyboard: it is focusable so that its reason can be read), it does nothing.
+    await page.keyboard.press('Enter');
     expect(await page.getByRole('dialog').count()).toBe(0);
     const off = await t.call('PUT', '/v1/admin/policy', { ...asAdmin(), body: { requireTwoFactor: false } });
     expect(off.status).toBe(200);
@@ -319,7 +323,7 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
     expect(await page.getByText(why).isVisible()).toBe(true);
     await addAnother.focus();
     expect((await focused(page)).described).toBe(why);
-    await addAnother.click();
+    await page.keyboard.press('Enter');
     expect(await page.getByRole('dialog').count()).toBe(0);
     await screenshot(page, 'five-authenticators');
     expectOnly(watch, []);

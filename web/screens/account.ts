@@ -351,6 +351,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
         ),
       ),
     ]);
+    name.input.focus();
     name.input.select();
   }
 
