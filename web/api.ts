@@ -40,6 +40,23 @@ export type TwoFactorStatus = {
   /** while it may: seconds until enrollBy, by the service's clock */
   readonly enrollInSeconds: number | null;
   readonly canDisable: boolean;
+  /** how many authenticator apps are confirmed (0 while 2FA is off) */
+  readonly authenticators: number;
+};
+
+/** One of the user's confirmed authenticator apps. */
+export type Authenticator = {
+  readonly id: string;
+  readonly name: string;
+  readonly addedAt: string;
+  /** when a code of this app last passed; null: never since it was added */
+  readonly lastUsedAt: string | null;
+};
+
+/** An authenticator app added, pending until a code of it confirms it. */
+export type AddedAuthenticator = Enrollment & {
+  readonly authenticatorId: string;
+  readonly name: string;
 };
 
 export type Enrollment = {
@@ -164,6 +181,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   throw error;
 }
 
+const authenticatorPath = (authenticatorId: string) =>
+  `/ui/api/account/two-factor/authenticators/${encodeURIComponent(authenticatorId)}`;
+
 export const api = {
   session: () => request<SessionView>('GET', '/ui/api/session').then(useSession),
   /** the demo form's user id; behind a sign-in proxy, none: the proxy says who signs in */
@@ -202,6 +222,28 @@ export const api = {
       '/ui/api/account/two-factor/disable',
       proof,
     );
+    useSession(answer.session);
+    return answer;
+  },
+
+  authenticators: () =>
+    request<{ authenticators: Authenticator[] }>('GET', '/ui/api/account/two-factor/authenticators').then(
+      (answer) => answer.authenticators,
+    ),
+  /** proved with a current code or a recovery code; pending until `confirmAuthenticator` */
+  addAuthenticator: (name: string, proof: Proof) =>
+    request<AddedAuthenticator>('POST', '/ui/api/account/two-factor/authenticators', { name, ...proof }),
+  confirmAuthenticator: (authenticatorId: string, code: string) =>
+    request<Authenticator>('POST', `${authenticatorPath(authenticatorId)}/confirm`, { code }),
+  renameAuthenticator: (authenticatorId: string, name: string) =>
+    request<Authenticator>('PATCH', authenticatorPath(authenticatorId), { name }),
+  /** the last one removed turns 2FA off (and may restrict the session, as turning it off does) */
+  removeAuthenticator: async (authenticatorId: string, proof: Proof) => {
+    const answer = await request<{
+      status: 'enabled' | 'disabled';
+      authenticators: number;
+      session: SessionView;
+    }>('DELETE', authenticatorPath(authenticatorId), proof);
     useSession(answer.session);
     return answer;
   },

@@ -214,6 +214,12 @@ export function codeForm(options: {
   readonly extraButtons?: readonly HTMLElement[];
   /** the submit button's look: a destructive action is red */
   readonly submitClass?: 'primary' | 'danger-solid';
+  /** fields asked for with the code, above it (e.g. a name) */
+  readonly prefix?: readonly Node[];
+  /** checks those fields before the code: false stops the submission (they show their own error) */
+  readonly beforeSubmit?: () => boolean;
+  /** a sentence of the form's own for a refusal that is not about the code, else messageFor's */
+  readonly explain?: (error: ApiError) => string | null;
 }) {
   let recovery = false;
   let inFlight = false;
@@ -312,6 +318,7 @@ export function codeForm(options: {
     alert.show(null);
     status.show(null);
     current.setError(null);
+    if (options.beforeSubmit !== undefined && !options.beforeSubmit()) return;
     const value = current.input.value.trim();
     let proof: Proof;
     if (recovery) {
@@ -344,7 +351,7 @@ export function codeForm(options: {
           showLock(attempt.factor, attempt.lockIsPermanent ? null : attempt.lockedForSeconds);
         }
       } else {
-        alert.show(messageFor(error, about));
+        alert.show(options.explain?.(error) ?? messageFor(error, about));
         current.input.focus();
       }
     } finally {
@@ -356,6 +363,7 @@ export function codeForm(options: {
   const form = h(
     'form',
     { class: 'code-form', novalidate: true, onsubmit: onSubmit },
+    ...(options.prefix ?? []),
     fields,
     alert.element,
     lock.element,

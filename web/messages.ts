@@ -1,3 +1,4 @@
+import { MAX_AUTHENTICATORS } from '../src/domain/twoFactor/authenticatorNames.ts';
 import type { ApiError, FailedAttempt } from './api.ts';
 
 /** "45 seconds", "1 minute", "2 hours": how long to wait, rounded up. */
@@ -89,6 +90,12 @@ export function messageFor(
       return 'Two-factor authentication is already on for this account.';
     case 'two-factor-required':
       return 'Your administrator requires two-factor authentication for all users, so it cannot be turned off.';
+    case 'authenticator-not-found':
+      return 'That authenticator app is no longer on your account: it may have been removed in another window.';
+    case 'authenticator-name-taken':
+      return AUTHENTICATOR_NAME_TAKEN;
+    case 'too-many-authenticators':
+      return AUTHENTICATORS_FULL;
     case 'unauthenticated':
       return 'Your session has ended. Sign in again.';
     case 'unavailable':
@@ -102,4 +109,27 @@ export function messageFor(
     default:
       return `${sentence(error.detail)} Try again, or reload the page.`;
   }
+}
+
+export const AUTHENTICATOR_NAME_TAKEN =
+  'You already have an authenticator app with that name. Choose another name.';
+
+/** Why "Add another authenticator" is not offered, and what the service says when asked anyway. */
+export const AUTHENTICATORS_FULL = `You have ${MAX_AUTHENTICATORS} authenticator apps, the most an account can have. Remove one to add another.`;
+
+/**
+ * Removing the only authenticator app would turn two-factor authentication off, which the
+ * administrator's "require 2FA" forbids: the way on is another app first.
+ */
+export const ONLY_AUTHENTICATOR_REQUIRED =
+  'Your administrator requires two-factor authentication for all users, so your only authenticator app cannot be removed. Add another authenticator first.';
+
+/** "Added 15 Jan 2026 · Last used 16 Jan 2026, 09:30", or "· Never used". */
+export function authenticatorDates(
+  authenticator: { readonly addedAt: string; readonly lastUsedAt: string | null },
+  format: (iso: string) => string,
+): string {
+  const used =
+    authenticator.lastUsedAt === null ? 'Never used' : `Last used ${format(authenticator.lastUsedAt)}`;
+  return `Added ${format(authenticator.addedAt)} · ${used}`;
 }

@@ -9,6 +9,7 @@ import { webAssets } from './assets.ts';
 import { checkUiOrigin } from './csrf.ts';
 import { accountRoutes } from './routes/accountRoutes.ts';
 import { adminRoutes } from './routes/adminRoutes.ts';
+import { authenticatorRoutes } from './routes/authenticatorRoutes.ts';
 import { sessionRoutes } from './routes/sessionRoutes.ts';
 import { uiCookies } from './sessionCookie.ts';
 import { createSessionStore } from './sessionStore.ts';
@@ -117,6 +118,7 @@ export async function registerWebUi(
     const typed = scope.withTypeProvider<ZodTypeProvider>();
     sessionRoutes(typed, full);
     accountRoutes(typed, full);
+    authenticatorRoutes(typed, full);
     adminRoutes(typed, full);
   });
 }

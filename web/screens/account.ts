@@ -1,15 +1,26 @@
-import { ApiError, api, type TwoFactorStatus } from '../api.ts';
+import { MAX_AUTHENTICATORS } from '../../src/domain/twoFactor/authenticatorNames.ts';
+import { ApiError, type Authenticator, api, type TwoFactorStatus } from '../api.ts';
+import { AUTHENTICATOR_NAME_MAX_LENGTH, authenticatorNameError, refusesName } from '../authenticatorName.ts';
 import {
   codeForm,
   countdownLine,
   errorWithRetry,
+  field,
   formatTime,
+  messageLine,
   noticeLine,
   openDialog,
   toggleSwitch,
 } from '../components.ts';
 import { h, replace } from '../dom.ts';
-import { duration, messageFor, timeLeft } from '../messages.ts';
+import {
+  AUTHENTICATORS_FULL,
+  authenticatorDates,
+  duration,
+  messageFor,
+  ONLY_AUTHENTICATOR_REQUIRED,
+  timeLeft,
+} from '../messages.ts';
 import { recoveryCodesPanel } from '../recoveryCodes.ts';
 import { setupFlow } from '../setupFlow.ts';
 import type { ScreenContext } from './context.ts';
@@ -34,9 +45,16 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
   const card = h('section', { class: 'card', 'aria-labelledby': 'tfa-heading' }, h('p', {}, 'Loading…'));
   const heading = h('h1', { tabindex: '-1' }, 'Account');
 
-  async function refresh(message?: string) {
+  /**
+   * Reads the card again and draws it; `focus` names (by data-key) where the keyboard goes
+   * after an action whose button is gone or redrawn.
+   */
+  async function refresh(message?: string, focus?: string) {
     try {
-      renderCard(await api.status());
+      const status = await api.status();
+      // Only confirmed apps are listed, and only while 2FA is on.
+      renderCard(status, status.status === 'enabled' ? await api.authenticators() : []);
+      if (focus !== undefined) card.querySelector<HTMLElement>(`[data-key="${focus}"]`)?.focus();
       if (message !== undefined) notice.show(message);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -61,7 +79,7 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
     return line.element;
   }
 
-  function renderCard(status: TwoFactorStatus) {
+  function renderCard(status: TwoFactorStatus, authenticators: readonly Authenticator[]) {
     const enabled = status.status === 'enabled';
     const locked = enabled && status.required;
     const lines: Node[] = [h('p', { id: 'tfa-status', class: 'status' }, statusLine(status))];
@@ -153,8 +171,240 @@ export function accountScreen(context: ScreenContext): { nodes: Node[]; focus: H
             ),
           )
         : null,
+      enabled ? authenticatorList(status, authenticators) : null,
     );
     if (focusKey !== undefined) card.querySelector<HTMLElement>(`[data-key="${focusKey}"]`)?.focus();
+  }
+
+  /**
+   * The authenticator apps: each with its name, when it was added and last used, Rename and
+   * Remove; then "Add another authenticator", unavailable (with the reason) at the most.
+   */
+  function authenticatorList(status: TwoFactorStatus, authenticators: readonly Authenticator[]): HTMLElement {
+    const full = authenticators.length >= MAX_AUTHENTICATORS;
+    // The only app cannot go while 2FA is required: it would turn 2FA off.
+    const keepOnly = status.required && authenticators.length === 1;
+    const names = authenticators.map((a) => a.name);
+    const item = (authenticator: Authenticator) => {
+      const nameId = `authenticator-${authenticator.id}`;
+      const others = names.filter((name) => name !== authenticator.name);
+      return h(
+        'li',
+        { class: 'authenticator' },
+        h(
+          'div',
+          {},
+          h('p', { class: 'authenticator-name', id: nameId }, authenticator.name),
+          h('p', { class: 'hint' }, authenticatorDates(authenticator, formatTime)),
+        ),
+        h(
+          'div',
+          { class: 'row-actions' },
+          h(
+            'button',
+            {
+              type: 'button',
+              'data-key': `rename-${authenticator.id}`,
+              'aria-describedby': nameId,
+              onclick: () => openRename(authenticator, others),
+            },
+            'Rename',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              'data-key': `remove-${authenticator.id}`,
+              'aria-describedby': keepOnly ? `${nameId} authenticators-keep-only` : nameId,
+              // Still focusable when unavailable, so the reason (its description) can be found.
+              'aria-disabled': keepOnly ? 'true' : undefined,
+              onclick: () => {
+                if (!keepOnly) openRemove(authenticator, authenticators.length === 1);
+              },
+            },
+            'Remove',
+          ),
+        ),
+      );
+    };
+    return h(
+      'div',
+      { class: 'authenticators' },
+      h(
+        'h3',
+        { id: 'authenticators-heading', tabindex: '-1', 'data-key': 'authenticators-heading' },
+        'Authenticator apps',
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        'A code from any of these apps works when you sign in. Add another one, such as a second phone, so that losing one does not lock you out.',
+      ),
+      h(
+        'ul',
+        { class: 'authenticator-list', 'aria-labelledby': 'authenticators-heading' },
+        ...authenticators.map(item),
+      ),
+      keepOnly ? h('p', { id: 'authenticators-keep-only', class: 'why' }, ONLY_AUTHENTICATOR_REQUIRED) : null,
+      h(
+        'div',
+        { class: 'actions' },
+        h(
+          'button',
+          {
+            type: 'button',
+            'data-key': 'add-authenticator',
+            'aria-disabled': full ? 'true' : undefined,
+            'aria-describedby': full ? 'authenticators-full' : undefined,
+            onclick: () => {
+              if (!full) openAdd(names);
+            },
+          },
+          'Add another authenticator',
+        ),
+      ),
+      full ? h('p', { id: 'authenticators-full', class: 'why' }, AUTHENTICATORS_FULL) : null,
+    );
+  }
+
+  function openAdd(otherNames: readonly string[]) {
+    openDialog('Add an authenticator app', (dialog) => {
+      let added = false;
+      const flow = setupFlow({
+        productName: context.session.productName,
+        userId,
+        headingLevel: 'h3',
+        cancel: () => dialog.close(),
+        addition: {
+          otherNames,
+          onAdded: (authenticator) => {
+            added = true;
+            dialog.close();
+            // The keyboard is back on "Add another authenticator" (unavailable now, if that was
+            // the fifth: its reason is its description).
+            void refresh(
+              `“${authenticator.name}” was added. A code from it now works when you sign in.`,
+              'add-authenticator',
+            );
+          },
+        },
+      });
+      // Failed attempts may have locked a kind of code meanwhile: the card says so once closed.
+      dialog.addEventListener('close', () => {
+        if (!added) void refresh();
+      });
+      flow.begin();
+      return [flow.element];
+    });
+  }
+
+  function openRename(authenticator: Authenticator, otherNames: readonly string[]) {
+    let dialog: HTMLDialogElement | null = null;
+    const name = field({
+      label: 'Name',
+      hint: `What tells this app from your others, e.g. Backup phone (at most ${AUTHENTICATOR_NAME_MAX_LENGTH} characters).`,
+      input: { autocomplete: 'off', required: true, value: authenticator.name },
+    });
+    const alert = messageLine('alert');
+    const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
+    async function onSubmit(event: Event) {
+      event.preventDefault();
+      if (save.disabled) return;
+      alert.show(null);
+      const problem = authenticatorNameError(name.input.value, otherNames);
+      if (problem !== null) return name.setError(problem);
+      const typed = name.input.value.trim();
+      if (typed === authenticator.name) return dialog?.close();
+      save.disabled = true;
+      try {
+        const renamed = await api.renameAuthenticator(authenticator.id, typed);
+        dialog?.close();
+        // The keyboard is back on this app's Rename button, redrawn with its new name.
+        void refresh(
+          `“${authenticator.name}” is now called “${renamed.name}”.`,
+          `rename-${authenticator.id}`,
+        );
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (refusesName(error)) {
+          name.setError(messageFor(error));
+        } else {
+          alert.show(messageFor(error));
+          name.input.focus();
+        }
+      } finally {
+        save.disabled = false;
+      }
+    }
+    dialog = openDialog(`Rename “${authenticator.name}”`, (opened) => [
+      h(
+        'form',
+        { novalidate: true, onsubmit: onSubmit },
+        name.element,
+        alert.element,
+        h(
+          'div',
+          { class: 'actions' },
+          save,
+          h('button', { type: 'button', onclick: () => opened.close() }, 'Cancel'),
+        ),
+      ),
+    ]);
+    name.input.focus();
+    name.input.select();
+  }
+
+  function openRemove(authenticator: Authenticator, last: boolean) {
+    openDialog(`Remove “${authenticator.name}”?`, (dialog) => {
+      let done = false;
+      dialog.addEventListener('close', () => {
+        if (!done) void refresh();
+      });
+      const form = codeForm({
+        submitLabel: 'Remove',
+        submitClass: 'danger-solid',
+        allowRecoveryCode: true,
+        explain: (error) => (error.code === 'two-factor-required' ? ONLY_AUTHENTICATOR_REQUIRED : null),
+        onSubmit: async (proof) => {
+          const removed = await api.removeAuthenticator(authenticator.id, proof);
+          done = true;
+          dialog.close();
+          if (removed.status === 'disabled') {
+            const message = `“${authenticator.name}” was removed. Two-factor authentication is off.`;
+            if (removed.session.mustEnroll) context.changeSession(removed.session, message);
+            // The keyboard goes to the switch, which now says Off.
+            else void refresh(message, 'tfa-heading');
+            return;
+          }
+          // Its row is gone: the keyboard goes to the list's heading.
+          void refresh(
+            `“${authenticator.name}” was removed. Codes from it no longer work.`,
+            'authenticators-heading',
+          );
+        },
+        extraButtons: [h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel')],
+      });
+      return [
+        last
+          ? h(
+              'p',
+              { class: 'message warn' },
+              'This is your only authenticator app: removing it turns two-factor authentication off. Signing in will ask for your password only, and all your recovery codes stop working.',
+            )
+          : h(
+              'p',
+              { class: 'message warn' },
+              `Codes from “${authenticator.name}” stop working at once. Your other authenticator apps and your recovery codes still work.`,
+            ),
+        h(
+          'p',
+          {},
+          'Confirm with a current code from one of your authenticator apps, or with one of your recovery codes.',
+        ),
+        form.element,
+      ];
+    });
   }
 
   function openSetup() {
