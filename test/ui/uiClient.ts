@@ -24,10 +24,17 @@ export function send(
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; localAddress?: string },
 ): Promise<{ status: number; headers: UiResponse['headers']; text: string }> {
+  // A Buffer, not a string: Node would otherwise write the headers in the body's encoding
+  // (UTF-8), where a browser writes them byte for byte.
+  const body = init.body === undefined ? undefined : Buffer.from(init.body);
+  // Its length said, as a browser says it: Node frames a DELETE's body neither by length nor
+  // by chunks unless told, and the server would read it as the next request.
+  const headers =
+    body === undefined ? init.headers : { 'content-length': String(body.length), ...init.headers };
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, {
       method: init.method,
-      headers: init.headers,
+      headers,
       ...(init.localAddress === undefined ? {} : { localAddress: init.localAddress }),
     });
     request.on('error', reject);
@@ -42,9 +49,7 @@ export function send(
       );
       response.on('error', reject);
     });
-    // A Buffer, not a string: Node would otherwise write the headers in the body's encoding
-    // (UTF-8), where a browser writes them byte for byte.
-    request.end(init.body === undefined ? undefined : Buffer.from(init.body));
+    request.end(body);
   });
 }
 
