@@ -145,5 +145,40 @@ await describeOnEventStoreDb(
       expect(followed.map((entry: { userId: string }) => entry.userId)).toContain(user('live'));
       expect(followed).toEqual(await usersOnceEnabled(instances[1]!, user('live')));
     });
+
+    it(`adds a second authenticator on one instance that signs in on another, each of its codes accepted once among ${ATTEMPTS}`, async () => {
+      const userId = user('two-devices');
+      const { secret } = await enable(instances[0]!, userId);
+      const base = `/v1/users/${userId}/two-factor/authenticators`;
+      const added = await instances[0]!.call('POST', base, {
+        body: { name: 'Backup phone', code: codeAt(secret, instances[0]!.clock.now()) },
+      });
+      expect(added.status).toBe(201);
+      const confirmed = await instances[1]!.call('POST', `${base}/${added.json.authenticatorId}/confirm`, {
+        body: { code: codeAt(added.json.secret, instances[1]!.clock.now()) },
+      });
+      expect(confirmed.status).toBe(200);
+      advanceAll(30_000);
+
+      const statuses = await race(`/v1/users/${userId}/two-factor/verify`, {
+        code: codeAt(added.json.secret, instances[0]!.clock.now()),
+      });
+      expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+      expect(statuses.filter((status) => !RACE_STATUSES.has(status))).toEqual([]);
+      // The first device's code of the same step is its own, still unspent.
+      const byFirst = await instances[1]!.call('POST', `/v1/users/${userId}/two-factor/verify`, {
+        body: { code: codeAt(secret, instances[1]!.clock.now()) },
+      });
+      expect(byFirst.json).toMatchObject({
+        verified: true,
+        authenticatorId: expect.stringMatching(/^auth_/),
+      });
+      expect(byFirst.json.authenticatorId).not.toBe(added.json.authenticatorId);
+      const listed = await instances[0]!.call('GET', base);
+      expect(listed.json.authenticators.map((a: { name: string }) => a.name)).toEqual([
+        'Authenticator app',
+        'Backup phone',
+      ]);
+    });
   },
 );
