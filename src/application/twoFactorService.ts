@@ -110,6 +110,18 @@ function viewOf(state: TwoFactorState, authenticatorId: string): AuthenticatorVi
   return authenticatorView(found);
 }
 
+/**
+ * Whether a stored event holds a name the user gave one of their authenticators: a label
+ * kept in the event as it is (not sealed, so that the decider can keep names apart), which an
+ * erasure therefore does not reach. The default name says nothing about anyone.
+ */
+function namesAnAuthenticatorItsUserNamed(event: { readonly data: unknown }): boolean {
+  const data = event.data as { readonly name?: unknown; readonly previousName?: unknown };
+  return [data.name, data.previousName].some(
+    (name) => typeof name === 'string' && name !== DEFAULT_AUTHENTICATOR_NAME,
+  );
+}
+
 /** A fresh 160-bit TOTP secret. */
 const newTotpSecret = (): string =>
   // Copied into its own ArrayBuffer: a Buffer may be a view into a larger shared pool.
@@ -706,10 +718,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       // What no key's destruction reaches is said, not left to be believed otherwise: the user
       // id itself (it names the stream, and is in every event), and the personal fields that
       // events written before they were sealed hold in plain text.
-      const retained = new Set<'userId' | PersonalFieldKind>(['userId']);
+      const retained = new Set<'userId' | 'authenticatorName' | PersonalFieldKind>(['userId']);
       let plaintextEvents = 0;
       for await (const event of deps.store.readStream(twoFactorStreamName(userId))) {
         for (const kind of plaintextPersonalFields(event)) retained.add(kind);
+        if (namesAnAuthenticatorItsUserNamed(event)) retained.add('authenticatorName');
         if (hasPlaintextPersonalFields(event)) plaintextEvents++;
       }
       return {

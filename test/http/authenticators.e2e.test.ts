@@ -391,3 +391,26 @@ describe('what the security team and the user are told', () => {
     expect(t.logs.join('\n')).not.toContain(second.secret);
   });
 });
+
+describe('an erasure of a user who named their authenticators', () => {
+  it('says that the names stay readable; a user who named none is told only of the user id', async () => {
+    const named = freshUserId();
+    const { secret } = await enableTwoFactor(t, named);
+    await addSecond(named, secret, 'Ada’s iPhone');
+    const unnamed = freshUserId();
+    await enableTwoFactor(t, unnamed);
+    const erase = (user: string) =>
+      t.call(
+        'POST',
+        `/v1/admin/users/${encodeURIComponent(user)}/erase`,
+        asAdmin({ body: { reason: 'erasure request' } }),
+      );
+    expect((await erase(named)).json).toEqual({
+      status: 'disabled',
+      erased: true,
+      retained: ['userId', 'authenticatorName'],
+    });
+    expect((await erase(unnamed)).json).toEqual({ status: 'disabled', erased: true, retained: ['userId'] });
+    expect(await authenticatorsOf(named)).toEqual([]);
+  });
+});

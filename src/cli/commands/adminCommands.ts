@@ -84,7 +84,12 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
       }
       const scavenge = session.scavengeNote();
       if (scavenge !== null) context.io.stderr.write(scavenge);
-      const plainFields = result.retained.filter((kind) => kind !== 'userId');
+      if (result.retained.includes('authenticatorName')) {
+        context.io.stderr.write(
+          `note: the names ${userId} gave their authenticator apps stay readable in the history: they are labels, kept as written\n`,
+        );
+      }
+      const plainFields = result.retained.filter((kind) => kind !== 'userId' && kind !== 'authenticatorName');
       if (plainFields.length > 0) {
         context.io.stderr.write(
           `warning: older events of ${userId} keep ${plainFields.join(', ')} in plain text, written before those fields were sealed; events are never rewritten (docs/keys.md)\n`,

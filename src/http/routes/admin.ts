@@ -55,9 +55,19 @@ export function adminRoutes(app: TypedApp, { service, requireRole }: RouteDeps):
           status: z.literal('disabled'),
           erased: z.literal(true),
           retained: z
-            .array(z.enum(['userId', 'endUserIp', 'endUserAgent', 'actorId', 'endUserIps', 'reason']))
+            .array(
+              z.enum([
+                'userId',
+                'authenticatorName',
+                'endUserIp',
+                'endUserAgent',
+                'actorId',
+                'endUserIps',
+                'reason',
+              ]),
+            )
             .describe(
-              'What no key’s destruction reaches and stays readable: always `userId` (the user id names the user’s event stream and is in every event — use opaque ids, not e-mail addresses); and any kind of personal field that events written before it was sealed hold in plain text (events are never rewritten)',
+              'What no key’s destruction reaches and stays readable: always `userId` (the user id names the user’s event stream and is in every event — use opaque ids, not e-mail addresses); `authenticatorName` when the user named an authenticator app (names are labels kept readable in the history); and any kind of personal field that events written before it was sealed hold in plain text (events are never rewritten)',
             ),
           eventsWrittenBeforeDataKeys: z
             .number()
