@@ -6,6 +6,7 @@ import { freePort } from '../../scripts/build.ts';
 import { codeAt, startTestService, type TestService } from '../support/testService.ts';
 import { asAdmin, enableTwoFactor } from '../support/twoFactorFlows.ts';
 import { announced, browserMissing, expectOnly, launchBrowser, openPage, screenshot } from './browser.ts';
+import { signIn, signOut, verifyWithCode } from './pageSteps.ts';
 import { auditRecord } from './serviceFixtures.ts';
 
 if (browserMissing !== null) console.warn(`web UI browser tests skipped: ${browserMissing}`);
@@ -29,25 +30,6 @@ const currentCode = (secret: string) => codeAt(secret, t.clock.now());
 
 /** Each code works once and only a later step than the last one accepted: move to the next. */
 const nextStep = () => t.clock.advance(STEP);
-
-async function signIn(page: Page, userId: string) {
-  await page.goto('/');
-  await page.getByLabel('User id').fill(userId);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
-}
-
-async function verifyWithCode(page: Page, code: string) {
-  await expect
-    .poll(() => page.getByRole('heading', { name: 'Two-step verification' }).isVisible())
-    .toBe(true);
-  await page.getByLabel('Six-digit code').fill(code);
-  await page.getByRole('button', { name: 'Verify', exact: true }).click();
-}
 
 async function verifyWithRecoveryCode(page: Page, recoveryCode: string) {
   await expect

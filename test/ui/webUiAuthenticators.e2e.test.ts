@@ -13,6 +13,7 @@ import {
   SCREENSHOTS,
   screenshot,
 } from './browser.ts';
+import { signIn, signOut, verifyWithCode } from './pageSteps.ts';
 import { uiClient } from './uiClient.ts';
 
 if (browserMissing !== null) console.warn(`web UI browser tests skipped: ${browserMissing}`);
@@ -43,25 +44,6 @@ const wrongCode = (secret: string) => (currentCode(secret) === '000000' ? '11111
 const nextStep = () => t.clock.advance(STEP);
 
 const PATH = '/ui/api/account/two-factor/authenticators';
-
-async function signIn(page: Page, userId: string) {
-  await page.goto('/');
-  await page.getByLabel('User id').fill(userId);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
-}
-
-async function verifyWithCode(page: Page, code: string) {
-  await expect
-    .poll(() => page.getByRole('heading', { name: 'Two-step verification' }).isVisible())
-    .toBe(true);
-  await page.getByLabel('Six-digit code').fill(code);
-  await page.getByRole('button', { name: 'Verify', exact: true }).click();
-}
 
 async function onAccountPage(page: Page) {
   try {
