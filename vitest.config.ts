@@ -30,6 +30,9 @@ export default defineConfig({
           include: ['src/**/*.e2e.test.ts', 'test/**/*.e2e.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // A page waited for (a QR code drawn, a dialog opened) may take more than the default
+          // second on a loaded machine; a poll still ends as soon as the page is there.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
