@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
  */
 export const PAGE_CACHE_KIB = 2048;
 
-/** Bounds `db`'s page cache to PAGE_CACHE_KIB; called on every connection the service opens. */
+/** Bounds `db`'s page cache to PAGE_CACHE_KIB; called on every connection that holds data (the runner's lock holds none). */
 export function boundPageCache(db: Database.Database): void {
   db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
 }
