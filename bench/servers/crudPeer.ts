@@ -119,7 +119,8 @@ app.post<{ Params: { userId: string }; Body: { code: string } }>(
   },
 );
 
-await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
+// No top-level await: it is compiled to CommonJS like the service (scripts/build.ts).
+void app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 process.once('SIGTERM', () => {
   void app.close().then(() => {
     db.close();

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle, freePort, trainServerCodeCache } from '../../scripts/build.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-const baselineBuilds = new Map<string, Promise<{ readonly plain: string; readonly cached: string }>>();
+const baselineBuilds = new Map<string, Promise<string>>();
 
 /** The baseline servers, each bundled from its source under bench/servers. */
 const BASELINE_SOURCES = { bare: 'bareFastify.ts', peer: 'crudPeer.ts' } as const;
@@ -14,26 +13,28 @@ const BASELINE_SOURCES = { bare: 'bareFastify.ts', peer: 'crudPeer.ts' } as cons
 /**
  * A baseline server (the bare Fastify, the CRUD peer), bundled with the service's own esbuild
  * options (scripts/build.ts) and started by the same launcher, `node bin/compiled.js BUNDLE`,
- * which is what `bin/service.js` does for the service: `plain` as built; `cached` also given a
- * code cache by a training start, as the service's build gives it one, for the stricter
- * comparison.
+ * which is what `bin/service.js` does for the service; with `codeCache`, also given a code
+ * cache by a training start, as the service's build gives it one, for the stricter
+ * comparison. Each variant is built when first asked for: the training start runs the server
+ * without its environment, which only the bare Fastify can start with.
  */
-export function baselineBundles(
-  kind: keyof typeof BASELINE_SOURCES,
-): Promise<{ readonly plain: string; readonly cached: string }> {
-  let built = baselineBuilds.get(kind);
+export function baselineBundle(kind: keyof typeof BASELINE_SOURCES, codeCache: boolean): Promise<string> {
+  const variant = codeCache ? 'cached' : 'plain';
+  let built = baselineBuilds.get(`${kind}/${variant}`);
   if (built === undefined) {
     built = (async () => {
-      const dir = mkdtempSync(join(tmpdir(), `two-factor-bench-${kind}-`));
+      // Inside the checkout, so that the externals a bundle requires (better-sqlite3 for the
+      // peer) resolve from its node_modules, as the service's dist/ bundles do.
+      const cache = join(ROOT, 'node_modules', '.cache');
+      mkdirSync(cache, { recursive: true });
+      const dir = mkdtempSync(join(cache, `two-factor-bench-${kind}-${variant}-`));
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      const entry = { [kind]: join(ROOT, 'bench', 'servers', BASELINE_SOURCES[kind]) };
-      await bundle(entry, join(dir, 'plain'));
-      await bundle(entry, join(dir, 'cached'));
-      const cached = join(dir, 'cached', `${kind}.cjs`);
-      await trainServerCodeCache(cached);
-      return { plain: join(dir, 'plain', `${kind}.cjs`), cached };
+      await bundle({ [kind]: join(ROOT, 'bench', 'servers', BASELINE_SOURCES[kind]) }, dir);
+      const file = join(dir, `${kind}.cjs`);
+      if (codeCache) await trainServerCodeCache(file);
+      return file;
     })();
-    baselineBuilds.set(kind, built);
+    baselineBuilds.set(`${kind}/${variant}`, built);
   }
   return built;
 }
@@ -77,10 +78,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   const entry =
     options.kind === 'service'
       ? ['bin/service.js']
-      : [
-          'bin/compiled.js',
-          (await baselineBundles(options.kind))[options.bareCodeCache ? 'cached' : 'plain'],
-        ];
+      : ['bin/compiled.js', await baselineBundle(options.kind, options.bareCodeCache ?? false)];
   const out = openSync(options.logFile ?? '/dev/null', 'a');
   const began = performance.now();
   const child: ChildProcess = spawn(

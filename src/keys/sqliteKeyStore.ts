@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { boundPageCache } from '../eventStore/sqlite/pageCache.ts';
 import type { KeyStore, WrappedDataKey } from './keyStore.ts';
 
 type Row = {
@@ -39,6 +40,7 @@ export function openSqliteKeyStore(dataDir: string, fileName = 'keys.sqlite'): K
   const db = new Database(join(dataDir, fileName));
   // The command line (rotation) may write beside a running service: wait for its lock.
   db.pragma('busy_timeout = 5000');
+  boundPageCache(db);
   db.pragma('journal_mode = DELETE');
   db.pragma('synchronous = FULL');
   db.pragma('secure_delete = ON');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore } from '../eventStore/eventStore.ts';
+import { boundPageCache } from '../eventStore/sqlite/pageCache.ts';
 import type { UserKeys } from '../keys/userKeys.ts';
 import { type AuditQuery, auditEvents, auditProjection } from './auditProjection.ts';
 import { type AuditRecord, revealAuditRecord, type StoredAuditRecord } from './auditRecord.ts';
@@ -117,6 +118,7 @@ export function openReadModelsFile(dataDir: string, fileName: string): Database.
   const db = new Database(join(dataDir, fileName));
   try {
     db.pragma('busy_timeout = 5000');
+    boundPageCache(db);
     const journalMode = db.pragma('journal_mode = WAL', { simple: true });
     if (journalMode !== 'wal')
       throw new Error(`read models: could not switch to WAL (${String(journalMode)})`);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { boundPageCache } from '../eventStore/sqlite/pageCache.ts';
 import type { Snapshot, SnapshotStore } from './snapshotStore.ts';
 
 /**
@@ -15,6 +16,7 @@ export function openSqliteSnapshotStore(
 } {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, fileName));
+  boundPageCache(db);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // The command line may write beside a running service: wait for its lock, don't fail.

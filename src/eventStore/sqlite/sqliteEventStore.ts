@@ -18,6 +18,7 @@ import { commitChannel } from './commitChannel.ts';
 import { fromRawRow, toRecordedEvent } from './eventRows.ts';
 import { GroupCommit, type ItemOutcome } from './groupCommit.ts';
 import { migrate } from './migrations.ts';
+import { boundPageCache } from './pageCache.ts';
 import { type PreparedAppend, prepareAppend } from './preparedAppend.ts';
 import { SqliteSubscription } from './sqliteSubscription.ts';
 import { prepareStatements, type Statements } from './statements.ts';
@@ -95,6 +96,7 @@ export class SqliteEventStore implements EventStore {
       // First, so that everything below (switching to WAL, migrating) waits for a concurrent
       // opener instead of failing with SQLITE_BUSY.
       this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      boundPageCache(this.#db);
       const journalMode = this.#db.pragma('journal_mode = WAL', { simple: true });
       if (journalMode !== 'wal') {
         throw new Error(`${this.filePath}: could not switch to WAL (journal_mode is ${String(journalMode)})`);

@@ -3,6 +3,7 @@ import { EventIdConflictError } from '../eventIdConflictError.ts';
 import { type AppendResult, ConcurrencyConflictError } from '../eventStore.ts';
 import { expectedRevisionMatches, type StreamState } from './expectedRevision.ts';
 import { checkForRetry } from './idempotentRetry.ts';
+import { boundPageCache } from './pageCache.ts';
 import type { PreparedAppend } from './preparedAppend.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { type BatchReply, type SerializedOutcome, serializeAppendError } from './writerMessages.ts';
@@ -33,6 +34,7 @@ export function openSqliteWriter(filePath: string, busyTimeoutMs: number): Sqlit
   let statements: Statements;
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    boundPageCache(db);
     // Per connection: FULL, because in WAL mode NORMAL may lose the last commits on power loss,
     // and an append is acknowledged as durable.
     db.pragma('synchronous = FULL');
