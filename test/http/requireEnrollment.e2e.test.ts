@@ -307,7 +307,7 @@ describe('the admin coverage: status=required and the summary', () => {
         return users.length === 3 ? users : undefined;
       },
       'the three required users in the list',
-      5_000,
+      20_000,
     );
     expect(listed).toEqual([
       {
@@ -368,7 +368,7 @@ describe('the admin coverage: status=required and the summary', () => {
         return body.gracePeriodHours === 500 ? body : undefined;
       },
       'the longer grace in the summary',
-      5_000,
+      20_000,
     ).then((body) => expect(body.pastDeadline).toBe(1));
   });
 });
