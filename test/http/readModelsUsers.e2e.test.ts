@@ -50,11 +50,14 @@ describe('GET /v1/admin/users', () => {
         const response = await t.call('GET', '/v1/admin/users?limit=500', { key: KEYS.admin });
         expect(response.status).toBe(200);
         const ids = response.json.users.map((user: { userId: string }) => user.userId);
-        return [enabledUser, pendingUser, disabledUser].every((id) => ids.includes(id))
+        // The list follows the log: wait for the last change of all, the disable, to show.
+        const disabled = response.json.users.find((user: { userId: string }) => user.userId === disabledUser);
+        return [enabledUser, pendingUser, disabledUser].every((id) => ids.includes(id)) &&
+          disabled?.status === 'disabled'
           ? response.json
           : undefined;
       },
-      'the three users in the list',
+      'the three users in the list, the disable projected',
       LAG_MS,
     );
     const byId = (users: { userId: string }[], id: string) => users.find((user) => user.userId === id);
