@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/eventStore.ts';
-import { type BatchCommit, prepareBatchCommit } from './batchCommit.ts';
+import { type BatchOutcome, type OpenBatch, prepareBatchCommit } from './batchCommit.ts';
 import { CaughtUpSignal } from './caughtUpSignal.ts';
 import {
   type CheckpointStatements,
@@ -11,8 +11,9 @@ import {
   type ProjectionStatus,
   readStatuses,
 } from './checkpointStore.ts';
+import { projectedEvent } from './eventData.ts';
 import { liveBatches, nextMacrotask } from './liveBatches.ts';
-import type { Projection } from './projection.ts';
+import type { ProjectedEvent, Projection } from './projection.ts';
 import { describeFailure, NewerProjectionVersionError, type RunnerFailure } from './runnerFailures.ts';
 import type { RunnerLock } from './runnerLock.ts';
 
@@ -26,6 +27,12 @@ export type RunnerHealth = {
   /** each projection's checkpoint as this runner last committed or read it */
   readonly positions: readonly { readonly name: string; readonly position: bigint }[];
 };
+
+/**
+ * Events decoded and applied at a time within a batch: few enough to die young in the
+ * garbage collector's nursery, enough for the projections to fold several events into a write.
+ */
+const PART_SIZE = 500;
 
 export type ProgressListener = (applied: number, total: number | null) => void;
 
@@ -87,7 +94,7 @@ export class ProjectionRunner {
   readonly #onHealthChanged: () => void;
   #lock: RunnerLock | null = null;
   #statements: CheckpointStatements | null = null;
-  #commitBatch: BatchCommit | null = null;
+  #commitBatch: ReturnType<typeof prepareBatchCommit> | null = null;
   #loop: Promise<void> | null = null;
   #stopping = false;
   #subscription: Subscription | null = null;
@@ -146,7 +153,11 @@ export class ProjectionRunner {
   /** Commits a batch; a projection that failed is thrown after the others' work is committed. */
   #commit(events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]): void {
     this.#ownCheckpoints();
-    const { advanced, failures } = this.#commitBatch!(events, before, projections, this.#expected);
+    this.#settle(this.#commitBatch!(events, before, projections, this.#expected));
+  }
+
+  /** Takes a committed batch's checkpoints as this runner's own; throws a projection's failure. */
+  #settle({ advanced, failures }: BatchOutcome): void {
     for (const [name, position] of advanced) this.#expected.set(name, position);
     this.#onHealthChanged();
     if (failures.length > 0) throw failures[0];
@@ -333,34 +344,54 @@ export class ProjectionRunner {
     }
   }
 
-  /** Reads the log from `after` to its end into `projections`, a batch at a time. */
+  /**
+   * Reads the log from `after` to its end into `projections`, a batch at a time. A batch's
+   * transaction stays open while its events arrive, a part of `PART_SIZE` at a time, each
+   * decoded and applied before the next is read (see `OpenBatch`).
+   */
   async #readInto(
     projections: readonly Projection[],
     from: bigint,
     onProgress: ProgressListener | null,
     batchSize: number,
   ): Promise<bigint> {
+    this.#ownCheckpoints();
+    const partSize = Math.min(batchSize, PART_SIZE);
     let after = from;
-    let batch: RecordedEvent[] = [];
-    let before = after;
+    let batch: OpenBatch | null = null;
+    let part: ProjectedEvent[] = [];
     let applied = 0;
+    const add = () => {
+      if (part.length === 0) return;
+      batch ??= this.#commitBatch!.open(after, projections, this.#expected);
+      batch.add(part);
+      after = part[part.length - 1]!.position;
+      part = [];
+    };
     const flush = async () => {
-      if (batch.length === 0) return;
-      this.#commit(batch, before, projections);
-      applied += batch.length;
-      after = batch[batch.length - 1]!.position;
-      before = after;
-      batch = [];
+      add();
+      if (batch === null) return;
+      const committed = batch;
+      batch = null;
+      this.#settle(committed.commit());
+      applied += committed.size;
       onProgress?.(applied, null);
       // Lets HTTP requests (readiness, queries) in between batches of a long catch-up.
       await nextMacrotask();
     };
-    for await (const event of this.#store.readAll({ after })) {
-      if (this.#stopping) break;
-      batch.push(event);
-      if (batch.length >= batchSize) await flush();
+    try {
+      for await (const event of this.#store.readAll({ after })) {
+        if (this.#stopping) break;
+        part.push(projectedEvent(event));
+        if (part.length < partSize) continue;
+        add();
+        if (batch!.size >= batchSize) await flush();
+      }
+      await flush();
+    } finally {
+      // The read failed (or a part could not be applied): what the batch applied is undone.
+      (batch as OpenBatch | null)?.rollback();
     }
-    await flush();
     return after;
   }
 
