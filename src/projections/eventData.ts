@@ -42,16 +42,19 @@ export function domainEventOf(
  * not know reads as having no field, and its event as unknown.
  */
 export function projectedEvent(recorded: RecordedEvent): ProjectedEvent {
-  const { data, metadata: stored, ...rest } = recorded;
   let metadata: JsonObject | null;
   try {
-    metadata = readMetadata(stored, { keepSealedPacked: true, withoutLink: true });
+    metadata = readMetadata(recorded.metadata, { keepSealedPacked: true, withoutLink: true });
   } catch {
     metadata = null;
   }
-  const envelope = { ...rest, metadata: metadata ?? {} };
   const event = metadata === null ? null : domainEventOf(recorded, metadata);
-  return event === null ? { ...envelope, event, data } : { ...envelope, event };
+  // Field by field: a rest pattern and spreads took V8's slow path, a tenth of a rebuild's time.
+  const { id, streamName, revision, position, type, recordedAt } = recorded;
+  const read = metadata ?? {};
+  return event === null
+    ? { id, streamName, revision, position, type, recordedAt, metadata: read, event, data: recorded.data }
+    : { id, streamName, revision, position, type, recordedAt, metadata: read, event };
 }
 
 /** A 2FA event is one whose type the 2FA schema lists, not merely one that is not a policy event. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/eventStore.ts';
-import { type BatchCommit, prepareBatchCommit } from './batchCommit.ts';
+import { type BatchOutcome, type OpenBatch, prepareBatchCommit } from './batchCommit.ts';
 import { CaughtUpSignal } from './caughtUpSignal.ts';
 import {
   type CheckpointStatements,
@@ -11,8 +11,9 @@ import {
   type ProjectionStatus,
   readStatuses,
 } from './checkpointStore.ts';
+import { projectedEvent } from './eventData.ts';
 import { liveBatches, nextMacrotask } from './liveBatches.ts';
-import type { Projection } from './projection.ts';
+import type { ProjectedEvent, Projection } from './projection.ts';
 import { describeFailure, NewerProjectionVersionError, type RunnerFailure } from './runnerFailures.ts';
 import type { RunnerLock } from './runnerLock.ts';
 
@@ -26,6 +27,15 @@ export type RunnerHealth = {
   /** each projection's checkpoint as this runner last committed or read it */
   readonly positions: readonly { readonly name: string; readonly position: bigint }[];
 };
+
+/**
+ * Events decoded and applied at a time within a batch: few enough to die young in the
+ * garbage collector's nursery, enough for the projections to fold several events into a write.
+ */
+const PART_SIZE = 500;
+
+/** A fill checkpoints the write-ahead log once it holds this many pages (64 MiB of 4 KiB pages). */
+const FILL_AUTO_CHECKPOINT_PAGES = 16_384;
 
 export type ProgressListener = (applied: number, total: number | null) => void;
 
@@ -87,7 +97,7 @@ export class ProjectionRunner {
   readonly #onHealthChanged: () => void;
   #lock: RunnerLock | null = null;
   #statements: CheckpointStatements | null = null;
-  #commitBatch: BatchCommit | null = null;
+  #commitBatch: ReturnType<typeof prepareBatchCommit> | null = null;
   #loop: Promise<void> | null = null;
   #stopping = false;
   #subscription: Subscription | null = null;
@@ -146,7 +156,11 @@ export class ProjectionRunner {
   /** Commits a batch; a projection that failed is thrown after the others' work is committed. */
   #commit(events: readonly RecordedEvent[], before: bigint, projections: readonly Projection[]): void {
     this.#ownCheckpoints();
-    const { advanced, failures } = this.#commitBatch!(events, before, projections, this.#expected);
+    this.#settle(this.#commitBatch!(events, before, projections, this.#expected));
+  }
+
+  /** Takes a committed batch's checkpoints as this runner's own; throws a projection's failure. */
+  #settle({ advanced, failures }: BatchOutcome): void {
     for (const [name, position] of advanced) this.#expected.set(name, position);
     this.#onHealthChanged();
     if (failures.length > 0) throw failures[0];
@@ -313,11 +327,16 @@ export class ProjectionRunner {
   ): Promise<bigint> {
     await this.#verifyCheckpoints(projections);
     const after = this.#loadCheckpoints(projections);
-    // Filled from empty: what is cheaper to build once at the end (indexes) is dropped first.
+    // Filled from empty: what is cheaper to build once at the end (indexes) is dropped first,
     const filling = projections.filter(
       (projection) => projection.bulkLoad !== undefined && this.#expected.get(projection.name) === 0n,
     );
+    // and the log's write-ahead file is copied into the database less often: at the default
+    // (every 1,000 pages) nearly every batch of a fill paid a checkpoint and its fsyncs. That
+    // changes when the copy is made, not what a commit makes durable.
+    const autoCheckpoint = this.#db.pragma('wal_autocheckpoint', { simple: true }) as number;
     if (filling.length > 0) {
+      this.#db.pragma(`wal_autocheckpoint = ${FILL_AUTO_CHECKPOINT_PAGES}`);
       this.#db.transaction(() => {
         for (const projection of filling) projection.bulkLoad!.before(this.#db);
       })();
@@ -329,38 +348,59 @@ export class ProjectionRunner {
         this.#db.transaction(() => {
           for (const projection of filling) projection.bulkLoad!.after(this.#db);
         })();
+        this.#db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
       }
     }
   }
 
-  /** Reads the log from `after` to its end into `projections`, a batch at a time. */
+  /**
+   * Reads the log from `after` to its end into `projections`, a batch at a time. A batch's
+   * transaction stays open while its events arrive, a part of `PART_SIZE` at a time, each
+   * decoded and applied before the next is read (see `OpenBatch`).
+   */
   async #readInto(
     projections: readonly Projection[],
     from: bigint,
     onProgress: ProgressListener | null,
     batchSize: number,
   ): Promise<bigint> {
+    this.#ownCheckpoints();
+    const partSize = Math.min(batchSize, PART_SIZE);
     let after = from;
-    let batch: RecordedEvent[] = [];
-    let before = after;
+    let batch: OpenBatch | null = null;
+    let part: ProjectedEvent[] = [];
     let applied = 0;
+    const add = () => {
+      if (part.length === 0) return;
+      batch ??= this.#commitBatch!.open(after, projections, this.#expected);
+      batch.add(part);
+      after = part[part.length - 1]!.position;
+      part = [];
+    };
     const flush = async () => {
-      if (batch.length === 0) return;
-      this.#commit(batch, before, projections);
-      applied += batch.length;
-      after = batch[batch.length - 1]!.position;
-      before = after;
-      batch = [];
+      add();
+      if (batch === null) return;
+      const committed = batch;
+      batch = null;
+      this.#settle(committed.commit());
+      applied += committed.size;
       onProgress?.(applied, null);
       // Lets HTTP requests (readiness, queries) in between batches of a long catch-up.
       await nextMacrotask();
     };
-    for await (const event of this.#store.readAll({ after })) {
-      if (this.#stopping) break;
-      batch.push(event);
-      if (batch.length >= batchSize) await flush();
+    try {
+      for await (const event of this.#store.readAll({ after })) {
+        if (this.#stopping) break;
+        part.push(projectedEvent(event));
+        if (part.length < partSize) continue;
+        add();
+        if (batch!.size >= batchSize) await flush();
+      }
+      await flush();
+    } finally {
+      // The read failed (or a part could not be applied): what the batch applied is undone.
+      (batch as OpenBatch | null)?.rollback();
     }
-    await flush();
     return after;
   }
 

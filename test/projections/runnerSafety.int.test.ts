@@ -324,6 +324,48 @@ describe('opening and looking change nothing (H3)', () => {
   });
 });
 
+describe('a rebuild batch applied a part at a time', () => {
+  it('commits, for a projection failing in a later part, its rows and checkpoint up to the part before, and everything for the others', async () => {
+    await withStore(async (dataDir, store) => {
+      const writer = historyWriter(store, dataDir);
+      await writeHistory(writer, 80);
+      writer.close();
+      const log: bigint[] = [];
+      for await (const event of store.readAll()) log.push(event.position);
+      // In the second part of 500 of the rebuild's one batch of 5,000.
+      expect(log.length).toBeGreaterThan(600);
+      const poisoned = log[600]!;
+      const failing: Projection = {
+        ...marker('fragile', 1),
+        apply(db, event) {
+          if (event.position === poisoned) throw new Error('bad event');
+          marker('fragile', 1).apply(db, event);
+        },
+      };
+      const readModels = openReadModels({ dataDir, store, projections: [...PROJECTIONS, failing] });
+      await expect(readModels.rebuild()).rejects.toThrow(
+        `projection fragile: applying the event at position ${poisoned} failed`,
+      );
+      const positions = Object.fromEntries(readModels.health().positions.map((p) => [p.name, p.position]));
+      await readModels.stop();
+      // The first part stands for the fragile one, rows and checkpoint together.
+      expect(positions.fragile).toBe(log[499]);
+      const dump = dumpTables(join(dataDir, READ_MODELS_FILE));
+      expect((dump.fragile as { position: bigint }[]).map((row) => row.position)).toEqual(log.slice(0, 500));
+      const checkpoints = dump.projection_checkpoints as { name: string }[];
+      expect(checkpoints.find((row) => row.name === 'fragile')).toMatchObject({
+        position: String(log[499]),
+        previous_position: String(log[498]),
+      });
+      // The others applied the whole batch, as a build from scratch does.
+      for (const projection of PROJECTIONS) expect(positions[projection.name]).toBe(log.at(-1));
+      const scratch = await fromScratch(dataDir, store);
+      for (const table of ['users', 'audit_events', 'notifications'])
+        expect(dump[table]).toEqual(scratch[table]);
+    });
+  });
+});
+
 describe('health (H4)', () => {
   it('is not caught up while a reset projection is rebuilt, and caught up again after', async () => {
     await withStore(async (dataDir, store) => {
