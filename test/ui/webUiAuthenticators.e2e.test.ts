@@ -134,14 +134,15 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
     // The new app's code of the same time step as the first app's proof: each app has its own.
     const backup = await scanAndConfirm(page, 'Add an authenticator app', 'Verify and add');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-    expect(
-      await page
-        .getByText('“Backup phone” was added. A code from it now works when you sign in.')
-        .isVisible(),
-    ).toBe(true);
-    expect((await focused(page)).text).toBe('Add another authenticator');
+    // The page reads the list again after the dialog closes: what it then says is waited for.
+    await expect
+      .poll(() =>
+        page.getByText('“Backup phone” was added. A code from it now works when you sign in.').isVisible(),
+      )
+      .toBe(true);
     expect(await listedApps(page, 2)).toEqual(['Authenticator app', 'Backup phone']);
-    expect(await appRow(page, 'Backup phone').getByText('Never used').isVisible()).toBe(true);
+    await expect.poll(async () => (await focused(page)).text).toBe('Add another authenticator');
+    await expect.poll(() => appRow(page, 'Backup phone').getByText('Never used').isVisible()).toBe(true);
     nextStep();
 
     // Sign in with a code of the first app, then with a code of the second at the same step.
@@ -194,9 +195,9 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
       .evaluateAll((names) => names.map((name) => name.id.replace(/^authenticator-/, '')))) as string[];
     await appRow(page, 'Authenticator app').getByRole('button', { name: 'Remove' }).click();
     const remove = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
-    expect(await remove.getByText('Codes from “Authenticator app” stop working at once.').isVisible()).toBe(
-      true,
-    );
+    await expect
+      .poll(() => remove.getByText('Codes from “Authenticator app” stop working at once.').isVisible())
+      .toBe(true);
     await remove.getByLabel('Six-digit code').fill(wrongCode(backup));
     await remove.getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => remove.getByText('That code is not right.').isVisible()).toBe(true);
@@ -224,9 +225,9 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
       .evaluateAll((names) => names.map((name) => name.id.replace(/^authenticator-/, '')))) as string[];
     await appRow(page, 'Old phone').getByRole('button', { name: 'Remove' }).click();
     const removeLast = page.getByRole('dialog', { name: 'Remove “Old phone”?' });
-    expect(await removeLast.getByText('removing it turns two-factor authentication off').isVisible()).toBe(
-      true,
-    );
+    await expect
+      .poll(() => removeLast.getByText('removing it turns two-factor authentication off').isVisible())
+      .toBe(true);
     await removeLast.getByLabel('Six-digit code').fill(currentCode(backup));
     await removeLast.getByRole('button', { name: 'Remove' }).click();
     const refusal =
@@ -254,9 +255,9 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
     await removeLast.getByLabel('Six-digit code').fill(currentCode(backup));
     await removeLast.getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => twoFactorSwitch(page).getAttribute('aria-checked')).toBe('false');
-    expect(
-      await page.getByText('“Old phone” was removed. Two-factor authentication is off.').isVisible(),
-    ).toBe(true);
+    await expect
+      .poll(() => page.getByText('“Old phone” was removed. Two-factor authentication is off.').isVisible())
+      .toBe(true);
     expect(await appList(page).count()).toBe(0);
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("role")')).toBe('switch');
     expect((await t.call('GET', `/v1/users/${user}/two-factor`)).json.status).toBe('disabled');
@@ -302,7 +303,7 @@ describe.skipIf(browserMissing !== null)('authenticator apps in Chromium', () =>
     const addAnother = page.getByRole('button', { name: 'Add another authenticator' });
     expect(await addAnother.getAttribute('aria-disabled')).toBe('true');
     const why = 'You have 5 authenticator apps, the most an account can have. Remove one to add another.';
-    expect(await page.getByText(why).isVisible()).toBe(true);
+    await expect.poll(() => page.getByText(why).isVisible()).toBe(true);
     await addAnother.focus();
     expect((await focused(page)).described).toBe(why);
     await page.keyboard.press('Enter');
