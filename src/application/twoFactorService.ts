@@ -451,14 +451,11 @@ export function createTwoFactorService(deps: TwoFactorServiceDeps) {
       };
     },
 
-    /** The user's confirmed authenticators, oldest first. */
+    /**
+     * The user's confirmed authenticators, oldest first. Reading them records nothing (unlike
+     * a status read under "require 2FA"), so administrators' tools read them the same way.
+     */
     async authenticators(userId: string): Promise<readonly AuthenticatorView[]> {
-      const { state } = await users.load(twoFactorStreamName(userId));
-      return state.authenticators.map(authenticatorView);
-    },
-
-    /** The same list, for administrators' tools (nothing is recorded either way). */
-    async peekAuthenticators(userId: string): Promise<readonly AuthenticatorView[]> {
       const { state } = await users.load(twoFactorStreamName(userId));
       return state.authenticators.map(authenticatorView);
     },

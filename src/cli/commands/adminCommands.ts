@@ -142,7 +142,7 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     )
     .action(async (userId: string, options: { json?: boolean }) => {
       const { service } = await context.session().runtime();
-      const authenticators = await service.peekAuthenticators(userId);
+      const authenticators = await service.authenticators(userId);
       const { stdout } = context.io;
       if (options.json) stdout.write(`${json({ authenticators })}\n`);
       else for (const line of authenticatorLines(userId, authenticators)) stdout.write(`${line}\n`);
