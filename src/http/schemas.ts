@@ -66,6 +66,14 @@ export const authenticatorParams = z.object({
     .describe('An authenticator id, as the list gives it'),
 });
 
+/** A new authenticator's secret, as an enrollment or an addition hands it out: once. */
+export const newSecretDocument = z.object({
+  secret: z.string().describe('Base32 secret, for manual entry; shown once'),
+  otpauthUri: z.string(),
+  qrCode: z.string().describe('PNG data URL of otpauthUri'),
+  expiresAt: z.string(),
+});
+
 export const authenticatorDocument = z.object({
   id: z.string(),
   name: z.string(),

@@ -8,13 +8,14 @@ import {
   authenticatorParams,
   EXACTLY_ONE_PROOF,
   exactlyOneProof,
+  newSecretDocument,
   problemResponses,
   proofBody,
   proofFields,
   totpCodeSchema,
   userParams,
 } from '../schemas.ts';
-import type { AttemptRouteDeps, TypedApp } from './routeDeps.ts';
+import { type AttemptRouteDeps, attemptHooks, type TypedApp } from './routeDeps.ts';
 import { presented, verificationErrors } from './twoFactor.ts';
 
 /**
@@ -26,12 +27,7 @@ export function authenticatorRoutes(
   { service, requireRole, attempts }: AttemptRouteDeps,
 ): void {
   const web = requireRole('web');
-  const attempt = {
-    onRequest: web,
-    preHandler: attempts.preHandler,
-    onError: attempts.onError,
-    onResponse: attempts.onResponse,
-  };
+  const attempt = attemptHooks(web, attempts);
   const tags = ['authenticators'];
   const security = [{ apiKey: [] }];
   const path = '/v1/users/:userId/two-factor/authenticators';
@@ -71,14 +67,7 @@ export function authenticatorRoutes(
         })
         .refine(exactlyOneProof, EXACTLY_ONE_PROOF),
       response: {
-        201: z.object({
-          authenticatorId: z.string(),
-          name: z.string(),
-          secret: z.string().describe('Base32 secret, for manual entry; shown once'),
-          otpauthUri: z.string(),
-          qrCode: z.string().describe('PNG data URL of otpauthUri'),
-          expiresAt: z.string(),
-        }),
+        201: z.object({ authenticatorId: z.string(), name: z.string(), ...newSecretDocument.shape }),
         ...verificationErrors,
       },
     },

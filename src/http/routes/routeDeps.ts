@@ -21,6 +21,14 @@ export type TypedApp = FastifyInstance<
 
 export type AttemptRouteDeps = RouteDeps & { readonly attempts: AttemptGuard };
 
+/** The hooks of a route where a code is tried: the role's check, then the per-address throttle. */
+export const attemptHooks = (onRequest: onRequestHookHandler, attempts: AttemptGuard) => ({
+  onRequest,
+  preHandler: attempts.preHandler,
+  onError: attempts.onError,
+  onResponse: attempts.onResponse,
+});
+
 export type RouteDeps = {
   readonly service: TwoFactorService;
   readonly requireRole: (role: Role) => onRequestHookHandler;

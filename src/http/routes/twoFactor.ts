@@ -7,6 +7,7 @@ import {
   authenticatorNameSchema,
   EXACTLY_ONE_PROOF,
   exactlyOneProof,
+  newSecretDocument,
   problemResponses,
   proofBody,
   proofFields,
@@ -14,7 +15,7 @@ import {
   totpCodeSchema,
   userParams,
 } from '../schemas.ts';
-import type { AttemptRouteDeps, TypedApp } from './routeDeps.ts';
+import { type AttemptRouteDeps, attemptHooks, type TypedApp } from './routeDeps.ts';
 
 export const presented = (body: {
   code?: string | undefined;
@@ -28,12 +29,7 @@ export const verificationErrors = problemResponses(400, 401, 403, 409, 413, 415,
 export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts }: AttemptRouteDeps): void {
   const web = requireRole('web');
   // Where a code is tried: throttled per end-user address, failures counted.
-  const attempt = {
-    onRequest: web,
-    preHandler: attempts.preHandler,
-    onError: attempts.onError,
-    onResponse: attempts.onResponse,
-  };
+  const attempt = attemptHooks(web, attempts);
   const tags = ['two-factor'];
 
   app.get('/v1/users/:userId/two-factor', {
@@ -66,12 +62,7 @@ export function twoFactorRoutes(app: TypedApp, { service, requireRole, attempts 
         })
         .refine((b) => b.code === undefined || b.recoveryCode === undefined, EXACTLY_ONE_PROOF),
       response: {
-        201: z.object({
-          secret: z.string().describe('Base32 secret, for manual entry; shown once'),
-          otpauthUri: z.string(),
-          qrCode: z.string().describe('PNG data URL of otpauthUri'),
-          expiresAt: z.string(),
-        }),
+        201: newSecretDocument,
         ...verificationErrors,
       },
     },
